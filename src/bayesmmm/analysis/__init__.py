@@ -1,0 +1,14 @@
+"""Analysis layer: answers computed from a fit (summary, contributions, ROI, fit quality)."""
+
+from bayesmmm.analysis._answers import contributions, hdi_columns, media_share, roi, summary
+from bayesmmm.analysis._diagnostics import (
+    ESS_BULK_MIN,
+    R_HAT_MAX,
+    convergence_warnings,
+    fit_metrics,
+)
+from bayesmmm.analysis._draws import channel_draws, component_draws, hdi, mean_draws
+
+__all__ = ["ESS_BULK_MIN", "R_HAT_MAX", "channel_draws", "component_draws", "contributions",
+           "convergence_warnings", "fit_metrics", "hdi", "hdi_columns", "mean_draws",
+           "media_share", "roi", "summary"]

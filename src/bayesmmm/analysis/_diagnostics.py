@@ -1,0 +1,71 @@
+"""Fit quality and convergence, in numbers and in plain words."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bayesmmm.analysis._answers import summary
+from bayesmmm.analysis._draws import mean_draws
+from bayesmmm.model import Fit
+
+__all__ = ["fit_metrics", "convergence_warnings", "R_HAT_MAX", "ESS_BULK_MIN"]
+
+R_HAT_MAX = 1.01
+ESS_BULK_MIN = 400
+
+
+def fit_metrics(fit: Fit) -> dict[str, float]:
+    """Posterior predictive fit on the fitted data.
+
+    Returns
+    -------
+    dict
+        ``r2`` (of the posterior-mean prediction), ``mape`` (percent, over periods with
+        y != 0), ``durbin_watson`` of the residuals (2 = no autocorrelation; < 1.5 hints at
+        missing structure), ``rmse`` and ``coverage_94`` (share of observations inside the
+        94% posterior predictive interval, noise included).
+    """
+    y = fit.data.y
+    mu = mean_draws(fit)
+    pred = mu.mean(axis=0)
+    resid = y - pred
+    ss_res = float(np.sum(resid**2))
+    ss_tot = float(np.sum((y - y.mean()) ** 2))
+    nonzero = y != 0
+    mape = float(np.mean(np.abs(resid[nonzero] / y[nonzero])) * 100)
+    dw = float(np.sum(np.diff(resid) ** 2) / ss_res) if ss_res > 0 else float("nan")
+    sigma = fit.posterior["y_sigma"].reshape(-1) * fit.scalers.y_scale
+    rng = np.random.default_rng(0)
+    pp = mu + rng.standard_normal(mu.shape) * sigma[:, None]
+    low, high = np.quantile(pp, [0.03, 0.97], axis=0)
+    coverage = float(np.mean((y >= low) & (y <= high)))
+    return {"r2": 1 - ss_res / ss_tot, "mape": mape, "durbin_watson": dw,
+            "rmse": float(np.sqrt(ss_res / len(y))), "coverage_94": coverage}
+
+
+def convergence_warnings(fit: Fit) -> list[str]:
+    """Plain-words warnings: r_hat > 1.01, any divergence, ess_bulk < 400."""
+    out = []
+    table = summary(fit)
+    bad_rhat = table[table["r_hat"] > R_HAT_MAX]
+    if len(bad_rhat):
+        worst = bad_rhat["r_hat"].idxmax()
+        out.append(
+            f"The chains disagree for {len(bad_rhat)} parameter(s) (r_hat > {R_HAT_MAX}; worst "
+            f"{worst} = {bad_rhat['r_hat'].max():.3f}), so the results are not reliable yet. "
+            "Run more warm-up and draws (e.g. --warmup 2000 --draws 2000).")
+    n_div = int(fit.sample_stats["diverging"].sum())
+    if n_div:
+        total = fit.sample_stats["diverging"].size
+        out.append(
+            f"{n_div} of {total} draws ended in a divergence: the sampler could not explore "
+            "part of the posterior, so intervals may be biased. Raise target_accept "
+            "(e.g. --target-accept 0.95) or reconsider priors/channels.")
+    low_ess = table[table["ess_bulk"] < ESS_BULK_MIN]
+    if len(low_ess):
+        worst = low_ess["ess_bulk"].idxmin()
+        out.append(
+            f"Only {low_ess['ess_bulk'].min():.0f} effective draws for {worst} (want >= "
+            f"{ESS_BULK_MIN}; {len(low_ess)} parameter(s) below): estimates are noisy. "
+            "Run more draws or chains.")
+    return out

@@ -1,0 +1,270 @@
+"""The ``bayesmmm`` command line.
+
+Exit codes: 0 ok, 1 invalid data (or fit file), 2 usage error (bad option, spec or
+config), 3 an internal error (message only; ``BAYESMMM_DEBUG=1`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="BayesMMM: Bayesian marketing mix modelling.")
+# Rich falls back to 80 columns when output is piped; summaries need more room.
+_WIDTH = None if sys.stdout.isatty() else 160
+out_console = Console(width=_WIDTH)
+err_console = Console(stderr=True, width=_WIDTH)
+
+EXIT_OK, EXIT_INVALID_DATA, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+DataArg = Annotated[Path, typer.Argument(help="CSV or Parquet file, one row per period.")]
+ConfigOpt = Annotated[Path | None, typer.Option(
+    "--config", help="JSON, TOML or YAML file with spec fields (date_column, channel_columns, "
+    "...) and sampler options; command-line options override it.")]
+DateOpt = Annotated[str | None, typer.Option("--date-column", help="Date column (%Y-%m-%d).")]
+YOpt = Annotated[str | None, typer.Option("--y-column", help="Target (sales) column.")]
+ChannelOpt = Annotated[list[str] | None, typer.Option(
+    "--channel", "-c", help="Media spend column; repeat for each channel.")]
+ControlOpt = Annotated[list[str] | None, typer.Option(
+    "--control", help="Control column; repeat for each control.")]
+LagOpt = Annotated[int | None, typer.Option("--adstock-max-lag", help="Adstock length (8).")]
+SeasonOpt = Annotated[int | None, typer.Option(
+    "--yearly-seasonality", help="Fourier modes of yearly seasonality (2; 0 = none).")]
+SepOpt = Annotated[str | None, typer.Option("--sep", help="CSV delimiter (',').")]
+ChainsOpt = Annotated[int | None, typer.Option("--chains", help="Chains (4).")]
+WarmupOpt = Annotated[int | None, typer.Option("--warmup", help="Warm-up draws per chain (1000).")]
+DrawsOpt = Annotated[int | None, typer.Option("--draws", help="Draws per chain (1000).")]
+AcceptOpt = Annotated[float | None, typer.Option("--target-accept", help="NUTS target (0.8).")]
+SeedOpt = Annotated[int | None, typer.Option("--seed", help="Random seed (0).")]
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
+
+_SAMPLER_KEYS = ("chains", "warmup", "draws", "target_accept", "seed")
+
+
+def _fail(message: str, code: int) -> None:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _guard(fn: Callable[[], int | None]) -> None:
+    """Run a command body, turning our errors into messages and exit codes."""
+    from bayesmmm.errors import (BayesMMMError, DataLoadError, DataValidationError,
+                                 FitFileError, SpecError)
+
+    try:
+        code = fn()
+    except DataValidationError as exc:
+        _print_report(exc.report)
+        raise typer.Exit(EXIT_INVALID_DATA) from None
+    except (DataLoadError, FitFileError) as exc:
+        _fail(str(exc), EXIT_INVALID_DATA)
+    except SpecError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    except BayesMMMError as exc:
+        _fail(str(exc), EXIT_INVALID_DATA)
+    except KeyboardInterrupt:
+        _fail("interrupted; nothing was written for the unfinished step", 130)
+    except Exception as exc:  # the last line of defence: no traceback at the user
+        if os.environ.get("BAYESMMM_DEBUG"):
+            raise
+        _fail(f"internal error ({type(exc).__name__}: {exc}). Please report it; rerun with "
+              "BAYESMMM_DEBUG=1 for the traceback.", EXIT_INTERNAL)
+    if code:
+        raise typer.Exit(code)
+
+
+def _read_config(path: Path | None) -> dict[str, Any]:
+    from bayesmmm.errors import SpecError
+
+    if path is None:
+        return {}
+    if not path.is_file():
+        raise SpecError(f"config file '{path}' does not exist")
+    text = path.read_text()
+    try:
+        if path.suffix == ".toml":
+            cfg = tomllib.loads(text)
+        elif path.suffix in {".yaml", ".yml"}:
+            import yaml
+
+            cfg = yaml.safe_load(text)
+        else:
+            cfg = json.loads(text)
+    except Exception as exc:
+        raise SpecError(f"config file '{path}' could not be parsed: {exc}") from None
+    if not isinstance(cfg, dict):
+        raise SpecError(f"config file '{path}' must hold a mapping of options")
+    return cfg
+
+
+def _settings(config: Path | None, **options: Any) -> tuple[Any, dict[str, Any]]:
+    """Merge config file and options into (ModelSpec, sampler kwargs)."""
+    from bayesmmm.errors import SpecError
+    from bayesmmm.model import ModelSpec
+
+    cfg = _read_config(config)
+    sampler = {k: cfg.pop(k) for k in _SAMPLER_KEYS if k in cfg}
+    sampler.update(cfg.pop("sampler", {}) or {})
+    sep = cfg.pop("sep", None)
+    for key, value in options.items():
+        if value is None or value == []:
+            continue
+        (sampler if key in _SAMPLER_KEYS else cfg)[key] = value
+    cfg.setdefault("sep", sep)
+    sep = cfg.pop("sep")
+    missing = [f"--{k.replace('_', '-')}" for k in ("date_column", "y_column") if k not in cfg]
+    if "channel_columns" not in cfg:
+        missing.append("--channel")
+    if missing:
+        raise SpecError(f"missing {', '.join(missing)}: name the columns as options or in "
+                        "--config (e.g. --date-column date --y-column sales --channel tv)")
+    unknown = set(sampler) - set(_SAMPLER_KEYS)
+    if unknown:
+        raise SpecError(f"unknown sampler option(s) {sorted(unknown)}; expected "
+                        f"{list(_SAMPLER_KEYS)}")
+    spec = ModelSpec.from_dict(cfg)
+    return spec, {**sampler, "sep": sep}
+
+
+def _print_report(report: Any) -> None:
+    status = "[green]passed[/]" if report.ok else "[red]failed[/]"
+    (out_console if report.ok else err_console).print(
+        f"Validation {status}: {len(report.errors)} error(s), {len(report.warnings)} warning(s)"
+        f" in {report.n_rows} rows ({report.frequency or 'unknown'} data)", highlight=False)
+    for p in report.problems:
+        colour = "red" if p.severity == "error" else "yellow"
+        where = f"column '{p.column}': " if p.column else ""
+        console = err_console if p.severity == "error" else out_console
+        console.print(f"[{colour}]{p.severity}[/] [{p.code}] {where}{p.message}",
+                      highlight=False, markup=True, soft_wrap=True)
+        console.print(f"    rule: {p.rule}", highlight=False, markup=False, soft_wrap=True)
+        console.print(f"    fix:  {p.fix}", highlight=False, markup=False, soft_wrap=True)
+
+
+def _cell(column: str, value: Any) -> str:
+    if not isinstance(value, float):
+        return str(value)
+    if column.startswith("ess"):
+        return f"{value:,.0f}"
+    if column == "r_hat":
+        return f"{value:.3f}"
+    return f"{value:,.4g}"
+
+
+def _table(frame: Any, title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column(frame.index.name or "", style="bold", no_wrap=True)
+    for col in frame.columns:
+        table.add_column(str(col), justify="right")
+    for idx, row in frame.iterrows():
+        table.add_row(str(idx), *(_cell(str(c), v) for c, v in row.items()))
+    return table
+
+
+@app.command()
+def validate(data: DataArg, config: ConfigOpt = None, date_column: DateOpt = None,
+             y_column: YOpt = None, channel: ChannelOpt = None, control: ControlOpt = None,
+             adstock_max_lag: LagOpt = None, yearly_seasonality: SeasonOpt = None,
+             sep: SepOpt = None,
+             as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Check a data file and list every problem with a fix; exit 1 if any error."""
+    def body() -> int:
+        from bayesmmm.data import load_table
+        from bayesmmm.data import validate as run_validation
+
+        spec, extra = _settings(config, date_column=date_column, y_column=y_column,
+                                channel_columns=channel, control_columns=control,
+                                adstock_max_lag=adstock_max_lag,
+                                yearly_seasonality=yearly_seasonality, sep=sep)
+        report = run_validation(
+            load_table(data, sep=extra["sep"]), date_column=spec.date_column,
+            y_column=spec.y_column, channel_columns=spec.channel_columns,
+            control_columns=spec.control_columns, adstock_max_lag=spec.adstock_max_lag,
+            yearly_seasonality=spec.yearly_seasonality)
+        if as_json:
+            print(json.dumps(report.to_dict(), indent=1))
+        else:
+            _print_report(report)
+        return EXIT_OK if report.ok else EXIT_INVALID_DATA
+
+    _guard(body)
+
+
+def _fit_and_write(data: Any, spec: Any, sampler: dict[str, Any], out: Path) -> None:
+    import bayesmmm as bm
+    from bayesmmm.data import prepare
+    from bayesmmm.report import export_results
+
+    prepared, report = prepare(data, date_column=spec.date_column, y_column=spec.y_column,
+                               channel_columns=spec.channel_columns,
+                               control_columns=spec.control_columns,
+                               adstock_max_lag=spec.adstock_max_lag,
+                               yearly_seasonality=spec.yearly_seasonality,
+                               sep=sampler.pop("sep", None))
+    if report.warnings:
+        _print_report(report)
+    out_console.print(f"Fitting {len(spec.channel_columns)} channels, "
+                      f"{len(spec.control_columns)} controls, {prepared.n_times} periods ...")
+    fitted = bm.fit(prepared, spec, **sampler)
+    paths = export_results(fitted, out)
+    out_console.print(_table(fitted.summary(), "Posterior summary (scaled units)"))
+    out_console.print(_table(fitted.roi(), "ROI (incremental sales per unit of spend)"))
+    m = fitted.fit_metrics()
+    out_console.print(f"Fit: R² {m['r2']:.3f} · MAPE {m['mape']:.2f}% · Durbin-Watson "
+                      f"{m['durbin_watson']:.2f} · {fitted.meta['seconds_total']:.1f} s sampling")
+    for w in fitted.warnings():
+        out_console.print(f"[yellow]warning:[/] {w}", highlight=False)
+    out_console.print(f"Wrote {', '.join(p.name for p in paths.values())} to {out}/")
+
+
+@app.command()
+def fit(data: DataArg, config: ConfigOpt = None, date_column: DateOpt = None,
+        y_column: YOpt = None, channel: ChannelOpt = None, control: ControlOpt = None,
+        adstock_max_lag: LagOpt = None, yearly_seasonality: SeasonOpt = None,
+        sep: SepOpt = None, chains: ChainsOpt = None, warmup: WarmupOpt = None,
+        draws: DrawsOpt = None, target_accept: AcceptOpt = None, seed: SeedOpt = None,
+        out: OutOpt = Path("bayesmmm-output")) -> None:
+    """Validate, fit the classic MMM, print the summary and write results to --out."""
+    def body() -> None:
+        spec, sampler = _settings(config, date_column=date_column, y_column=y_column,
+                                  channel_columns=channel, control_columns=control,
+                                  adstock_max_lag=adstock_max_lag,
+                                  yearly_seasonality=yearly_seasonality, sep=sep, chains=chains,
+                                  warmup=warmup, draws=draws, target_accept=target_accept,
+                                  seed=seed)
+        _fit_and_write(data, spec, sampler, out)
+
+    _guard(body)
+
+
+@app.command()
+def demo(out: OutOpt = Path("bayesmmm-demo"), chains: ChainsOpt = None,
+         warmup: WarmupOpt = None, draws: DrawsOpt = None, seed: SeedOpt = None) -> None:
+    """Fit the bundled example (PyMC-Marketing's simulated data) and write the results."""
+    def body() -> None:
+        from bayesmmm.datasets import example_path, example_spec
+
+        sampler = {k: v for k, v in dict(chains=chains, warmup=warmup, draws=draws,
+                                         seed=seed).items() if v is not None}
+        out_console.print(f"Example data: {example_path()}")
+        _fit_and_write(example_path(), example_spec(), sampler, out)
+
+    _guard(body)
+
+
+def main() -> None:  # console-script entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,8 @@
+"""Data layer: load a table, validate it, turn it into arrays."""
+
+from bayesmmm.data._load import load_table
+from bayesmmm.data._mmmdata import MMMData, prepare
+from bayesmmm.data._validate import Problem, ValidationReport, n_model_parameters, validate
+
+__all__ = ["MMMData", "Problem", "ValidationReport", "load_table", "n_model_parameters",
+           "prepare", "validate"]

@@ -1,0 +1,447 @@
+"""Validation of a marketing table: every problem at once, each with a fix.
+
+Validation never changes the user's data. Each :class:`Problem` names the column,
+shows the bad values (count and first examples), states the rule and gives a
+pandas snippet that fixes it. Errors refuse the fit; warnings allow it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Problem", "ValidationReport", "validate", "n_model_parameters"]
+
+Severity = Literal["error", "warning"]
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_OTHER_DATE_FORMATS = ("%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d", "%d.%m.%Y", "%d-%m-%Y", "%m-%d-%Y",
+                       "%Y%m%d", "%Y-%m-%d %H:%M:%S", "%d/%m/%y", "%m/%d/%y")
+_N_EXAMPLES = 3
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One broken rule.
+
+    Attributes
+    ----------
+    code : str
+        Stable identifier (``"negative_spend"``), for programs and tests.
+    severity : {"error", "warning"}
+    column : str or None
+        The column concerned (``None`` for table-wide problems).
+    message : str
+        What is wrong, with the count and first examples of bad values.
+    rule : str
+        The rule that was broken.
+    fix : str
+        A pandas snippet (or option) that fixes it.
+    count : int
+        How many values break the rule.
+    examples : list
+        The first few bad values, as strings.
+    """
+
+    code: str
+    severity: Severity
+    column: str | None
+    message: str
+    rule: str
+    fix: str
+    count: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    def format(self) -> str:
+        where = f"column '{self.column}': " if self.column else ""
+        return f"[{self.code}] {where}{self.message}\n    rule: {self.rule}\n    fix:  {self.fix}"
+
+
+@dataclass
+class ValidationReport:
+    """All problems found in one table; ``ok`` when there is no error."""
+
+    problems: list[Problem]
+    n_rows: int
+    frequency: str | None = None
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def codes(self) -> list[str]:
+        return [p.code for p in self.problems]
+
+    def format(self) -> str:
+        lines = [
+            f"{len(self.errors)} error(s), {len(self.warnings)} warning(s) in {self.n_rows} rows"
+        ]
+        for title, items in (("Errors (fit refused)", self.errors),
+                             ("Warnings (fit allowed)", self.warnings)):
+            if items:
+                lines.append(f"{title}:")
+                lines.extend("  " + p.format().replace("\n", "\n  ") for p in items)
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "n_rows": self.n_rows,
+            "frequency": self.frequency,
+            "errors": [asdict(p) for p in self.errors],
+            "warnings": [asdict(p) for p in self.warnings],
+        }
+
+
+def n_model_parameters(n_channels: int, n_controls: int, yearly_seasonality: int) -> int:
+    """Free parameters of the classic model: intercept, sigma, 3 per channel, controls, Fourier."""
+    return 2 + 3 * n_channels + n_controls + 2 * yearly_seasonality
+
+
+class _Checker:
+    """Collects problems while walking the table once per rule."""
+
+    def __init__(self, df: pd.DataFrame, date_column: str) -> None:
+        self.df = df
+        self.date_column = date_column
+        self.problems: list[Problem] = []
+        self.labels: pd.Index = df.index  # replaced by dates once they parse
+        self.frequency: str | None = None
+
+    def add(self, code: str, severity: Severity, column: str | None, message: str, rule: str,
+            fix: str, count: int = 0, examples: Sequence[str] = ()) -> None:
+        self.problems.append(Problem(code, severity, column, message, rule, fix, count,
+                                     list(examples)))
+
+    def where(self, mask: np.ndarray, values: pd.Series | None = None) -> list[str]:
+        """The first bad values as ``value at label`` strings."""
+        idx = np.flatnonzero(mask)[:_N_EXAMPLES]
+        out = []
+        for i in idx:
+            label = self.labels[i]
+            label = label.strftime("%Y-%m-%d") if isinstance(label, pd.Timestamp) else f"row {label}"
+            out.append(f"{values.iloc[i]!r} at {label}" if values is not None else label)
+        return out
+
+
+def _suggest(name: str, columns: Sequence[str]) -> str | None:
+    lower = {c.lower().strip(): c for c in columns}
+    if name.lower().strip() in lower:
+        return lower[name.lower().strip()]
+    close = difflib.get_close_matches(name, list(columns), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _check_columns(c: _Checker, roles: dict[str, list[str]]) -> set[str]:
+    """Missing, misspelled or doubly-used columns; returns the columns that exist."""
+    columns = [str(col) for col in c.df.columns]
+    present: set[str] = set()
+    for role, names in roles.items():
+        for name in names:
+            if name in columns:
+                present.add(name)
+                continue
+            guess = _suggest(name, columns)
+            if guess is not None:
+                msg = f"not found; did you mean '{guess}'?"
+                fix = (f"df = df.rename(columns={{{guess!r}: {name!r}}})  "
+                       f"# or pass {guess!r} as the {role} column")
+            else:
+                msg = f"not found among the table's columns {columns[:12]}"
+                fix = f"pass one of the existing columns as the {role} column"
+            c.add("missing_column", "error", name, f"the {role} column {msg}",
+                  f"every {role} column named must exist in the table", fix)
+    seen: dict[str, str] = {}
+    for role, names in roles.items():
+        for name in names:
+            if name in seen:
+                other = seen[name]
+                c.add("duplicate_role", "error", name,
+                      f"used both as {other} and as {role}" if other != role
+                      else f"listed twice as {role}",
+                      "a column plays one role only (date, target, channel or control)",
+                      f"remove {name!r} from the {role} columns" if other != role
+                      else f"list {name!r} once")
+            else:
+                seen[name] = role
+    return present
+
+
+def _check_dates(c: _Checker) -> pd.Series | None:
+    """Date format, duplicates, order and frequency; returns parsed dates or None."""
+    col = c.date_column
+    raw = c.df[col]
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        dates = pd.to_datetime(raw)
+    else:
+        text = raw.astype("string").str.strip()
+        missing = text.isna().to_numpy()
+        if missing.any():
+            c.add("missing_dates", "error", col, f"{int(missing.sum())} empty dates "
+                  f"(first at {', '.join(c.where(missing))})", "every row needs a date",
+                  f"df = df.dropna(subset=[{col!r}])  # or fill in the missing dates",
+                  int(missing.sum()), c.where(missing))
+        bad = (~text.fillna("").str.match(_ISO_DATE)).to_numpy() & ~missing
+        dates = pd.to_datetime(text.where(~bad), format="%Y-%m-%d", errors="coerce")
+        bad |= dates.isna().to_numpy() & ~missing
+        if bad.any():
+            ex = c.where(bad, raw)
+            fmt = next((f for f in _OTHER_DATE_FORMATS
+                        if pd.to_datetime(text[~missing], format=f, errors="coerce").notna().all()),
+                       None)
+            if fmt is not None:
+                fix = (f"df[{col!r}] = pd.to_datetime(df[{col!r}], format={fmt!r})"
+                       ".dt.strftime('%Y-%m-%d')")
+                hint = f"; they look like {fmt!r}"
+            else:
+                fix = (f"df[{col!r}] = pd.to_datetime(df[{col!r}], format='...')"
+                       ".dt.strftime('%Y-%m-%d')  # put the format your dates use")
+                hint = ""
+            c.add("bad_date_format", "error", col,
+                  f"{int(bad.sum())} values are not dates in %Y-%m-%d format{hint} "
+                  f"(first: {', '.join(ex)})", "dates must be ISO dates like 2024-01-29",
+                  fix, int(bad.sum()), ex)
+            return None
+        if missing.any():
+            return None
+    c.labels = pd.DatetimeIndex(dates)
+    dup = dates.duplicated(keep=False).to_numpy()
+    if dup.any():
+        ex = sorted({d.strftime("%Y-%m-%d") for d in dates[dup]})[:_N_EXAMPLES]
+        c.add("duplicate_dates", "error", col,
+              f"{int(dup.sum())} rows share a date with another row (first: {', '.join(ex)})",
+              "one row per period (for several geos use the long format with a geo column)",
+              f"df = df.groupby({col!r}, as_index=False).sum()  # if the rows are parts of one "
+              f"period; else df = df.drop_duplicates(subset=[{col!r}])",
+              int(dup.sum()), ex)
+        return None
+    if not dates.is_monotonic_increasing:
+        c.add("unsorted_dates", "warning", col,
+              "rows are not in date order; the fit uses them sorted by date",
+              "rows should run from the earliest to the latest period",
+              f"df = df.sort_values({col!r}).reset_index(drop=True)")
+    _check_frequency(c, dates.sort_values().reset_index(drop=True))
+    return dates
+
+
+def _check_frequency(c: _Checker, dates: pd.Series) -> None:
+    col = c.date_column
+    if len(dates) < 3:
+        return
+    steps = dates.diff().dt.days.iloc[1:].to_numpy()
+    monthly = np.all((steps >= 28) & (steps <= 31))
+    if monthly:
+        days_ok = (dates.dt.day == dates.iloc[0].day).all() or dates.dt.is_month_end.all()
+        if days_ok:
+            c.frequency = "monthly"
+            return
+    step = int(pd.Series(steps).mode().iloc[0])
+    c.frequency = {1: "daily", 7: "weekly"}.get(step, f"every {step} days")
+    irregular = steps != step
+    if irregular.any():
+        gaps = steps[irregular]
+        starts = dates.iloc[:-1].to_numpy()[irregular]
+        ex = [f"{pd.Timestamp(s).strftime('%Y-%m-%d')} -> +{int(g)} days"
+              for s, g in zip(starts[:_N_EXAMPLES], gaps[:_N_EXAMPLES], strict=False)]
+        n_missing = int(sum(max(g // step - 1, 0) for g in gaps))
+        off_grid = bool(np.any(gaps % step))
+        what = ("dates are not on one regular grid" if off_grid
+                else f"{n_missing} periods are missing")
+        c.add("irregular_frequency", "error", col,
+              f"{what}: the usual step is {step} days but {int(irregular.sum())} steps differ "
+              f"(first: {', '.join(ex)})",
+              "periods must be evenly spaced with no gaps (daily, weekly or monthly)",
+              f"df[{col!r}] = pd.to_datetime(df[{col!r}]); df = df.set_index({col!r})"
+              f".asfreq('{step}D').reset_index()  # adds the missing rows as NaN: fill them "
+              "knowingly (spend 0 only if nothing was spent)",
+              int(irregular.sum()), ex)
+
+
+def _numeric(c: _Checker, col: str, role: str) -> pd.Series | None:
+    """The column as floats, or None after reporting non-numeric / missing / inf values."""
+    raw = c.df[col]
+    if pd.api.types.is_bool_dtype(raw):
+        raw = raw.astype(float)
+    values = pd.to_numeric(raw, errors="coerce")
+    missing = raw.isna().to_numpy()
+    non_num = values.isna().to_numpy() & ~missing
+    ok = True
+    if non_num.any():
+        ex = c.where(non_num, raw)
+        c.add("non_numeric", "error", col,
+              f"{int(non_num.sum())} values are not numbers (first: {', '.join(ex)})",
+              f"{role} values must be numbers",
+              f"df[{col!r}] = pd.to_numeric(df[{col!r}].astype(str).str.replace(r'[,$€£ ]', '', "
+              "regex=True))  # strips thousands separators and currency signs",
+              int(non_num.sum()), ex)
+        ok = False
+    if missing.any():
+        ex = c.where(missing)
+        fill = "0)  # only if a blank means no spend" if role == "channel" else \
+            "df[{!r}].interpolate())  # or drop those rows".format(col)
+        c.add("missing_values", "error", col,
+              f"{int(missing.sum())} missing (NaN) values (first at {', '.join(ex)})",
+              f"{role} values must not be missing",
+              f"df[{col!r}] = df[{col!r}].fillna({fill}", int(missing.sum()), ex)
+        ok = False
+    inf = np.isinf(values.to_numpy(dtype=float, na_value=np.nan))
+    if inf.any():
+        ex = c.where(inf, values)
+        c.add("infinite_values", "error", col,
+              f"{int(inf.sum())} infinite values (first: {', '.join(ex)})",
+              f"{role} values must be finite",
+              f"df[{col!r}] = df[{col!r}].replace([np.inf, -np.inf], np.nan)  # then fill them",
+              int(inf.sum()), ex)
+        ok = False
+    return values.astype(float) if ok else None
+
+
+def _check_channel(c: _Checker, col: str, x: pd.Series) -> None:
+    neg = (x < 0).to_numpy()
+    if neg.any():
+        ex = c.where(neg, x)
+        c.add("negative_spend", "error", col,
+              f"{int(neg.sum())} negative values (first: {', '.join(ex)})",
+              "spend must be >= 0", f"df[{col!r}] = df[{col!r}].clip(lower=0)",
+              int(neg.sum()), ex)
+        return
+    if (x == 0).all():
+        c.add("zero_channel", "error", col, "all values are 0, so its effect cannot be estimated",
+              "a channel needs some spend", f"drop {col!r} from the channel columns")
+    elif x.nunique() == 1:
+        c.add("constant_channel", "error", col,
+              f"every value is {x.iloc[0]!r}, so its effect cannot be told apart from the intercept",
+              "a channel's spend must vary over time", f"drop {col!r} from the channel columns")
+    elif (x == 0).mean() >= 0.9:
+        c.add("sparse_channel", "warning", col,
+              f"{int((x > 0).sum())} of {len(x)} periods have spend; its effect will be uncertain",
+              "a channel should have spend in more than 10% of periods",
+              f"consider merging {col!r} with a similar channel")
+
+
+def validate(
+    data: pd.DataFrame,
+    *,
+    date_column: str,
+    y_column: str,
+    channel_columns: Sequence[str],
+    control_columns: Sequence[str] = (),
+    adstock_max_lag: int = 8,
+    yearly_seasonality: int = 2,
+) -> ValidationReport:
+    """Check a national marketing table against every rule; never modifies ``data``.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per period.
+    date_column, y_column : str
+        The period's date (``%Y-%m-%d``) and the target (sales) column.
+    channel_columns : sequence of str
+        Media spend columns (>= 0).
+    control_columns : sequence of str
+        Other explanatory columns (prices, events, a trend ...).
+    adstock_max_lag, yearly_seasonality : int
+        Model options the row-count rule depends on.
+
+    Returns
+    -------
+    ValidationReport
+        ``report.ok`` is False when any error was found; ``report.format()`` explains.
+    """
+    df = data
+    c = _Checker(df, date_column)
+    if len(channel_columns) == 0:
+        c.add("no_channels", "error", None, "no channel columns were given",
+              "the model needs at least one media channel",
+              "pass channel_columns=['tv', 'search', ...] (CLI: --channel tv --channel search)")
+    roles = {"date": [date_column], "target": [y_column], "channel": list(channel_columns),
+             "control": list(control_columns)}
+    present = _check_columns(c, roles)
+    if date_column in present:
+        _check_dates(c)
+    if y_column in present:
+        y = _numeric(c, y_column, "target")
+        if y is not None and y.nunique() <= 1:
+            c.add("constant_target", "error", y_column,
+                  f"every value is {y.iloc[0]!r}; there is nothing to explain",
+                  "the target must vary over time", "check that the right column is the target")
+        elif y is not None and (y < 0).any():
+            neg = (y < 0).to_numpy()
+            c.add("negative_target", "warning", y_column,
+                  f"{int(neg.sum())} negative values (first: {', '.join(c.where(neg, y))})",
+                  "sales are usually >= 0", "check that negative sales are intended (returns?)",
+                  int(neg.sum()), c.where(neg, y))
+    media = {}
+    for col in channel_columns:
+        if col in present and col not in (date_column, y_column):
+            x = _numeric(c, col, "channel")
+            if x is not None:
+                _check_channel(c, col, x)
+                media[col] = x
+    for col in control_columns:
+        if col in present and col not in (date_column, y_column):
+            z = _numeric(c, col, "control")
+            if z is not None and z.nunique() <= 1:
+                c.add("constant_control", "error", col,
+                      f"every value is {z.iloc[0]!r}; it cannot be told apart from the intercept",
+                      "a control must vary over time", f"drop {col!r} from the control columns")
+    _check_collinear(c, media)
+    _check_size(c, len(df), len(channel_columns), len(control_columns), adstock_max_lag,
+                yearly_seasonality)
+    return ValidationReport(c.problems, len(df), c.frequency)
+
+
+def _check_collinear(c: _Checker, media: dict[str, pd.Series]) -> None:
+    names = [n for n, x in media.items() if x.nunique() > 1]
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            r = float(np.corrcoef(media[a], media[b])[0, 1])
+            if abs(r) > 0.95:
+                c.add("collinear_channels", "warning", a,
+                      f"spend of '{a}' and '{b}' moves together (correlation {r:.3f}); the model "
+                      "cannot split the effect between them reliably",
+                      "channels should vary independently (|correlation| <= 0.95)",
+                      f"df['{a}_{b}'] = df[{a!r}] + df[{b!r}]  # and model the sum as one channel")
+
+
+def _check_size(c: _Checker, n_rows: int, n_channels: int, n_controls: int, l_max: int,
+                n_fourier: int) -> None:
+    k = n_model_parameters(n_channels, n_controls, n_fourier)
+    if n_rows <= k:
+        c.add("too_few_rows", "error", None,
+              f"{n_rows} rows for {k} model parameters ({n_channels} channels x 3, {n_controls} "
+              f"controls, {2 * n_fourier} seasonality terms, intercept, noise)",
+              "there must be more periods than parameters",
+              "add more periods, or use fewer channels / controls / yearly_seasonality modes",
+              n_rows)
+    elif n_rows < 4 * k:
+        c.add("few_rows", "warning", None,
+              f"{n_rows} rows for {k} parameters; estimates will lean on the priors",
+              "at least 4 periods per parameter is advisable",
+              "add more history, or reduce channels / controls / seasonality modes", n_rows)
+    if l_max >= n_rows:
+        c.add("adstock_too_long", "error", None,
+              f"adstock_max_lag={l_max} is not shorter than the {n_rows} periods",
+              "adstock_max_lag must be < the number of periods",
+              "pass a smaller adstock_max_lag (CLI: --adstock-max-lag 4)")
+    periods_per_year = {"daily": 365, "weekly": 52, "monthly": 12}.get(c.frequency or "", 0)
+    if n_fourier > 0 and periods_per_year and n_rows < periods_per_year:
+        c.add("short_for_seasonality", "warning", None,
+              f"{n_rows} {c.frequency} periods cover less than one year; yearly seasonality "
+              "is guessed from part of a cycle",
+              "yearly seasonality needs at least one full year",
+              "pass yearly_seasonality=0 (CLI: --yearly-seasonality 0) or add history")

@@ -1,0 +1,121 @@
+"""The model specification: frozen, validated on creation, serialisable."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bayesmmm.errors import SpecError
+from bayesmmm.priors import Prior
+from bayesmmm.transforms import ADSTOCKS, SATURATIONS
+
+__all__ = ["ModelSpec", "default_priors"]
+
+_BASE_PRIORS: dict[str, Prior] = {
+    "intercept": Prior("Normal", {"loc": 0, "scale": 2}),
+    "gamma_control": Prior("Normal", {"loc": 0, "scale": 2}),
+    "gamma_fourier": Prior("Laplace", {"loc": 0, "scale": 1}),
+    "y_sigma": Prior("HalfNormal", {"scale": 2}),
+}
+
+
+def default_priors(adstock: str = "geometric", saturation: str = "logistic") -> dict[str, Prior]:
+    """Default priors by parameter name (``adstock_alpha``, ``saturation_lam``, ...)."""
+    out = {f"adstock_{k}": v for k, v in ADSTOCKS.get(adstock).priors.items()}
+    out.update({f"saturation_{k}": v for k, v in SATURATIONS.get(saturation).priors.items()})
+    out.update(_BASE_PRIORS)
+    return out
+
+
+def _names(value: Sequence[str] | str, what: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    out = tuple(str(v) for v in value)
+    if any(not v for v in out):
+        raise SpecError(f"{what} contains an empty column name: {list(out)}")
+    return out
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What to fit: columns, transforms and priors of the classic MMM.
+
+    Parameters
+    ----------
+    date_column, y_column : str
+        Date (``%Y-%m-%d``) and target columns.
+    channel_columns : sequence of str
+        Media spend columns.
+    control_columns : sequence of str
+        Control columns (not scaled; coefficients in original units).
+    adstock, saturation : str
+        Registered forms; ``"geometric"`` and ``"logistic"`` make the classic model.
+    adstock_max_lag : int
+        Carry-over length ``l_max`` in periods (default 8).
+    yearly_seasonality : int
+        Number of Fourier modes of yearly seasonality (default 2; 0 disables).
+    priors : mapping of str to Prior
+        Overrides of :func:`default_priors` by parameter name.
+    """
+
+    date_column: str
+    y_column: str
+    channel_columns: tuple[str, ...]
+    control_columns: tuple[str, ...] = ()
+    adstock: str = "geometric"
+    saturation: str = "logistic"
+    adstock_max_lag: int = 8
+    yearly_seasonality: int = 2
+    priors: Mapping[str, Prior] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "channel_columns", _names(self.channel_columns, "channel_columns"))
+        object.__setattr__(self, "control_columns", _names(self.control_columns, "control_columns"))
+        for name in ("adstock_max_lag", "yearly_seasonality"):
+            value = getattr(self, name)
+            low = 1 if name == "adstock_max_lag" else 0
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise SpecError(f"{name} must be an integer >= {low}, got {value!r}")
+        try:
+            ADSTOCKS.get(self.adstock)
+            SATURATIONS.get(self.saturation)
+        except ValueError as exc:
+            raise SpecError(str(exc)) from None
+        known = default_priors(self.adstock, self.saturation)
+        priors = {}
+        for key, prior in dict(self.priors).items():
+            if key not in known:
+                raise SpecError(f"Unknown prior {key!r}; expected one of {sorted(known)}")
+            priors[key] = prior if isinstance(prior, Prior) else Prior.from_dict(prior)
+        object.__setattr__(self, "priors", priors)
+
+    def prior(self, name: str) -> Prior:
+        """The prior in force for parameter ``name`` (override or default)."""
+        return self.priors.get(name) or default_priors(self.adstock, self.saturation)[name]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "date_column": self.date_column,
+            "y_column": self.y_column,
+            "channel_columns": list(self.channel_columns),
+            "control_columns": list(self.control_columns),
+            "adstock": self.adstock,
+            "saturation": self.saturation,
+            "adstock_max_lag": self.adstock_max_lag,
+            "yearly_seasonality": self.yearly_seasonality,
+            "priors": {k: p.to_dict() for k, p in self.priors.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ModelSpec:
+        allowed = set(cls.__dataclass_fields__)
+        unknown = set(d) - allowed
+        if unknown:
+            raise SpecError(f"Unknown spec field(s) {sorted(unknown)}; expected {sorted(allowed)}")
+        missing = {"date_column", "y_column", "channel_columns"} - set(d)
+        if missing:
+            raise SpecError(f"spec is missing required field(s) {sorted(missing)}")
+        kw = dict(d)
+        kw["priors"] = {k: Prior.from_dict(v) for k, v in dict(d.get("priors", {})).items()}
+        return cls(**kw)

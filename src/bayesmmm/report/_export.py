@@ -1,0 +1,59 @@
+"""Writing a fit's answers to an output folder (used by the CLI and the service)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from bayesmmm.analysis import contributions, convergence_warnings, fit_metrics, media_share, roi
+from bayesmmm.analysis import summary as summary_table
+from bayesmmm.model import Fit
+
+__all__ = ["export_results"]
+
+
+def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def export_results(fit: Fit, folder: str | Path) -> dict[str, Path]:
+    """Write summary.csv, contributions.csv, roi.csv, media_share.csv, diagnostics.json
+    and fit.nc into ``folder``; each file appears whole or not at all.
+
+    Returns the written paths by name.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tables = {
+        "summary": lambda: summary_table(fit).rename_axis("parameter"),
+        "contributions": lambda: contributions(fit),
+        "roi": lambda: roi(fit),
+        "media_share": lambda: media_share(fit),
+    }
+    paths: dict[str, Path] = {}
+    for name, make in tables.items():
+        frame = make()
+        path = folder / f"{name}.csv"
+        _atomic_write(path, lambda p, f=frame, n=name: f.to_csv(p, index=n != "contributions"))
+        paths[name] = path
+    diagnostics = {
+        "fit_metrics": fit_metrics(fit),
+        "divergences": int(fit.sample_stats["diverging"].sum()),
+        "warnings": convergence_warnings(fit),
+        "sampler": fit.meta,
+    }
+    path = folder / "diagnostics.json"
+    _atomic_write(path, lambda p: p.write_text(json.dumps(diagnostics, indent=1, default=str)))
+    paths["diagnostics"] = path
+    paths["fit"] = fit.save(folder / "fit.nc")
+    return paths
