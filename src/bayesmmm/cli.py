@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -52,7 +53,7 @@ _SAMPLER_KEYS = ("chains", "warmup", "draws", "target_accept", "seed")
 
 
 def _fail(message: str, code: int) -> None:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -145,7 +146,7 @@ def _print_report(report: Any) -> None:
         colour = "red" if p.severity == "error" else "yellow"
         where = f"column '{p.column}': " if p.column else ""
         console = err_console if p.severity == "error" else out_console
-        console.print(f"[{colour}]{p.severity}[/] [{p.code}] {where}{p.message}",
+        console.print(f"[{colour}]{p.severity}[/] " + escape(f"[{p.code}] {where}{p.message}"),
                       highlight=False, markup=True, soft_wrap=True)
         console.print(f"    rule: {p.rule}", highlight=False, markup=False, soft_wrap=True)
         console.print(f"    fix:  {p.fix}", highlight=False, markup=False, soft_wrap=True)
@@ -163,11 +164,11 @@ def _cell(column: str, value: Any) -> str:
 
 def _table(frame: Any, title: str) -> Table:
     table = Table(title=title, title_justify="left")
-    table.add_column(frame.index.name or "", style="bold", no_wrap=True)
+    table.add_column(escape(frame.index.name or ""), style="bold", no_wrap=True)
     for col in frame.columns:
-        table.add_column(str(col), justify="right")
+        table.add_column(escape(str(col)), justify="right")
     for idx, row in frame.iterrows():
-        table.add_row(str(idx), *(_cell(str(c), v) for c, v in row.items()))
+        table.add_row(escape(str(idx)), *(escape(_cell(str(c), v)) for c, v in row.items()))
     return table
 
 
@@ -223,8 +224,9 @@ def _fit_and_write(data: Any, spec: Any, sampler: dict[str, Any], out: Path) -> 
     out_console.print(f"Fit: R² {m['r2']:.3f} · MAPE {m['mape']:.2f}% · Durbin-Watson "
                       f"{m['durbin_watson']:.2f} · {fitted.meta['seconds_total']:.1f} s sampling")
     for w in fitted.warnings():
-        out_console.print(f"[yellow]warning:[/] {w}", highlight=False)
-    out_console.print(f"Wrote {', '.join(p.name for p in paths.values())} to {out}/")
+        out_console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
+    out_console.print(escape(f"Wrote {', '.join(p.name for p in paths.values())} to {out}/"),
+                      highlight=False)
 
 
 @app.command()
@@ -256,7 +258,7 @@ def demo(out: OutOpt = Path("bayesmmm-demo"), chains: ChainsOpt = None,
 
         sampler = {k: v for k, v in dict(chains=chains, warmup=warmup, draws=draws,
                                          seed=seed).items() if v is not None}
-        out_console.print(f"Example data: {example_path()}")
+        out_console.print(escape(f"Example data: {example_path()}"), highlight=False)
         _fit_and_write(example_path(), example_spec(), sampler, out)
 
     _guard(body)

@@ -133,16 +133,28 @@ class _Checker:
         for i in idx:
             label = self.labels[i]
             label = label.strftime("%Y-%m-%d") if isinstance(label, pd.Timestamp) else f"row {label}"
-            out.append(f"{values.iloc[i]!r} at {label}" if values is not None else label)
+            out.append(f"{_show(values.iloc[i])} at {label}" if values is not None else label)
         return out
 
 
+def _show(value: Any) -> str:
+    """A value as the user would write it (no ``np.float64(...)`` wrappers)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value)
+
+
 def _suggest(name: str, columns: Sequence[str]) -> str | None:
-    lower = {c.lower().strip(): c for c in columns}
-    if name.lower().strip() in lower:
-        return lower[name.lower().strip()]
-    close = difflib.get_close_matches(name, list(columns), n=1, cutoff=0.6)
-    return close[0] if close else None
+    """The existing column the user most likely meant (case, spaces, '_' and '-' ignored)."""
+    def norm(s: str) -> str:
+        return re.sub(r"[^0-9a-z]", "", s.lower())
+
+    normalised = {norm(c): c for c in columns}
+    if norm(name) in normalised:
+        return normalised[norm(name)]
+    lower = {c.lower(): c for c in columns}
+    close = difflib.get_close_matches(name.lower(), list(lower), n=1, cutoff=0.6)
+    return lower[close[0]] if close else None
 
 
 def _check_columns(c: _Checker, roles: dict[str, list[str]]) -> set[str]:
@@ -323,7 +335,7 @@ def _check_channel(c: _Checker, col: str, x: pd.Series) -> None:
               "a channel needs some spend", f"drop {col!r} from the channel columns")
     elif x.nunique() == 1:
         c.add("constant_channel", "error", col,
-              f"every value is {x.iloc[0]!r}, so its effect cannot be told apart from the intercept",
+              f"every value is {_show(x.iloc[0])}, so its effect cannot be told apart from the intercept",
               "a channel's spend must vary over time", f"drop {col!r} from the channel columns")
     elif (x == 0).mean() >= 0.9:
         c.add("sparse_channel", "warning", col,
@@ -377,7 +389,7 @@ def validate(
         y = _numeric(c, y_column, "target")
         if y is not None and y.nunique() <= 1:
             c.add("constant_target", "error", y_column,
-                  f"every value is {y.iloc[0]!r}; there is nothing to explain",
+                  f"every value is {_show(y.iloc[0])}; there is nothing to explain",
                   "the target must vary over time", "check that the right column is the target")
         elif y is not None and (y < 0).any():
             neg = (y < 0).to_numpy()
@@ -397,7 +409,7 @@ def validate(
             z = _numeric(c, col, "control")
             if z is not None and z.nunique() <= 1:
                 c.add("constant_control", "error", col,
-                      f"every value is {z.iloc[0]!r}; it cannot be told apart from the intercept",
+                      f"every value is {_show(z.iloc[0])}; it cannot be told apart from the intercept",
                       "a control must vary over time", f"drop {col!r} from the control columns")
     _check_collinear(c, media)
     _check_size(c, len(df), len(channel_columns), len(control_columns), adstock_max_lag,

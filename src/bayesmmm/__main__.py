@@ -1,0 +1,5 @@
+"""``python -m bayesmmm`` runs the CLI."""
+
+from bayesmmm.cli import main
+
+main()

@@ -1,0 +1,244 @@
+"""Validation: every rule, each asserted on the message a user reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bayesmmm.data import prepare, validate
+from bayesmmm.errors import DataValidationError
+
+COLS: dict[str, Any] = {"date_column": "date_week", "y_column": "y",
+                        "channel_columns": ["x1", "x2"],
+                        "control_columns": ["event_1", "event_2", "t"]}
+
+
+def check(df: pd.DataFrame, **overrides: Any):  # type: ignore[no-untyped-def]
+    return validate(df, **{**COLS, **overrides})
+
+
+def only(report, code: str):  # type: ignore[no-untyped-def]
+    found = [p for p in report.problems if p.code == code]
+    assert len(found) == 1, report.format()
+    return found[0]
+
+
+def test_clean_example_passes(example_df: pd.DataFrame) -> None:
+    report = check(example_df)
+    assert report.ok and report.errors == [], report.format()
+    assert report.frequency == "weekly"
+
+
+def test_validation_never_changes_the_data(example_df: pd.DataFrame) -> None:
+    df = example_df.copy()
+    df.loc[3, "x1"] = -1.0
+    df = df.iloc[::-1]
+    before = df.copy()
+    check(df)
+    pd.testing.assert_frame_equal(df, before)
+
+
+def test_misspelled_column_suggests_closest(example_df: pd.DataFrame) -> None:
+    p = only(check(example_df, channel_columns=["x1", "X2"]), "missing_column")
+    assert p.column == "X2" and p.severity == "error"
+    assert "did you mean 'x2'" in p.message
+    assert "df.rename(columns={'x2': 'X2'})" in p.fix
+
+
+def test_missing_column_without_close_match(example_df: pd.DataFrame) -> None:
+    p = only(check(example_df, y_column="revenue"), "missing_column")
+    assert "target column not found" in p.message and "'date_week'" in p.message
+
+
+def test_all_problems_reported_at_once(example_df: pd.DataFrame) -> None:
+    df = example_df.copy()
+    df.loc[5, "x1"] = -2.0
+    df["x2"] = df["x2"].astype(object)
+    df.loc[7, "x2"] = "n/a"
+    df.loc[9, "event_1"] = np.nan
+    report = check(df, channel_columns=["x1", "x2", "tv"])
+    assert {"negative_spend", "non_numeric", "missing_values", "missing_column"} <= set(
+        report.codes())
+    text = report.format()
+    assert "Errors (fit refused)" in text and "4 error(s)" in text
+
+
+@pytest.mark.parametrize(
+    ("bad", "fmt"), [("02/04/2018", "%d/%m/%Y"), ("2018/04/02", "%Y/%m/%d")])
+def test_dates_not_iso_get_a_format_fix(example_df: pd.DataFrame, bad: str, fmt: str) -> None:
+    df = example_df.copy()
+    df["date_week"] = pd.to_datetime(df["date_week"]).dt.strftime(fmt)
+    p = only(check(df), "bad_date_format")
+    assert p.count == len(df)
+    assert f"format={fmt!r}" in p.fix and ".dt.strftime('%Y-%m-%d')" in p.fix
+    assert bad in p.examples[0]
+
+
+def test_unparseable_dates_listed(example_df: pd.DataFrame) -> None:
+    df = example_df.copy()
+    df.loc[4, "date_week"] = "last tuesday"
+    p = only(check(df), "bad_date_format")
+    assert p.count == 1 and "'last tuesday' at row 4" in p.message
+
+
+def test_missing_dates(example_df: pd.DataFrame) -> None:
+    df = example_df.copy()
+    df.loc[2, "date_week"] = None
+    p = only(check(df), "missing_dates")
+    assert "1 empty dates" in p.message and "dropna" in p.fix
+
+
+def test_duplicate_dates(example_df: pd.DataFrame) -> None:
+    df = pd.concat([example_df, example_df.iloc[[10]]], ignore_index=True)
+    p = only(check(df), "duplicate_dates")
+    assert p.count == 2 and "2018-06-11" in p.message
+    assert "groupby('date_week'" in p.fix
+
+
+def test_gap_in_weeks(example_df: pd.DataFrame) -> None:
+    df = example_df.drop(index=[20, 21]).reset_index(drop=True)
+    p = only(check(df), "irregular_frequency")
+    assert "2 periods are missing" in p.message and "+21 days" in p.message
+    assert "asfreq('7D')" in p.fix
+
+
+def test_dates_off_the_grid(example_df: pd.DataFrame) -> None:
+    df = example_df.copy()
+    df.loc[30, "date_week"] = "2018-10-31"  # a Wednesday among Mondays
+    p = only(check(df), "irregular_frequency")
+    assert "not on one regular grid" in p.message
+
+
+def test_unsorted_dates_warn_only(example_df: pd.DataFrame) -> None:
+    report = check(example_df.sample(frac=1.0, random_state=1))
+    p = only(report, "unsorted_dates")
+    assert report.ok and p.severity == "warning" and "sort_values" in p.fix
+
+
+def test_monthly_dates_are_regular() -> None:
+    n = 60
+    df = pd.DataFrame({"date": pd.date_range("2019-01-01", periods=n, freq="MS").strftime(
+        "%Y-%m-%d"), "y": np.arange(n) + 10.0, "tv": np.random.default_rng(0).uniform(1, 2, n)})
+    report = validate(df, date_column="date", y_column="y", channel_columns=["tv"])
+    assert report.frequency == "monthly" and "irregular_frequency" not in report.codes()
+
+
+def test_non_numeric_values(example_df: pd.DataFrame) -> None:
+    df = example_df.copy()
+    df["x1"] = df["x1"].map(lambda v: f"{v:.3f}").astype(object)
+    df.loc[[3, 8], "x1"] = ["1,200", "$5"]
+    p = only(check(df), "non_numeric")
+    assert p.column == "x1" and p.count == 2
+    assert "'1,200' at 2018-04-23" in p.message and "pd.to_numeric" in p.fix
+
+
+def test_nan_values(example_df: pd.DataFrame) -> None:
+    df = example_df.copy()
+    df.loc[[5, 6, 7], "x2"] = np.nan
+    p = only(check(df), "missing_values")
+    assert p.count == 3 and "2018-05-07" in p.message and "fillna(0)" in p.fix
+
+
+def test_infinite_values(example_df: pd.DataFrame) -> None:
+    df = example_df.copy()
+    df["t"] = df["t"].astype(float)
+    df.loc[11, "t"] = np.inf
+    p = only(check(df), "infinite_values")
+    assert p.column == "t" and "inf at 2018-06-18" in p.message
+
+
+def test_negative_spend(example_df: pd.DataFrame) -> None:
+    df = example_df.copy()
+    df.loc[[1, 2, 3], "x1"] = [-5.0, -2.0, -1.0]
+    p = only(check(df), "negative_spend")
+    assert p.count == 3 and "-5.0 at 2018-04-09" in p.message
+    assert p.rule == "spend must be >= 0" and "clip(lower=0)" in p.fix
+
+
+def test_all_zero_and_constant_channels(example_df: pd.DataFrame) -> None:
+    df = example_df.copy()
+    df["x1"] = 0.0
+    df["x2"] = 3.0
+    report = check(df)
+    assert "all values are 0" in only(report, "zero_channel").message
+    assert "every value is 3.0" in only(report, "constant_channel").message
+
+
+def test_sparse_channel_warns(example_df: pd.DataFrame) -> None:
+    df = example_df.copy()
+    df["x2"] = 0.0
+    df.loc[[10, 50, 90], "x2"] = 1.0
+    p = only(check(df), "sparse_channel")
+    assert p.severity == "warning" and "3 of 179 periods" in p.message
+
+
+def test_channel_also_control(example_df: pd.DataFrame) -> None:
+    p = only(check(example_df, control_columns=["event_1", "x1"]), "duplicate_role")
+    assert p.column == "x1" and "both as channel and as control" in p.message
+
+
+def test_target_missing_or_constant(example_df: pd.DataFrame) -> None:
+    df = example_df.copy()
+    df["y"] = 7.0
+    assert "nothing to explain" in only(check(df), "constant_target").message
+    assert only(check(example_df, y_column="sales"), "missing_column").column == "sales"
+
+
+def test_constant_control(example_df: pd.DataFrame) -> None:
+    df = example_df.copy()
+    df["event_2"] = 0.0
+    assert only(check(df), "constant_control").column == "event_2"
+
+
+def test_too_few_rows(example_df: pd.DataFrame) -> None:
+    p = only(check(example_df.iloc[:12]), "too_few_rows")
+    assert "12 rows for 15 model parameters" in p.message
+
+
+def test_few_rows_and_short_history_warn(example_df: pd.DataFrame) -> None:
+    report = check(example_df.iloc[:40], control_columns=["t"])
+    assert report.ok
+    assert {"few_rows", "short_for_seasonality"} <= set(report.codes())
+
+
+def test_adstock_longer_than_data(example_df: pd.DataFrame) -> None:
+    p = only(check(example_df.iloc[:20], channel_columns=["x1"], control_columns=[],
+                   yearly_seasonality=0, adstock_max_lag=25), "adstock_too_long")
+    assert "adstock_max_lag=25" in p.message
+
+
+def test_collinear_channels_warn(example_df: pd.DataFrame) -> None:
+    df = example_df.copy()
+    df["x2"] = df["x1"] * 2 + 0.001
+    p = only(check(df), "collinear_channels")
+    assert p.severity == "warning" and "correlation 1.000" in p.message
+
+
+def test_prepare_raises_with_full_report(example_df: pd.DataFrame) -> None:
+    df = example_df.copy()
+    df.loc[0, "x1"] = -1
+    with pytest.raises(DataValidationError) as exc:
+        prepare(df, **COLS)
+    assert exc.value.report.codes() == ["negative_spend"]
+    assert "[negative_spend] column 'x1'" in str(exc.value)
+
+
+def test_prepare_sorts_a_copy(example_df: pd.DataFrame) -> None:
+    shuffled = example_df.sample(frac=1.0, random_state=3)
+    data, report = prepare(shuffled, **COLS)
+    assert data.dates.is_monotonic_increasing
+    np.testing.assert_array_equal(data.y, example_df["y"].to_numpy())
+    assert report.codes() == ["unsorted_dates"]
+    pd.testing.assert_frame_equal(data.to_frame()[["date_week", "y", "x1"]],
+                                  example_df[["date_week", "y", "x1"]])
+
+
+def test_report_to_dict(example_df: pd.DataFrame) -> None:
+    df = example_df.copy()
+    df.loc[0, "x1"] = -1
+    d = check(df).to_dict()
+    assert d["ok"] is False and d["errors"][0]["code"] == "negative_spend"
+    assert d["errors"][0]["fix"].startswith("df['x1']")
