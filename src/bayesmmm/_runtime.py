@@ -16,7 +16,8 @@ _DEFAULT_HOST_DEVICES = 8
 
 
 def _set_host_devices() -> None:
-    n = int(os.environ.get("BAYESMMM_HOST_DEVICES", max(_DEFAULT_HOST_DEVICES, os.cpu_count() or 1)))
+    default = max(_DEFAULT_HOST_DEVICES, os.cpu_count() or 1)
+    n = int(os.environ.get("BAYESMMM_HOST_DEVICES", default))
     flags = os.environ.get("XLA_FLAGS", "")
     if "xla_force_host_platform_device_count" not in flags:
         os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={n}".strip()

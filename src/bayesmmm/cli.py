@@ -59,8 +59,13 @@ def _fail(message: str, code: int) -> None:
 
 def _guard(fn: Callable[[], int | None]) -> None:
     """Run a command body, turning our errors into messages and exit codes."""
-    from bayesmmm.errors import (BayesMMMError, DataLoadError, DataValidationError,
-                                 FitFileError, SpecError)
+    from bayesmmm.errors import (
+        BayesMMMError,
+        DataLoadError,
+        DataValidationError,
+        FitFileError,
+        SpecError,
+    )
 
     try:
         code = fn()

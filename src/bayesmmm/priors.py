@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpyro.distributions as dist
+from numpyro.distributions import Distribution
 
 from bayesmmm.errors import SpecError
 
@@ -91,7 +92,7 @@ class Prior:
         checked = {k: _check_value(self.dist, k, self.params[k]) for k in names}
         object.__setattr__(self, "params", checked)
 
-    def to_numpyro(self) -> dist.Distribution:
+    def to_numpyro(self) -> Distribution:
         """Build the NumPyro distribution this prior describes."""
         cls, names = ALLOWED_DISTRIBUTIONS[self.dist]
         import jax.numpy as jnp

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from pathlib import Path
 
 import pandas as pd
@@ -72,7 +71,8 @@ def load_table(source: str | Path | pd.DataFrame, *, sep: str | None = None) -> 
     if kind in {"xlsx", "xls"}:
         raise DataLoadError(
             f"file '{path}' is an Excel workbook, not a CSV table. Fix: save the sheet as CSV, "
-            f"or convert it: pd.read_excel('{path}').to_csv('{path.with_suffix('.csv')}', index=False)"
+            f"or convert it: pd.read_excel('{path}')"
+            f".to_csv('{path.with_suffix('.csv')}', index=False)"
         )
     if kind == "binary":
         raise DataLoadError(

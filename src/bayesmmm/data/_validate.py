@@ -132,7 +132,8 @@ class _Checker:
         out = []
         for i in idx:
             label = self.labels[i]
-            label = label.strftime("%Y-%m-%d") if isinstance(label, pd.Timestamp) else f"row {label}"
+            label = (label.strftime("%Y-%m-%d") if isinstance(label, pd.Timestamp)
+                     else f"row {label}")
             out.append(f"{_show(values.iloc[i])} at {label}" if values is not None else label)
         return out
 
@@ -303,7 +304,7 @@ def _numeric(c: _Checker, col: str, role: str) -> pd.Series | None:
     if missing.any():
         ex = c.where(missing)
         fill = "0)  # only if a blank means no spend" if role == "channel" else \
-            "df[{!r}].interpolate())  # or drop those rows".format(col)
+            f"df[{col!r}].interpolate())  # or drop those rows"
         c.add("missing_values", "error", col,
               f"{int(missing.sum())} missing (NaN) values (first at {', '.join(ex)})",
               f"{role} values must not be missing",
@@ -335,7 +336,8 @@ def _check_channel(c: _Checker, col: str, x: pd.Series) -> None:
               "a channel needs some spend", f"drop {col!r} from the channel columns")
     elif x.nunique() == 1:
         c.add("constant_channel", "error", col,
-              f"every value is {_show(x.iloc[0])}, so its effect cannot be told apart from the intercept",
+              f"every value is {_show(x.iloc[0])}, so its effect cannot be told apart from "
+              "the intercept",
               "a channel's spend must vary over time", f"drop {col!r} from the channel columns")
     elif (x == 0).mean() >= 0.9:
         c.add("sparse_channel", "warning", col,
@@ -409,7 +411,8 @@ def validate(
             z = _numeric(c, col, "control")
             if z is not None and z.nunique() <= 1:
                 c.add("constant_control", "error", col,
-                      f"every value is {_show(z.iloc[0])}; it cannot be told apart from the intercept",
+                      f"every value is {_show(z.iloc[0])}; it cannot be told apart from "
+                      "the intercept",
                       "a control must vary over time", f"drop {col!r} from the control columns")
     _check_collinear(c, media)
     _check_size(c, len(df), len(channel_columns), len(control_columns), adstock_max_lag,

@@ -102,10 +102,9 @@ def load_fit(path: str | Path) -> Fit:
         channel_names=spec.channel_columns, control_names=spec.control_columns,
         date_column=info["date_column"], y_column=info["y_column"],
         frequency=info["frequency"])
-    posterior = {k.split("__", 1)[1]: ds[k].values for k in ds.data_vars
-                 if k.startswith("posterior__")}
-    stats = {k.split("__", 1)[1]: ds[k].values for k in ds.data_vars
-             if k.startswith("sample_stats__")}
+    names = [str(k) for k in ds.data_vars]
+    posterior = {k.split("__", 1)[1]: ds[k].values for k in names if k.startswith("posterior__")}
+    stats = {k.split("__", 1)[1]: ds[k].values for k in names if k.startswith("sample_stats__")}
     stats["diverging"] = stats["diverging"].astype(bool)
     return Fit(spec=spec, data=data, scalers=Scalers.from_dict(json.loads(ds.attrs["scalers"])),
                posterior=posterior, sample_stats=stats, meta=json.loads(ds.attrs["meta"]))

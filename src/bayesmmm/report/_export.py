@@ -6,7 +6,10 @@ import json
 import os
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+
+import pandas as pd
 
 from bayesmmm.analysis import contributions, convergence_warnings, fit_metrics, media_share, roi
 from bayesmmm.analysis import summary as summary_table
@@ -15,7 +18,7 @@ from bayesmmm.model import Fit
 __all__ = ["export_results"]
 
 
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
@@ -34,7 +37,7 @@ def export_results(fit: Fit, folder: str | Path) -> dict[str, Path]:
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    tables = {
+    tables: dict[str, Callable[[], pd.DataFrame]] = {
         "summary": lambda: summary_table(fit).rename_axis("parameter"),
         "contributions": lambda: contributions(fit),
         "roi": lambda: roi(fit),
@@ -43,8 +46,9 @@ def export_results(fit: Fit, folder: str | Path) -> dict[str, Path]:
     paths: dict[str, Path] = {}
     for name, make in tables.items():
         frame = make()
+        keep_index = name != "contributions"  # the long table has no meaningful index
         path = folder / f"{name}.csv"
-        _atomic_write(path, lambda p, f=frame, n=name: f.to_csv(p, index=n != "contributions"))
+        _atomic_write(path, partial(frame.to_csv, index=keep_index))
         paths[name] = path
     diagnostics = {
         "fit_metrics": fit_metrics(fit),

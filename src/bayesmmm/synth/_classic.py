@@ -155,7 +155,7 @@ def simulate_classic(
     # Truth in the fitted model's scale: target divided by max |y|.
     s = float(np.abs(y_units).max())
     params: dict[str, float] = {"intercept": intercept / s, "y_sigma": noise_sd / s}
-    for i, c in enumerate(channels):
+    for c in channels:
         params[f"adstock_alpha[{c.name}]"] = c.alpha
         params[f"saturation_lam[{c.name}]"] = c.lam
         params[f"saturation_beta[{c.name}]"] = c.beta / s

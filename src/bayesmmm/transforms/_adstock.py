@@ -50,7 +50,8 @@ def convolve_weights(x: ArrayLike, w: ArrayLike) -> Array:
     Parameters
     ----------
     x : array_like, shape ``(..., n_times, n_channels)``
-    w : array_like, shape ``(n_channels, l_max)`` (or broadcastable batch ``(..., n_channels, l_max)``)
+    w : array_like, shape ``(n_channels, l_max)``
+        Or with batch dims, ``(..., n_channels, l_max)``.
 
     Returns
     -------
