@@ -124,3 +124,26 @@ def test_fit_accepts_path_and_validates(tmp_path: Path) -> None:
     df.to_csv(path, index=False)
     with pytest.raises(bm.DataValidationError, match="negative_spend"):
         bm.fit(path, bm.example_spec(), **QUICK)
+
+
+def test_compilation_cache_is_written_and_reused(tmp_path: Path) -> None:
+    """Compiled programs are cached; other data of the same shape compiles nothing new
+    (the data are arguments, not constants baked into the program)."""
+    cache = tmp_path / "jax-cache"
+    code = ("import bayesmmm as bm, sys\n"
+            "df = bm.example_data(); df['y'] = df['y'] * float(sys.argv[1])\n"
+            "bm.fit(df, bm.example_spec(), chains=2, warmup=20, draws=10, progress=False)\n")
+    env = {**os.environ, "BAYESMMM_CACHE_DIR": str(cache)}
+    subprocess.run([sys.executable, "-c", code, "1.0"], env=env, check=True, capture_output=True)
+    first = {p.name for p in cache.rglob("*") if p.is_file()}
+    assert first, "no compiled programs were cached"
+    subprocess.run([sys.executable, "-c", code, "1.7"], env=env, check=True, capture_output=True)
+    assert {p.name for p in cache.rglob("*") if p.is_file()} == first
+
+
+def test_cache_can_be_disabled(tmp_path: Path) -> None:
+    code = "import bayesmmm, jax; print(jax.config.jax_compilation_cache_dir)"
+    env = {**os.environ, "BAYESMMM_CACHE_DIR": "off"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True,
+                         text=True)
+    assert out.stdout.strip() in {"None", ""}
