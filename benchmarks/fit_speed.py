@@ -14,9 +14,11 @@ Rows per dataset:
 * ``bayesmmm cold``: ``bayesmmm.fit`` with an empty JAX compilation cache
   (a fresh temporary ``BAYESMMM_CACHE_DIR``);
 * ``bayesmmm warm``: the same fit again, reusing that cache;
-* ``pymc-marketing+nutpie``: ``pymc_marketing.mmm.MMM(...).fit(...,
-  nuts_sampler="nutpie")``. PyTensor's own compilation cache is left as the
-  machine has it.
+* ``pymc-nutpie cold`` / ``warm``: ``pymc_marketing.mmm.MMM(...).fit(...,
+  nuts_sampler="nutpie")`` with a fresh PyTensor compile directory
+  (``PYTENSOR_FLAGS=compiledir=...``), then again reusing it.
+
+Ratios compare like with like: BayesMMM cold / peer cold and warm / warm.
 
 Columns: wall seconds, the smallest ``ess_bulk`` and the largest ``r_hat`` over
 ``intercept``, ``adstock_alpha``, ``saturation_lam``, ``saturation_beta``,
@@ -60,8 +62,9 @@ MARKER = "FIT_SPEED_RESULT "
 RESULTS = Path(__file__).resolve().parent / "results"
 PEER_MISSING = ("PyMC-Marketing/nutpie not installed: pip install 'bayesmmm[bench]' to compare; "
                 "skipping the peer")
-ROWS = ("bayesmmm cold", "bayesmmm warm", "pymc-marketing+nutpie")
-PEER = ROWS[2]
+ROWS = ("bayesmmm cold", "bayesmmm warm", "pymc-nutpie cold", "pymc-nutpie warm")
+OURS = ROWS[:2]
+PEERS = ROWS[2:]
 BASE_ENV = dict(os.environ)  # taken before bayesmmm (which sets XLA_FLAGS) is imported
 
 
@@ -252,14 +255,18 @@ def bench_dataset(name: str, files: tuple[Path, Path], s: Settings, peer: bool,
     rows: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="bayesmmm-jax-cache-") as cache:
         env = {**BASE_ENV, "BAYESMMM_CACHE_DIR": cache}
-        for row in ROWS[:2]:
+        for row in OURS:
             _log(f"[{name}] {row} ...")
             rows[row] = run_child("bayesmmm", *files, s, env, timeout)
-    if peer:
-        _log(f"[{name}] {PEER} ...")
-        rows[PEER] = run_child("peer", *files, s, dict(BASE_ENV), timeout)
-    else:
-        rows[PEER] = {"skipped": PEER_MISSING}
+    # The peer gets the same treatment: a fresh PyTensor compile directory, used twice.
+    with tempfile.TemporaryDirectory(prefix="pytensor-compiledir-") as compiledir:
+        env = {**BASE_ENV, "PYTENSOR_FLAGS": f"compiledir={compiledir}"}
+        for row in PEERS:
+            if peer:
+                _log(f"[{name}] {row} ...")
+                rows[row] = run_child("peer", *files, s, env, timeout)
+            else:
+                rows[row] = {"skipped": PEER_MISSING}
     return rows
 
 
@@ -268,10 +275,13 @@ def _log(message: str) -> None:
 
 
 def ratios(rows: dict[str, dict[str, Any]]) -> dict[str, float | None]:
-    """ESS/s of BayesMMM cold and warm over the peer's (None when unavailable)."""
-    peer = rows.get(PEER, {}).get("ess_per_s")
-    return {row: (rows[row]["ess_per_s"] / peer if peer and "ess_per_s" in rows[row] else None)
-            for row in ROWS[:2]}
+    """ESS/s of BayesMMM over the peer's, cold vs cold and warm vs warm (None if missing)."""
+    out: dict[str, float | None] = {}
+    for ours, peer in zip(OURS, PEERS, strict=True):
+        theirs = rows.get(peer, {}).get("ess_per_s")
+        mine = rows.get(ours, {}).get("ess_per_s")
+        out[ours.split()[1]] = mine / theirs if mine and theirs else None
+    return out
 
 
 # --- report -------------------------------------------------------------------------------
@@ -301,15 +311,14 @@ def report(name: str, title: str, rows: dict[str, dict[str, Any]], s: Settings) 
     print(f"\n{name}: {title}; {s.chains} chains × {s.warmup} warm-up × {s.draws} draws, "
           f"target_accept {s.target_accept}")
     print("\n".join(format_table(rows)))
-    for row, value in ratios(rows).items():
+    for label, value in ratios(rows).items():
         shown = f"{value:.1f}×" if value is not None else "n/a"
-        label = row.split()[1]
-        print(f"ESS/s ratio bayesmmm({label})/pymc-nutpie = {shown} (target ≥ 5×)")
+        print(f"ESS/s ratio bayesmmm {label} / pymc-nutpie {label} = {shown} (target ≥ 5×)")
     for row, r in rows.items():
         if "error" in r:
             print(f"{row} failed: {r['error']}")
-    if "skipped" in rows.get(PEER, {}):
-        print(rows[PEER]["skipped"])
+    if "skipped" in rows.get(PEERS[0], {}):
+        print(rows[PEERS[0]]["skipped"])
 
 
 def versions() -> dict[str, str | None]:
@@ -376,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1))
     print(f"\nresults written to {args.out}")
-    failed = any("error" in d["rows"][r] for d in results["datasets"].values() for r in ROWS[:2])
+    failed = any("error" in d["rows"][r] for d in results["datasets"].values() for r in OURS)
     return 1 if failed else 0
 
 

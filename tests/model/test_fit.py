@@ -127,17 +127,20 @@ def test_fit_accepts_path_and_validates(tmp_path: Path) -> None:
 
 
 def test_compilation_cache_is_written_and_reused(tmp_path: Path) -> None:
-    """Compiled programs are cached; other data of the same shape compiles nothing new
-    (the data are arguments, not constants baked into the program)."""
+    """Compiled programs are cached; other data of the same shape, or another number of
+    draws, compiles nothing new (data are arguments, not constants in the program)."""
     cache = tmp_path / "jax-cache"
     code = ("import bayesmmm as bm, sys\n"
             "df = bm.example_data(); df['y'] = df['y'] * float(sys.argv[1])\n"
-            "bm.fit(df, bm.example_spec(), chains=2, warmup=20, draws=10, progress=False)\n")
+            "bm.fit(df, bm.example_spec(), chains=2, warmup=20, draws=int(sys.argv[2]),"
+            " progress=False)\n")
     env = {**os.environ, "BAYESMMM_CACHE_DIR": str(cache)}
-    subprocess.run([sys.executable, "-c", code, "1.0"], env=env, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-c", code, "1.0", "10"], env=env, check=True,
+                   capture_output=True)
     first = {p.name for p in cache.rglob("*") if p.is_file()}
     assert first, "no compiled programs were cached"
-    subprocess.run([sys.executable, "-c", code, "1.7"], env=env, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-c", code, "1.7", "130"], env=env, check=True,
+                   capture_output=True)
     assert {p.name for p in cache.rglob("*") if p.is_file()} == first
 
 

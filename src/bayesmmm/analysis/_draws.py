@@ -7,6 +7,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bayesmmm.model import Fit, fourier_features, media_contributions
+from bayesmmm.transforms import lag_stack
 
 __all__ = ["channel_draws", "component_draws", "hdi", "mean_draws"]
 
@@ -35,7 +36,8 @@ def channel_draws(fit: Fit, media: np.ndarray | None = None) -> np.ndarray:
     params = {k: jnp.asarray(_flat(fit, k)) for k in fit.posterior
               if k.startswith(("adstock_", "saturation_"))}
     scaled = jnp.asarray(media / fit.scalers.channel_scale, dtype=jnp.float32)
-    return np.asarray(media_contributions(fit.spec, scaled, params)) * fit.scalers.y_scale
+    lagged = lag_stack(scaled, fit.spec.adstock_max_lag)
+    return np.asarray(media_contributions(fit.spec, lagged, params)) * fit.scalers.y_scale
 
 
 def component_draws(fit: Fit) -> dict[str, np.ndarray]:

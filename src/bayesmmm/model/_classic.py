@@ -50,7 +50,8 @@ def fourier_features(day_of_year: np.ndarray, n_modes: int) -> np.ndarray:
 class ModelInputs(NamedTuple):
     """Arrays the NumPyro model takes (all scaled / standardised).
 
-    Shapes: ``media`` ``(n_times, n_channels)``, ``controls`` ``(n_times, n_controls)``
+    Shapes: ``media`` ``(l_max, n_times, n_channels)``: the scaled media as a
+    :func:`~bayesmmm.transforms.lag_stack`; ``controls`` ``(n_times, n_controls)``
     standardised, ``control_center``/``control_scale`` ``(n_controls,)``, ``fourier``
     ``(n_times, 2 * n_modes)``, ``y`` ``(n_times,)`` or None.
     """
@@ -66,20 +67,21 @@ class ModelInputs(NamedTuple):
 def media_contributions(spec: ModelSpec, media: Array, params: dict[str, Array]) -> Array:
     """Channel contributions in scaled target units, ``(..., n_times, n_channels)``.
 
-    ``params`` holds ``adstock_<p>`` and ``saturation_<p>`` arrays with leading batch
-    dims matching ``media``'s (e.g. draws), last dim channels.
+    ``media`` is the lag stack of the scaled media, ``(l_max, n_times, n_channels)``.
+    ``params`` holds ``adstock_<p>`` and ``saturation_<p>`` arrays, last dim channels,
+    with any leading batch dims (e.g. draws).
     """
     adstock = ADSTOCKS.get(spec.adstock)
     saturation = SATURATIONS.get(spec.saturation)
     ad_params = {p: params[f"adstock_{p}"] for p in adstock.params}
     sat_params = {p: params[f"saturation_{p}"][..., None, :] for p in saturation.params}
-    adstocked = adstock.apply(media, spec.adstock_max_lag, **ad_params)
+    adstocked = adstock.apply_lagged(media, **ad_params)
     return params["saturation_beta"][..., None, :] * saturation.apply(adstocked, **sat_params)
 
 
 def model(spec: ModelSpec, inputs: ModelInputs) -> None:
     """NumPyro model of the classic MMM (parameter names as PyMC-Marketing)."""
-    n_channels = inputs.media.shape[-1]
+    n_channels = inputs.media.shape[-1]  # (l_max, n_times, n_channels)
     n_controls = inputs.controls.shape[-1]
     adstock = ADSTOCKS.get(spec.adstock)
     saturation = SATURATIONS.get(spec.saturation)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -18,6 +22,7 @@ from bayesmmm.model._classic import ModelInputs, fourier_features, model
 from bayesmmm.model._result import Fit, Scalers
 from bayesmmm.model._sampler import run_nuts
 from bayesmmm.model._spec import ModelSpec
+from bayesmmm.transforms import lag_stack
 
 __all__ = ["SamplerOptions", "fit", "make_scalers", "model_inputs"]
 
@@ -65,7 +70,7 @@ def model_inputs(spec: ModelSpec, data: MMMData, scalers: Scalers,
         return jnp.asarray(a, dtype=jnp.float32)
 
     return ModelInputs(
-        media=f32(data.media / scalers.channel_scale),
+        media=lag_stack(f32(data.media / scalers.channel_scale), spec.adstock_max_lag),
         controls=f32((data.controls - scalers.control_center) / scalers.control_scale),
         control_center=f32(scalers.control_center),
         control_scale=f32(scalers.control_scale),
@@ -122,13 +127,14 @@ def fit(
     scalers = make_scalers(data)
     inputs = model_inputs(spec, data, scalers)
     started = time.perf_counter()
-    if progress is True:
-        from bayesmmm.model._progress import rich_progress
+    with _preload("arviz"):  # summaries need it; importing costs ~1 s, so overlap it
+        if progress is True:
+            from bayesmmm.model._progress import rich_progress
 
-        with rich_progress(options.chains) as callback:
-            raw = _run(spec, inputs, options, callback)
-    else:
-        raw = _run(spec, inputs, options, progress or None)
+            with rich_progress(options.chains) as callback:
+                raw = _run(spec, inputs, options, callback)
+        else:
+            raw = _run(spec, inputs, options, progress or None)
     meta = {
         "sampler": "nuts",
         "options": options.__dict__,
@@ -143,6 +149,26 @@ def fit(
              "accept_prob": raw.stats["accept_prob"].astype(np.float32)}
     return Fit(spec=spec, data=data, scalers=scalers, posterior=posterior, sample_stats=stats,
                meta=meta)
+
+
+@contextmanager
+def _preload(module: str) -> Iterator[None]:
+    """Import ``module`` in a background thread while the body runs (compilation and
+    sampling release the GIL); joined before leaving so no thread outlives the call."""
+    thread = None
+    if module not in sys.modules:
+        thread = threading.Thread(target=_quiet_import, args=(module,), daemon=True)
+        thread.start()
+    try:
+        yield
+    finally:
+        if thread is not None:
+            thread.join()
+
+
+def _quiet_import(module: str) -> None:
+    with suppress(Exception):  # the real import later reports any problem
+        importlib.import_module(module)
 
 
 def _run(spec: ModelSpec, inputs: ModelInputs, o: SamplerOptions,

@@ -8,7 +8,7 @@ can be reported between chunks without host callbacks inside the sampler.
 
 from __future__ import annotations
 
-import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,9 +33,9 @@ class SamplerResult:
     seconds_sampling: float
 
 
-def _chunk_length(total: int) -> int:
-    # About 25 progress updates; each chunk is one compiled call.
-    return max(10, math.ceil(total / 25))
+#: Iterations per compiled call. Fixed, so the program (and the compilation cache entry)
+#: does not change with the number of draws; a call costs well under a millisecond.
+CHUNK_LENGTH = 50
 
 
 def run_nuts(
@@ -68,8 +68,6 @@ def run_nuts(
     progress : callable(phase, done, total), optional
         Called after each chunk with phase ``"warmup"`` or ``"sampling"``.
     """
-    import time
-
     kernel = NUTS(model, target_accept_prob=target_accept, dense_mass=dense_mass,
                   max_tree_depth=max_tree_depth)
     n_dev = min(chains, jax.local_device_count())
@@ -83,7 +81,7 @@ def run_nuts(
     init = jax.pmap(lambda k, args: kernel.init(k, warmup, None, args, {}), in_axes=(0, None))
     state = init(keys, model_args)
 
-    length = _chunk_length(warmup + draws)
+    length = CHUNK_LENGTH
 
     def chunk(state: Any, args: Any, n: jax.Array) -> tuple[Any, Any]:
         def record(s: Any) -> dict[str, Any]:
@@ -101,7 +99,14 @@ def run_nuts(
 
         return jax.lax.fori_loop(0, n, body, (state, buffer))
 
+    def constrain(z: Any, args: Any) -> Any:
+        # Constrained values and deterministic sites of one chunk's draws; its shape is set
+        # by CHUNK_LENGTH, not by the number of draws, so it is compiled once per model.
+        fn = jax.vmap(kernel.postprocess_fn(args, {}))
+        return jax.vmap(fn, in_axes=1, out_axes=1)(z) if per_dev > 1 else fn(z)
+
     pchunk = jax.pmap(chunk, in_axes=(0, None, None))
+    pconstrain = jax.pmap(constrain, in_axes=(0, None))
     out: list[Any] = []
     seconds = {"warmup": 0.0, "sampling": 0.0}
     for phase, total in (("warmup", warmup), ("sampling", draws)):
@@ -111,7 +116,9 @@ def run_nuts(
             n = min(length, total - done)
             state, buf = pchunk(state, model_args, n)
             if phase == "sampling":
-                out.append(jax.tree.map(lambda b, n=n: np.asarray(b[:, :n]), buf))
+                buf["z"] = pconstrain(buf["z"], model_args)
+                # to host first: slicing the sharded device array would dispatch an op per leaf
+                out.append(jax.tree.map(lambda b, n=n: np.asarray(b)[:, :n], buf))
             done += n
             if progress is not None:
                 jax.block_until_ready(state)
@@ -126,11 +133,7 @@ def run_nuts(
             a = np.moveaxis(a, 2, 1)
         return a.reshape((chains, draws) + a.shape[2 + (per_dev > 1):])
 
-    collected = jax.tree.map(stitch, *out) if out else {}
-    postprocess = kernel.postprocess_fn(model_args, {})
-    flat_z = jax.tree.map(lambda a: a.reshape((chains * draws,) + a.shape[2:]), collected["z"])
-    constrained = jax.jit(jax.vmap(postprocess))(flat_z)
-    samples = {k: np.asarray(v).reshape((chains, draws) + v.shape[1:])
-               for k, v in constrained.items() if not k.startswith("_")}
+    collected = jax.tree.map(stitch, *out)
+    samples = {k: v for k, v in collected["z"].items() if not k.startswith("_")}
     stats = {k: v for k, v in collected.items() if k != "z"}
     return SamplerResult(samples, stats, seconds["warmup"], seconds["sampling"])

@@ -3,9 +3,11 @@
 from bayesmmm.transforms._adstock import (
     ADSTOCKS,
     AdstockForm,
+    convolve_lagged,
     convolve_weights,
     geometric_adstock,
     geometric_weights,
+    lag_stack,
 )
 from bayesmmm.transforms._registry import Registry
 from bayesmmm.transforms._saturation import SATURATIONS, SaturationForm, logistic_saturation
@@ -16,8 +18,10 @@ __all__ = [
     "AdstockForm",
     "SaturationForm",
     "Registry",
+    "convolve_lagged",
     "convolve_weights",
     "geometric_adstock",
     "geometric_weights",
+    "lag_stack",
     "logistic_saturation",
 ]

@@ -12,7 +12,8 @@ from jax.typing import ArrayLike
 from bayesmmm.priors import Prior
 from bayesmmm.transforms._registry import Registry
 
-__all__ = ["geometric_adstock", "geometric_weights", "AdstockForm", "ADSTOCKS"]
+__all__ = ["ADSTOCKS", "AdstockForm", "convolve_lagged", "convolve_weights", "geometric_adstock",
+           "geometric_weights", "lag_stack"]
 
 
 def geometric_weights(alpha: ArrayLike, l_max: int, normalize: bool = True) -> Array:
@@ -44,33 +45,59 @@ def geometric_weights(alpha: ArrayLike, l_max: int, normalize: bool = True) -> A
     return w
 
 
+def lag_stack(x: ArrayLike, l_max: int) -> Array:
+    """Copies of ``x`` delayed by 0 .. ``l_max - 1`` periods (zeros before the start).
+
+    Parameters
+    ----------
+    x : array_like, shape ``(..., n_times, n_channels)``
+    l_max : int
+
+    Returns
+    -------
+    Array, shape ``(l_max, ..., n_times, n_channels)``; ``out[l, ..., t, c] = x[..., t - l, c]``.
+    """
+    x = jnp.asarray(x)
+    n_times = x.shape[-2]
+    pad = [(0, 0)] * x.ndim
+    pad[-2] = (l_max - 1, 0)
+    xp = jnp.pad(x, pad)
+    return jnp.stack([xp[..., l_max - 1 - lag : l_max - 1 - lag + n_times, :]
+                      for lag in range(l_max)])
+
+
+def convolve_lagged(x_lagged: ArrayLike, w: ArrayLike) -> Array:
+    r"""Adstock from a :func:`lag_stack`: :math:`y_t = \sum_l w_l x_{t-l}`, one contraction.
+
+    Media are data, so a model builds the lag stack once and each gradient evaluation is a
+    single ``einsum`` (forward and backward) instead of ``l_max`` shifted slices.
+
+    Parameters
+    ----------
+    x_lagged : array_like, shape ``(l_max, n_times, n_channels)``
+    w : array_like, shape ``(..., n_channels, l_max)``
+
+    Returns
+    -------
+    Array, shape ``(..., n_times, n_channels)``
+    """
+    return jnp.einsum("ltc,...cl->...tc", jnp.asarray(x_lagged), jnp.asarray(w))
+
+
 def convolve_weights(x: ArrayLike, w: ArrayLike) -> Array:
     r"""Causal convolution along the time axis: :math:`y_t = \sum_l w_l x_{t-l}`.
 
     Parameters
     ----------
-    x : array_like, shape ``(..., n_times, n_channels)``
-    w : array_like, shape ``(n_channels, l_max)``
-        Or with batch dims, ``(..., n_channels, l_max)``.
+    x : array_like, shape ``(n_times, n_channels)``
+    w : array_like, shape ``(..., n_channels, l_max)`` (batch dims, e.g. draws, allowed)
 
     Returns
     -------
     Array, shape ``(..., n_times, n_channels)``; values before the first period count as 0.
     """
-    x = jnp.asarray(x)
     w = jnp.asarray(w)
-    l_max = w.shape[-1]
-    n_times = x.shape[-2]
-    pad = [(0, 0)] * x.ndim
-    pad[-2] = (l_max - 1, 0)
-    xp = jnp.pad(x, pad)
-    # A sum of l_max shifted slices: for the short lags of MMMs this is cheaper per
-    # NUTS step than an FFT or a (T, T) matrix product.
-    out = w[..., None, :, 0] * x
-    for lag in range(1, l_max):
-        start = l_max - 1 - lag
-        out = out + w[..., None, :, lag] * xp[..., start : start + n_times, :]
-    return out
+    return convolve_lagged(lag_stack(x, w.shape[-1]), w)
 
 
 def geometric_adstock(
@@ -83,10 +110,11 @@ def geometric_adstock(
 
     Parameters
     ----------
-    x : array_like, shape ``(..., n_times, n_channels)``
-        Media input (spend), time on the second-to-last axis.
-    alpha : array_like, shape ``(n_channels,)``
-        Retention rate per channel in [0, 1]. ``alpha = 0`` is the identity.
+    x : array_like, shape ``(n_times, n_channels)``
+        Media input (spend).
+    alpha : array_like, shape ``(..., n_channels)``
+        Retention rate per channel in [0, 1] (batch dims, e.g. draws, allowed).
+        ``alpha = 0`` is the identity.
     l_max : int
         Maximum carry-over length in periods; ``l_max = 1`` is the identity.
     normalize : bool
@@ -117,6 +145,11 @@ class AdstockForm:
 
     def apply(self, x: ArrayLike, l_max: int, **params: Array) -> Array:
         return convolve_weights(x, self.weights(l_max, **params))
+
+    def apply_lagged(self, x_lagged: ArrayLike, **params: Array) -> Array:
+        """As :meth:`apply`, from a precomputed :func:`lag_stack` of the media."""
+        l_max = jnp.shape(x_lagged)[0]
+        return convolve_lagged(x_lagged, self.weights(l_max, **params))
 
 
 ADSTOCKS: Registry[AdstockForm] = Registry("adstock")
