@@ -18,7 +18,10 @@ Rows per dataset:
   nuts_sampler="nutpie")`` with a fresh PyTensor compile directory
   (``PYTENSOR_FLAGS=compiledir=...``), then again reusing it.
 
-Ratios compare like with like: BayesMMM cold / peer cold and warm / warm.
+Ratios compare like with like: BayesMMM cold / peer cold and warm / warm. ESS varies a
+lot between seeds (on the example, min ess_bulk ranges ~750-1100 across seeds for the
+same sampler), so every row is repeated for each of ``--seeds`` (default 0,1,2): the
+table shows means, and ESS/s is pooled (total ESS over total seconds).
 
 Columns: wall seconds, the smallest ``ess_bulk`` and the largest ``r_hat`` over
 ``intercept``, ``adstock_alpha``, ``saturation_lam``, ``saturation_beta``,
@@ -51,7 +54,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from importlib import metadata, util
 from pathlib import Path
 from typing import Any
@@ -274,6 +277,26 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def pool(per_seed: dict[int, dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """One row per fit kind over all seeds: means of wall time, ESS and steps; ESS/s pooled
+    as total ESS over total seconds; worst r_hat; total divergences; largest memory."""
+    pooled: dict[str, dict[str, Any]] = {}
+    for row in ROWS:
+        runs = [rows[row] for rows in per_seed.values() if "wall_s" in rows.get(row, {})]
+        if not runs:
+            first = next(iter(per_seed.values())).get(row, {})
+            pooled[row] = {k: v for k, v in first.items() if k in ("skipped", "error")}
+            continue
+        mean = {k: sum(r[k] for r in runs) / len(runs)
+                for k in ("wall_s", "min_ess_bulk", "steps_per_draw", "peak_mib")
+                if all(r.get(k) is not None for r in runs)}
+        pooled[row] = {**mean, "ess_per_s": sum(r["min_ess_bulk"] for r in runs)
+                       / sum(r["wall_s"] for r in runs),
+                       "max_r_hat": max(r["max_r_hat"] for r in runs),
+                       "divergences": sum(int(r["divergences"]) for r in runs), "n": len(runs)}
+    return pooled
+
+
 def ratios(rows: dict[str, dict[str, Any]]) -> dict[str, float | None]:
     """ESS/s of BayesMMM over the peer's, cold vs cold and warm vs warm (None if missing)."""
     out: dict[str, float | None] = {}
@@ -306,10 +329,12 @@ def format_table(rows: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
-def report(name: str, title: str, rows: dict[str, dict[str, Any]], s: Settings) -> None:
+def report(name: str, title: str, rows: dict[str, dict[str, Any]], s: Settings,
+           seeds: list[int]) -> None:
     """Print the table, the ratio lines and any error of one dataset."""
     print(f"\n{name}: {title}; {s.chains} chains × {s.warmup} warm-up × {s.draws} draws, "
-          f"target_accept {s.target_accept}")
+          f"target_accept {s.target_accept}; seeds {seeds} (means; ESS/s pooled; "
+          "divergences summed)")
     print("\n".join(format_table(rows)))
     for label, value in ratios(rows).items():
         shown = f"{value:.1f}×" if value is not None else "n/a"
@@ -340,7 +365,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--chains", type=int, help="default 4 (2 with --quick)")
     p.add_argument("--warmup", type=int, help="default 1000 (300 with --quick)")
     p.add_argument("--draws", type=int, help="default 1000 (300 with --quick)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)  # child only
+    p.add_argument("--seeds", default="0,1,2",
+                   help="comma-separated seeds; each row pools its fits over them")
     p.add_argument("--target-accept", type=float, default=0.8)
     p.add_argument("--quick", action="store_true", help="smoke run: 2 chains × 300 × 300")
     p.add_argument("--datasets", default="example,simulated",
@@ -377,11 +404,16 @@ def main(argv: list[str] | None = None) -> int:
     files = write_datasets(RESULTS / "data", names)
     results: dict[str, Any] = {"settings": asdict(s), "versions": versions(),
                                "cpu_count": os.cpu_count(), "datasets": {}}
+    seeds = [int(x) for x in args.seeds.split(",") if x.strip()]
+    results["seeds"] = seeds
     for name, pair in files.items():
-        rows = bench_dataset(name, pair, s, peer, args.timeout)
-        report(name, describe(*pair), rows, s)
+        per_seed = {seed: bench_dataset(name, pair, replace(s, seed=seed), peer, args.timeout)
+                    for seed in seeds}
+        rows = pool(per_seed)
+        report(name, describe(*pair), rows, s, seeds)
         results["datasets"][name] = {"description": describe(*pair), "csv": str(pair[0]),
-                                     "rows": rows, "ess_per_s_ratio": ratios(rows)}
+                                     "rows": rows, "per_seed": per_seed,
+                                     "ess_per_s_ratio": ratios(rows)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1))
     print(f"\nresults written to {args.out}")
