@@ -1,10 +1,21 @@
 """The classic MMM as a NumPyro model, and its mean function shared with the analysis.
 
 Scaled units: channels divided by their max, target divided by its max |y|
-(PyMC-Marketing's meaning). Controls enter in original units; internally they are
-standardised and the intercept and control coefficients are sampled in that
-centred basis (an exact, constant-Jacobian reparametrisation: same posterior, far
-better geometry), then reported back in original units.
+(PyMC-Marketing's meaning). Controls enter in original units.
+
+Sampling basis. The posterior is the one specified, but NUTS explores it in a basis
+where the intercept is not entangled with everything else: every component enters
+``mu`` centred over time (controls also standardised), and the sampler's latent
+``_level`` is the mean of ``mu``:
+
+    intercept = _level - sum_k gamma_k mean(c_k) - sum_c mean_t(contribution_c)
+                - mean_t(fourier) @ gamma_fourier
+
+For fixed other parameters this is a shift of the intercept (unit Jacobian), so adding
+the intercept's prior as a factor at that value leaves the posterior exactly as
+specified. Without it, a trend control (t = 0..178) or an always-on, saturated channel
+(a near-constant contribution) trades off against the intercept along a long ridge,
+and NUTS needs many more steps per draw and mixes poorly.
 """
 
 from __future__ import annotations
@@ -93,38 +104,31 @@ def model(spec: ModelSpec, inputs: ModelInputs) -> None:
         for p in (*saturation.params, "beta"):
             params[f"saturation_{p}"] = numpyro.sample(
                 f"saturation_{p}", spec.prior(f"saturation_{p}").to_numpyro())
-    mu = media_contributions(spec, inputs.media, params).sum(-1)
+    contributions = media_contributions(spec, inputs.media, params)  # (n_times, n_channels)
+    media_mean = contributions.mean(axis=0)
+    mu = (contributions - media_mean).sum(-1)
+    shift = media_mean.sum()  # intercept = _level - shift
 
     if n_controls:
-        mu = mu + _intercept_and_controls(spec, inputs)
-    else:
-        mu = mu + numpyro.sample("intercept", spec.prior("intercept").to_numpyro())
+        gamma_std = numpyro.sample("_gamma_control_std", dist.ImproperUniform(
+            dist.constraints.real, (), (n_controls,)))
+        gamma = numpyro.deterministic("gamma_control", gamma_std / inputs.control_scale)
+        # gamma_std = gamma * scale: a constant Jacobian, so the prior factor is exact
+        numpyro.factor("_gamma_control_prior",
+                       spec.prior("gamma_control").to_numpyro().log_prob(gamma).sum())
+        mu = mu + inputs.controls @ gamma_std  # controls are already centred
+        shift = shift + jnp.sum(gamma * inputs.control_center)
 
     if inputs.fourier.shape[-1]:
         with numpyro.plate("fourier_mode", inputs.fourier.shape[-1]):
             gamma_fourier = numpyro.sample(
                 "gamma_fourier", spec.prior("gamma_fourier").to_numpyro())
-        mu = mu + inputs.fourier @ gamma_fourier
-    sigma = numpyro.sample("y_sigma", spec.prior("y_sigma").to_numpyro())
-    numpyro.sample("y", dist.Normal(mu, sigma), obs=inputs.y)
+        fourier_mean = inputs.fourier.mean(axis=0)
+        mu = mu + (inputs.fourier - fourier_mean) @ gamma_fourier
+        shift = shift + fourier_mean @ gamma_fourier
 
-
-def _intercept_and_controls(spec: ModelSpec, inputs: ModelInputs) -> Array:
-    """Intercept plus control effects, sampled in the centred, standardised basis.
-
-    With ``z = (c - m) / s`` the latents are ``intercept_c = intercept + sum(gamma * m)``
-    and ``gamma_std = gamma * s``; the map is linear with a constant Jacobian, so adding
-    the original priors as factors leaves the posterior exactly as specified.
-    """
-    real = dist.constraints.real
-    intercept_c = numpyro.sample("_intercept_c", dist.ImproperUniform(real, (), ()))
-    gamma_std = numpyro.sample(
-        "_gamma_control_std", dist.ImproperUniform(real, (), (inputs.controls.shape[-1],)))
-    gamma = gamma_std / inputs.control_scale
-    intercept = intercept_c - jnp.sum(gamma * inputs.control_center)
+    level = numpyro.sample("_level", dist.ImproperUniform(dist.constraints.real, (), ()))
+    intercept = numpyro.deterministic("intercept", level - shift)
     numpyro.factor("_intercept_prior", spec.prior("intercept").to_numpyro().log_prob(intercept))
-    numpyro.factor(
-        "_gamma_control_prior", jnp.sum(spec.prior("gamma_control").to_numpyro().log_prob(gamma)))
-    numpyro.deterministic("intercept", intercept)
-    numpyro.deterministic("gamma_control", gamma)
-    return intercept_c + inputs.controls @ gamma_std
+    sigma = numpyro.sample("y_sigma", spec.prior("y_sigma").to_numpyro())
+    numpyro.sample("y", dist.Normal(mu + level, sigma), obs=inputs.y)
