@@ -2,8 +2,8 @@
 
 Each seed checks, per channel, adstock_alpha, saturation_lam, saturation_beta and the
 channel's total contribution against the 94% HDI. With calibrated intervals about 6% of
-checks miss by chance; we allow at most 15% over all seeds (observed: 4 of 48 with these seeds; the
-social channel, smallest and always-on, accounts for three).
+checks miss by chance; we allow at most 15% over all seeds (observed: 4 of 48 with these
+seeds; the social channel, smallest and always-on, accounts for three).
 """
 
 from __future__ import annotations
