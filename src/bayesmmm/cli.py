@@ -192,11 +192,7 @@ def validate(data: DataArg, config: ConfigOpt = None, date_column: DateOpt = Non
                                 channel_columns=channel, control_columns=control,
                                 adstock_max_lag=adstock_max_lag,
                                 yearly_seasonality=yearly_seasonality, sep=sep)
-        report = run_validation(
-            load_table(data, sep=extra["sep"]), date_column=spec.date_column,
-            y_column=spec.y_column, channel_columns=spec.channel_columns,
-            control_columns=spec.control_columns, adstock_max_lag=spec.adstock_max_lag,
-            yearly_seasonality=spec.yearly_seasonality)
+        report = run_validation(load_table(data, sep=extra["sep"]), **spec.data_kwargs())
         if as_json:
             print(json.dumps(report.to_dict(), indent=1))
         else:
@@ -211,12 +207,7 @@ def _fit_and_write(data: Any, spec: Any, sampler: dict[str, Any], out: Path) -> 
     from bayesmmm.data import prepare
     from bayesmmm.report import export_results
 
-    prepared, report = prepare(data, date_column=spec.date_column, y_column=spec.y_column,
-                               channel_columns=spec.channel_columns,
-                               control_columns=spec.control_columns,
-                               adstock_max_lag=spec.adstock_max_lag,
-                               yearly_seasonality=spec.yearly_seasonality,
-                               sep=sampler.pop("sep", None))
+    prepared, report = prepare(data, **spec.data_kwargs(), sep=sampler.pop("sep", None))
     if report.warnings:
         _print_report(report)
     out_console.print(f"Fitting {len(spec.channel_columns)} channels, "
@@ -227,7 +218,7 @@ def _fit_and_write(data: Any, spec: Any, sampler: dict[str, Any], out: Path) -> 
     out_console.print(_table(fitted.roi(), "ROI (incremental sales per unit of spend)"))
     m = fitted.fit_metrics()
     out_console.print(f"Fit: R² {m['r2']:.3f} · MAPE {m['mape']:.2f}% · Durbin-Watson "
-                      f"{m['durbin_watson']:.2f} · {fitted.meta['seconds_total']:.1f} s sampling")
+                      f"{m['durbin_watson']:.2f} · fitted in {fitted.meta['seconds_total']:.1f} s")
     for w in fitted.warnings():
         out_console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
     out_console.print(escape(f"Wrote {', '.join(p.name for p in paths.values())} to {out}/"),

@@ -79,3 +79,9 @@ def test_prior_per_channel_values_round_trip() -> None:
     prior = bm.Prior("HalfNormal", {"scale": [1.0, 0.5]})
     assert bm.Prior.from_dict(prior.to_dict()) == prior
     assert prior.to_numpyro().scale.shape == (2,)
+
+
+def test_data_kwargs_feed_validate(example_df) -> None:  # type: ignore[no-untyped-def]
+    spec = bm.example_spec()
+    report = bm.validate(example_df, **spec.data_kwargs())
+    assert report.ok and spec.data_kwargs()["adstock_max_lag"] == 8

@@ -115,11 +115,7 @@ def fit(
     """
     options = SamplerOptions(chains, warmup, draws, target_accept, seed, dense_mass)
     if not isinstance(data, MMMData):
-        data, _ = prepare(data, date_column=spec.date_column, y_column=spec.y_column,
-                          channel_columns=spec.channel_columns,
-                          control_columns=spec.control_columns,
-                          adstock_max_lag=spec.adstock_max_lag,
-                          yearly_seasonality=spec.yearly_seasonality)
+        data, _ = prepare(data, **spec.data_kwargs())
     elif data.channel_names != spec.channel_columns or data.control_names != spec.control_columns:
         raise SpecError(
             f"data columns {list(data.channel_names)} / {list(data.control_names)} do not match "

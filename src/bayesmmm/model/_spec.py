@@ -94,6 +94,13 @@ class ModelSpec:
         """The prior in force for parameter ``name`` (override or default)."""
         return self.priors.get(name) or default_priors(self.adstock, self.saturation)[name]
 
+    def data_kwargs(self) -> dict[str, Any]:
+        """The columns and options that :func:`bayesmmm.validate` / ``prepare`` take."""
+        return {"date_column": self.date_column, "y_column": self.y_column,
+                "channel_columns": self.channel_columns, "control_columns": self.control_columns,
+                "adstock_max_lag": self.adstock_max_lag,
+                "yearly_seasonality": self.yearly_seasonality}
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "date_column": self.date_column,
