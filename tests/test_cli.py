@@ -70,6 +70,14 @@ def test_usage_errors_exit_2(example_csv: Path) -> None:
     assert runner.invoke(app, ["frobnicate"]).exit_code == 2
 
 
+def test_out_is_a_file_is_refused_before_fitting(example_csv: Path, tmp_path: Path) -> None:
+    target = tmp_path / "results.csv"
+    target.write_text("keep me")
+    result = runner.invoke(app, ["fit", str(example_csv), *COLS, *QUICK, "--out", str(target)])
+    assert result.exit_code == 2 and "is a file; pass a folder" in result.output
+    assert "NUTS" not in result.output and target.read_text() == "keep me"
+
+
 def test_misspelled_column_exit_1_with_suggestion(example_csv: Path) -> None:
     args = [a if a != "x2" else "X_2" for a in COLS]
     result = runner.invoke(app, ["fit", str(example_csv), *args, *QUICK])

@@ -202,11 +202,27 @@ def validate(data: DataArg, config: ConfigOpt = None, date_column: DateOpt = Non
     _guard(body)
 
 
+def _check_out(out: Path) -> None:
+    """Refuse an unusable output folder before minutes of sampling, not after."""
+    from bayesmmm.errors import SpecError
+
+    if out.exists() and not out.is_dir():
+        raise SpecError(f"--out '{out}' is a file; pass a folder (it is created if missing)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SpecError(f"--out '{out}' cannot be created ({exc.strerror}); pass a writable "
+                        "folder") from None
+    if not os.access(out, os.W_OK):
+        raise SpecError(f"--out '{out}' is not writable; pass a writable folder")
+
+
 def _fit_and_write(data: Any, spec: Any, sampler: dict[str, Any], out: Path) -> None:
     import bayesmmm as bm
     from bayesmmm.data import prepare
     from bayesmmm.report import export_results
 
+    _check_out(out)
     prepared, report = prepare(data, **spec.data_kwargs(), sep=sampler.pop("sep", None))
     if report.warnings:
         _print_report(report)
