@@ -132,3 +132,44 @@ def test_demo_runs_as_a_program(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "ROI" in proc.stdout and (out / "fit.nc").exists()
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [('{"date_column": "date_week", "y_column": "y", "channel_columns": ["x1"], "sampler": [1]}',
+      "'sampler' in the config must be a table"),
+     ('{"date_column": "date_week", "y_column": "y", "channel_columns": ["x1"], "priors": [1]}',
+      "'priors' must map parameter names")])
+def test_config_type_errors_exit_2(example_csv: Path, tmp_path: Path, config: str,
+                                   message: str) -> None:
+    cfg = tmp_path / "c.json"
+    cfg.write_text(config)
+    result = runner.invoke(app, ["fit", str(example_csv), "--config", str(cfg)])
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_non_utf8_config_exit_2(example_csv: Path, tmp_path: Path) -> None:
+    cfg = tmp_path / "c.json"
+    cfg.write_bytes(b"\xff\xfe\x00garbage")
+    result = runner.invoke(app, ["fit", str(example_csv), "--config", str(cfg)])
+    assert result.exit_code == 2 and "could not be parsed" in result.output
+
+
+def test_empty_separator_exit_2(example_csv: Path) -> None:
+    result = runner.invoke(app, ["validate", str(example_csv), *COLS, "--sep", ""])
+    assert result.exit_code == 2 and "not a single separator character" in result.output
+
+
+def test_output_files_are_readable_by_others(example_csv: Path, tmp_path: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "perm"
+        result = runner.invoke(app, ["fit", str(example_csv), *COLS, *QUICK, "--out", str(out)])
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.output
+    for path in out.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644, path

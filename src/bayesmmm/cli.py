@@ -96,8 +96,8 @@ def _read_config(path: Path | None) -> dict[str, Any]:
         return {}
     if not path.is_file():
         raise SpecError(f"config file '{path}' does not exist")
-    text = path.read_text()
     try:
+        text = path.read_text(encoding="utf-8")
         if path.suffix == ".toml":
             cfg = tomllib.loads(text)
         elif path.suffix in {".yaml", ".yml"}:
@@ -120,7 +120,10 @@ def _settings(config: Path | None, **options: Any) -> tuple[Any, dict[str, Any]]
 
     cfg = _read_config(config)
     sampler = {k: cfg.pop(k) for k in _SAMPLER_KEYS if k in cfg}
-    sampler.update(cfg.pop("sampler", {}) or {})
+    table = cfg.pop("sampler", None) or {}
+    if not isinstance(table, dict):
+        raise SpecError(f"'sampler' in the config must be a table of options, got {table!r}")
+    sampler.update(table)
     sep = cfg.pop("sep", None)
     for key, value in options.items():
         if value is None or value == []:

@@ -134,3 +134,21 @@ def test_contributions_long_format_is_tidy(example_fit: bm.Fit) -> None:
     total = wide.sum(axis=1).to_numpy()
     np.testing.assert_allclose(total, mean_draws(example_fit).mean(0), rtol=1e-5)
     assert pd.Index(wide.index).is_monotonic_increasing
+
+
+def test_hdi_of_one_dimensional_draws() -> None:
+    from bayesmmm.analysis import hdi
+
+    draws = np.random.default_rng(0).normal(size=20_000)
+    low, high = hdi(draws, 0.94)
+    assert np.ndim(low) == 0 and low == pytest.approx(-1.88, abs=0.06)
+    assert high == pytest.approx(1.88, abs=0.06)
+    low2, high2 = hdi(np.column_stack([draws, 2 * draws]), 0.94)
+    assert low2.shape == (2,) and high2[1] == pytest.approx(2 * high, rel=0.05)
+
+
+def test_one_chain_warns_that_convergence_is_unchecked(example_fit: bm.Fit) -> None:
+    f = example_fit
+    one = bm.Fit(f.spec, f.data, f.scalers, {k: v[:1] for k, v in f.posterior.items()},
+                 {k: v[:1] for k, v in f.sample_stats.items()}, f.meta)
+    assert any("With one chain" in w for w in convergence_warnings(one))

@@ -93,3 +93,13 @@ def test_broken_parquet(tmp_path: Path) -> None:
     path.write_bytes(b"PAR1 not really parquet")
     with pytest.raises(DataLoadError, match="could not be read as Parquet"):
         load_table(path)
+
+
+@pytest.mark.parametrize("sep", ["", ";;", "\n"])
+def test_bad_separator_is_a_usage_error(tmp_path: Path, sep: str) -> None:
+    from bayesmmm.errors import SpecError
+
+    path = tmp_path / "d.csv"
+    path.write_text("date,y\n2024-01-01,1\n")
+    with pytest.raises(SpecError, match="not a single separator character"):
+        load_table(path, sep=sep)

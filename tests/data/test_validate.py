@@ -242,3 +242,42 @@ def test_report_to_dict(example_df: pd.DataFrame) -> None:
     d = check(df).to_dict()
     assert d["ok"] is False and d["errors"][0]["code"] == "negative_spend"
     assert d["errors"][0]["fix"].startswith("df['x1']")
+
+
+def test_dates_with_spaces_validate_and_prepare(example_df: pd.DataFrame) -> None:
+    df = example_df.copy()
+    df.loc[3, "date_week"] = " 2018-04-23 "
+    assert check(df).ok
+    data, _ = prepare(df, **COLS)
+    assert data.dates[3] == pd.Timestamp("2018-04-23")
+
+
+def test_datetime_column_with_missing_value(example_df: pd.DataFrame) -> None:
+    df = example_df.copy()
+    df["date_week"] = pd.to_datetime(df["date_week"])
+    df.loc[4, "date_week"] = pd.NaT
+    p = only(check(df), "missing_dates")
+    assert p.count == 1
+
+
+def test_datetime_column_with_times_of_day(example_df: pd.DataFrame) -> None:
+    df = example_df.copy()
+    df["date_week"] = pd.to_datetime(df["date_week"]) + pd.Timedelta(hours=9)
+    p = only(check(df), "dates_with_times")
+    assert p.count == len(df) and ".dt.normalize()" in p.fix
+
+
+def test_timezone_aware_weekly_dates_cross_dst(example_df: pd.DataFrame) -> None:
+    df = example_df.copy()
+    df["date_week"] = pd.to_datetime(df["date_week"]).dt.tz_localize("US/Eastern")
+    report = check(df)
+    assert report.ok and report.frequency == "weekly", report.format()
+    data, _ = prepare(df, **COLS)
+    assert data.dates[0] == pd.Timestamp("2018-04-02")
+
+
+def test_non_string_column_names(example_df: pd.DataFrame) -> None:
+    df = example_df.rename(columns={"x2": 2})
+    report = check(df, channel_columns=["x1", "2"])
+    assert report.ok, report.format()
+    assert 2 in df.columns  # the user's frame keeps its names

@@ -52,7 +52,8 @@ def test_progress_callback_sees_both_phases() -> None:
     [({"chains": 0}, "chains must be an integer >= 1"),
      ({"target_accept": 1.2}, r"target_accept must be in \(0, 1\)"),
      ({"draws": 2.5}, "draws must be an integer"),
-     ({"seed": -1}, "seed must be a non-negative integer")],
+     ({"seed": -1}, r"seed must be an integer in \[0, 2\*\*32\)"),
+     ({"seed": 2**40}, "seed must be an integer in")],
 )
 def test_bad_sampler_options(kwargs: dict, message: str) -> None:
     with pytest.raises(SpecError, match=message):

@@ -85,3 +85,28 @@ def test_data_kwargs_feed_validate(example_df) -> None:  # type: ignore[no-untyp
     spec = bm.example_spec()
     report = bm.validate(example_df, **spec.data_kwargs())
     assert report.ok and spec.data_kwargs()["adstock_max_lag"] == 8
+
+
+@pytest.mark.parametrize("name", ["intercept", "seasonality"])
+def test_reserved_column_names_refused(name: str) -> None:
+    with pytest.raises(SpecError, match=f"column name '{name}' is reserved"):
+        bm.ModelSpec("d", "y", ["tv"], [name])
+
+
+def test_prior_lists_must_match_the_dimension() -> None:
+    with pytest.raises(SpecError, match="'saturation_lam': 'rate' has 3 values but the parameter"
+                                        " has 2"):
+        bm.ModelSpec("d", "y", ["tv", "radio"], priors={
+            "saturation_lam": bm.Prior("Gamma", {"concentration": 3, "rate": [1, 1, 1]})})
+    with pytest.raises(SpecError, match="prior 'intercept' is a single number"):
+        bm.ModelSpec("d", "y", ["tv"], priors={
+            "intercept": bm.Prior("Normal", {"loc": [0, 0], "scale": 2})})
+    ok = bm.ModelSpec("d", "y", ["tv"], ["a", "b"], priors={
+        "gamma_control": bm.Prior("Normal", {"loc": 0, "scale": [1, 2]})})
+    assert ok.prior("gamma_control").params["scale"] == (1.0, 2.0)
+
+
+def test_priors_must_be_a_mapping() -> None:
+    with pytest.raises(SpecError, match="'priors' must map parameter names"):
+        bm.ModelSpec.from_dict({"date_column": "d", "y_column": "y", "channel_columns": ["tv"],
+                                "priors": [1]})

@@ -47,6 +47,9 @@ def convergence_warnings(fit: Fit) -> list[str]:
     """Plain-words warnings: r_hat > 1.01, any divergence, ess_bulk < 400."""
     out = []
     table = summary(fit)
+    if fit.n_chains < 2:
+        out.append("With one chain, convergence (r_hat) cannot be checked: the chain may be "
+                   "stuck without any sign. Run at least 2 chains (4 recommended).")
     bad_rhat = table[table["r_hat"] > R_HAT_MAX]
     if len(bad_rhat):
         worst = bad_rhat["r_hat"].idxmax()

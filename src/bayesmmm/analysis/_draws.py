@@ -15,10 +15,17 @@ _CACHE_KEY = "_bayesmmm_component_draws"
 
 
 def hdi(draws: NDArray[np.floating], prob: float) -> tuple[np.ndarray, np.ndarray]:
-    """Highest-density interval over the first axis (draws): ``(lower, upper)``."""
+    """Highest-density interval over the first axis (draws): ``(lower, upper)``.
+
+    ``draws`` has shape ``(n_samples, ...)``; the bounds have the remaining shape.
+    """
     import arviz as az
 
-    h = az.hdi(np.asarray(draws)[None], hdi_prob=prob)
+    draws = np.asarray(draws)
+    if draws.ndim == 1:
+        low, high = az.hdi(draws, hdi_prob=prob)
+        return np.asarray(low), np.asarray(high)
+    h = az.hdi(draws[None], hdi_prob=prob)  # ArviZ reads (chain, draw, ...)
     return h[..., 0], h[..., 1]
 
 

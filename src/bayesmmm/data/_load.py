@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bayesmmm.errors import DataLoadError
+from bayesmmm.errors import DataLoadError, SpecError
 
 __all__ = ["load_table"]
 
@@ -92,6 +92,9 @@ def load_table(source: str | Path | pd.DataFrame, *, sep: str | None = None) -> 
 
 def _read_csv(path: Path, head: bytes, sep: str | None) -> pd.DataFrame:
     delimiter = "," if sep is None else sep
+    if len(delimiter) != 1 or delimiter in "\r\n\"":
+        raise SpecError(f"delimiter {delimiter!r} is not a single separator character. "
+                            "Fix: pass sep=',' or ';' or '\\t' (CLI: --sep ';')")
     try:
         df = pd.read_csv(path, sep=delimiter, encoding="utf-8")
     except UnicodeDecodeError:

@@ -85,8 +85,12 @@ def prepare(
                       adstock_max_lag=adstock_max_lag, yearly_seasonality=yearly_seasonality)
     if not report.ok:
         raise DataValidationError(report)
-    dates = pd.to_datetime(df[date_column].astype(str) if not pd.api.types.is_datetime64_any_dtype(
-        df[date_column]) else df[date_column], format="ISO8601")
+    df = df.rename(columns=str)
+    raw = df[date_column]
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        dates = raw.dt.tz_localize(None) if raw.dt.tz is not None else raw
+    else:  # validated: ISO dates, possibly with surrounding spaces
+        dates = pd.to_datetime(raw.astype("string").str.strip(), format="%Y-%m-%d")
     order = np.argsort(dates.to_numpy(), kind="stable")
 
     def block(cols: Sequence[str]) -> np.ndarray:

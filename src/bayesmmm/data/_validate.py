@@ -199,6 +199,24 @@ def _check_dates(c: _Checker) -> pd.Series | None:
     raw = c.df[col]
     if pd.api.types.is_datetime64_any_dtype(raw):
         dates = pd.to_datetime(raw)
+        if dates.dt.tz is not None:  # calendar dates are local: drop the zone, keep the day
+            dates = dates.dt.tz_localize(None)
+        missing = dates.isna().to_numpy()
+        if missing.any():
+            c.add("missing_dates", "error", col, f"{int(missing.sum())} empty dates "
+                  f"(first at {', '.join(c.where(missing))})", "every row needs a date",
+                  f"df = df.dropna(subset=[{col!r}])  # or fill in the missing dates",
+                  int(missing.sum()), c.where(missing))
+            return None
+        timed = (dates != dates.dt.normalize()).to_numpy()
+        if timed.any():
+            ex = c.where(timed, raw)
+            c.add("dates_with_times", "error", col,
+                  f"{int(timed.sum())} dates carry a time of day (first: {', '.join(ex)})",
+                  "one row per day, week or month, dated at midnight",
+                  f"df[{col!r}] = df[{col!r}].dt.normalize()  # after aggregating to one row "
+                  "per period", int(timed.sum()), ex)
+            return None
     else:
         text = raw.astype("string").str.strip()
         missing = text.isna().to_numpy()
@@ -376,7 +394,7 @@ def validate(
     ValidationReport
         ``report.ok`` is False when any error was found; ``report.format()`` explains.
     """
-    df = data
+    df = data.rename(columns=str)  # a view with string names; the user's frame is untouched
     c = _Checker(df, date_column)
     if len(channel_columns) == 0:
         c.add("no_channels", "error", None, "no channel columns were given",

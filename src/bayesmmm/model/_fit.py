@@ -48,8 +48,9 @@ class SamplerOptions:
         if not 0 < self.target_accept < 1:
             raise SpecError(f"target_accept must be in (0, 1), got {self.target_accept!r}."
                             " Fix: use 0.8 (default) or 0.9-0.99 when there are divergences")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise SpecError(f"seed must be a non-negative integer, got {self.seed!r}")
+        if (isinstance(self.seed, bool) or not isinstance(self.seed, int)
+                or not 0 <= self.seed < 2**32):
+            raise SpecError(f"seed must be an integer in [0, 2**32), got {self.seed!r}")
 
 
 def make_scalers(data: MMMData) -> Scalers:

@@ -4,14 +4,13 @@ the data, and the spec, scalers and metadata as JSON attributes."""
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayesmmm._files import atomic_write
 from bayesmmm.data import MMMData
 from bayesmmm.errors import FitFileError
 from bayesmmm.model._result import Fit, Scalers
@@ -65,15 +64,8 @@ def save_fit(fit: Fit, path: str | Path) -> Path:
     ds = _to_dataset(fit)
     encoding = {name: {"zlib": True, "complevel": 4, "shuffle": True}
                 for name in ds.data_vars}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        ds.to_netcdf(tmp, engine="h5netcdf", encoding=encoding)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf",
+                                                       encoding=encoding))
 
 
 def load_fit(path: str | Path) -> Fit:

@@ -10,7 +10,11 @@ from bayesmmm.errors import SpecError
 from bayesmmm.priors import Prior
 from bayesmmm.transforms import ADSTOCKS, SATURATIONS
 
-__all__ = ["ModelSpec", "default_priors"]
+__all__ = ["RESERVED_NAMES", "ModelSpec", "default_priors"]
+
+#: Names of model components; a column with one of these names would be ambiguous in
+#: contributions, so the spec refuses it.
+RESERVED_NAMES = frozenset({"intercept", "seasonality"})
 
 _BASE_PRIORS: dict[str, Prior] = {
     "intercept": Prior("Normal", {"loc": 0, "scale": 2}),
@@ -89,6 +93,34 @@ class ModelSpec:
                 raise SpecError(f"Unknown prior {key!r}; expected one of {sorted(known)}")
             priors[key] = prior if isinstance(prior, Prior) else Prior.from_dict(prior)
         object.__setattr__(self, "priors", priors)
+        self._check_names()
+        for key, prior in priors.items():
+            self._check_prior_size(key, prior)
+
+    def _check_names(self) -> None:
+        for name in (*self.channel_columns, *self.control_columns):
+            if name in RESERVED_NAMES:
+                raise SpecError(
+                    f"column name {name!r} is reserved for a model component "
+                    f"({sorted(RESERVED_NAMES)}). Fix: df = df.rename(columns={{{name!r}: "
+                    f"'{name}_col'}}) and use '{name}_col'")
+
+    def _check_prior_size(self, key: str, prior: Prior) -> None:
+        """A list of values must have one value per element of the parameter's dimension."""
+        sizes = {"gamma_control": len(self.control_columns),
+                 "gamma_fourier": 2 * self.yearly_seasonality,
+                 "intercept": None, "y_sigma": None}
+        size = sizes.get(key, len(self.channel_columns))  # adstock_* / saturation_*
+        for param, value in prior.params.items():
+            if not isinstance(value, tuple):
+                continue
+            if size is None:
+                raise SpecError(f"prior {key!r} is a single number, but '{param}' is a list "
+                                f"{list(value)}. Fix: give one value, e.g. {value[0]}")
+            if len(value) != size:
+                raise SpecError(f"prior {key!r}: '{param}' has {len(value)} values but the "
+                                f"parameter has {size}. Fix: give one value for all or "
+                                f"exactly {size}")
 
     def prior(self, name: str) -> Prior:
         """The prior in force for parameter ``name`` (override or default)."""
@@ -124,5 +156,8 @@ class ModelSpec:
         if missing:
             raise SpecError(f"spec is missing required field(s) {sorted(missing)}")
         kw = dict(d)
-        kw["priors"] = {k: Prior.from_dict(v) for k, v in dict(d.get("priors", {})).items()}
+        priors = d.get("priors") or {}
+        if not isinstance(priors, Mapping):
+            raise SpecError(f"'priors' must map parameter names to priors, got {priors!r}")
+        kw["priors"] = {k: Prior.from_dict(v) for k, v in priors.items()}
         return cls(**kw)

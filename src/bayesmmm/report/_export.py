@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
+from bayesmmm._files import atomic_write
 from bayesmmm.analysis import contributions, convergence_warnings, fit_metrics, media_share, roi
 from bayesmmm.analysis import summary as summary_table
 from bayesmmm.model import Fit
 
 __all__ = ["export_results"]
-
-
-def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def export_results(fit: Fit, folder: str | Path) -> dict[str, Path]:
@@ -48,7 +36,7 @@ def export_results(fit: Fit, folder: str | Path) -> dict[str, Path]:
         frame = make()
         keep_index = name != "contributions"  # the long table has no meaningful index
         path = folder / f"{name}.csv"
-        _atomic_write(path, partial(frame.to_csv, index=keep_index))
+        atomic_write(path, partial(frame.to_csv, index=keep_index))
         paths[name] = path
     diagnostics = {
         "fit_metrics": fit_metrics(fit),
@@ -57,7 +45,7 @@ def export_results(fit: Fit, folder: str | Path) -> dict[str, Path]:
         "sampler": fit.meta,
     }
     path = folder / "diagnostics.json"
-    _atomic_write(path, lambda p: p.write_text(json.dumps(diagnostics, indent=1, default=str)))
+    atomic_write(path, lambda p: p.write_text(json.dumps(diagnostics, indent=1, default=str)))
     paths["diagnostics"] = path
     paths["fit"] = fit.save(folder / "fit.nc")
     return paths
