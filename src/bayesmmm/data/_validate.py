@@ -193,6 +193,14 @@ def _check_columns(c: _Checker, roles: dict[str, list[str]]) -> set[str]:
     return present
 
 
+def _missing_dates(c: _Checker, missing: np.ndarray) -> None:
+    col = c.date_column
+    c.add("missing_dates", "error", col, f"{int(missing.sum())} empty dates "
+          f"(first at {', '.join(c.where(missing))})", "every row needs a date",
+          f"df = df.dropna(subset=[{col!r}])  # or fill in the missing dates",
+          int(missing.sum()), c.where(missing))
+
+
 def _check_dates(c: _Checker) -> pd.Series | None:
     """Date format, duplicates, order and frequency; returns parsed dates or None."""
     col = c.date_column
@@ -203,10 +211,7 @@ def _check_dates(c: _Checker) -> pd.Series | None:
             dates = dates.dt.tz_localize(None)
         missing = dates.isna().to_numpy()
         if missing.any():
-            c.add("missing_dates", "error", col, f"{int(missing.sum())} empty dates "
-                  f"(first at {', '.join(c.where(missing))})", "every row needs a date",
-                  f"df = df.dropna(subset=[{col!r}])  # or fill in the missing dates",
-                  int(missing.sum()), c.where(missing))
+            _missing_dates(c, missing)
             return None
         timed = (dates != dates.dt.normalize()).to_numpy()
         if timed.any():
@@ -221,10 +226,7 @@ def _check_dates(c: _Checker) -> pd.Series | None:
         text = raw.astype("string").str.strip()
         missing = text.isna().to_numpy()
         if missing.any():
-            c.add("missing_dates", "error", col, f"{int(missing.sum())} empty dates "
-                  f"(first at {', '.join(c.where(missing))})", "every row needs a date",
-                  f"df = df.dropna(subset=[{col!r}])  # or fill in the missing dates",
-                  int(missing.sum()), c.where(missing))
+            _missing_dates(c, missing)
         bad = (~text.fillna("").str.match(_ISO_DATE)).to_numpy() & ~missing
         dates = pd.to_datetime(text.where(~bad), format="%Y-%m-%d", errors="coerce")
         bad |= dates.isna().to_numpy() & ~missing
