@@ -167,6 +167,8 @@ def _cell(column: str, value: Any) -> str:
         return f"{value:,.0f}"
     if column == "r_hat":
         return f"{value:.3f}"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"  # money and sales: 278,162 rather than 2.782e+05
     return f"{value:,.4g}"
 
 
