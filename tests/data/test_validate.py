@@ -281,3 +281,14 @@ def test_non_string_column_names(example_df: pd.DataFrame) -> None:
     report = check(df, channel_columns=["x1", "2"])
     assert report.ok, report.format()
     assert 2 in df.columns  # the user's frame keeps its names
+
+
+def test_categorical_control_gets_a_one_hot_fix(example_df: pd.DataFrame) -> None:
+    df = example_df.copy()
+    df["events"] = np.where(np.arange(len(df)) % 10 == 0, "launch", "na")
+    p = only(check(df, control_columns=["events"]), "categorical_column")
+    assert "holds 2 categories ['na', 'launch']" in p.message
+    assert "pd.get_dummies(df, columns=['events'], dtype=float)" in p.fix
+    assert "--control events_launch" in p.fix
+    fixed = pd.get_dummies(df, columns=["events"], dtype=float).drop(columns=["events_na"])
+    assert check(fixed, control_columns=["events_launch"]).ok

@@ -312,6 +312,9 @@ def _numeric(c: _Checker, col: str, role: str) -> pd.Series | None:
     missing = raw.isna().to_numpy()
     non_num = values.isna().to_numpy() & ~missing
     ok = True
+    if non_num.mean() > 0.5 and raw.nunique() <= 20:
+        _categorical(c, col, raw, role)
+        return None
     if non_num.any():
         ex = c.where(non_num, raw)
         c.add("non_numeric", "error", col,
@@ -340,6 +343,20 @@ def _numeric(c: _Checker, col: str, role: str) -> pd.Series | None:
               int(inf.sum()), ex)
         ok = False
     return values.astype(float) if ok else None
+
+
+def _categorical(c: _Checker, col: str, raw: pd.Series, role: str) -> None:
+    """A text column with few distinct values: categories to one-hot encode, not numbers."""
+    counts = raw.astype("string").value_counts()
+    levels = [str(v) for v in counts.index]
+    dummies = [f"{col}_{v}" for v in levels[1:]]  # the most frequent level is the baseline
+    flags = " ".join(f"--{role} {d}" for d in dummies)
+    c.add("categorical_column", "error", col,
+          f"holds {len(levels)} categories {levels[:6]}, not numbers",
+          f"{role} values must be numbers; encode categories as 0/1 columns",
+          f"df = pd.get_dummies(df, columns=[{col!r}], dtype=float).drop(columns="
+          f"[{f'{col}_{levels[0]}'!r}])  # baseline {levels[0]!r}; then use {flags}",
+          int(len(raw)), levels[:_N_EXAMPLES])
 
 
 def _check_channel(c: _Checker, col: str, x: pd.Series) -> None:
