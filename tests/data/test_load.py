@@ -52,32 +52,17 @@ def test_old_excel_file_refused(tmp_path: Path) -> None:
         load_table(path)
 
 
-@pytest.mark.parametrize("content", [b"", b"   \n\n"], ids=["zero-bytes", "blank"])
-def test_empty_file_refused(tmp_path: Path, content: bytes) -> None:
-    path = tmp_path / "empty.csv"
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"", "is empty"), (b"   \n\n", "is empty"), (b"date,y,tv\n", "no data rows"),
+     (bytes(range(256)) * 10, "binary"),
+     (b"date,y,tv\n2024-01-01,1,2\n2024-01-08,1,2,3,4\n", "not a consistent table")],
+    ids=["zero-bytes", "blank", "header-only", "binary", "ragged"],
+)
+def test_not_a_table_refused(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "bad.csv"
     path.write_bytes(content)
-    with pytest.raises(DataLoadError, match="is empty"):
-        load_table(path)
-
-
-def test_header_only_refused(tmp_path: Path) -> None:
-    path = tmp_path / "header.csv"
-    path.write_text("date,y,tv\n")
-    with pytest.raises(DataLoadError, match="no data rows"):
-        load_table(path)
-
-
-def test_binary_file_refused(tmp_path: Path) -> None:
-    path = tmp_path / "blob.csv"
-    path.write_bytes(bytes(range(256)) * 10)
-    with pytest.raises(DataLoadError, match="binary"):
-        load_table(path)
-
-
-def test_ragged_rows_refused(tmp_path: Path) -> None:
-    path = tmp_path / "ragged.csv"
-    path.write_text("date,y,tv\n2024-01-01,1,2\n2024-01-08,1,2,3,4\n")
-    with pytest.raises(DataLoadError, match="not a consistent table"):
+    with pytest.raises(DataLoadError, match=message):
         load_table(path)
 
 
