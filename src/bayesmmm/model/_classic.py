@@ -87,7 +87,7 @@ def media_contributions(spec: ModelSpec, media: Array, params: dict[str, Array])
     ad_params = {p: params[f"adstock_{p}"] for p in adstock.params}
     sat_params = {p: params[f"saturation_{p}"][..., None, :] for p in saturation.params}
     adstocked = adstock.apply_lagged(media, **ad_params)
-    return params["saturation_beta"][..., None, :] * saturation.apply(adstocked, **sat_params)
+    return saturation.contribution(adstocked, params["saturation_beta"][..., None, :], **sat_params)
 
 
 def model(spec: ModelSpec, inputs: ModelInputs) -> None:

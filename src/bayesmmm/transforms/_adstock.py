@@ -131,8 +131,10 @@ def geometric_adstock(
 class AdstockForm:
     """A named adstock: its weight function, parameter names and default priors.
 
-    ``weights_fn(l_max, **params)`` returns carry-over weights of shape
-    ``(n_channels, l_max)``; :meth:`apply` convolves media with them.
+    ``weights_fn(l_max, normalize, **params)`` returns carry-over weights of shape
+    ``(..., n_channels, l_max)`` (parameters have shape ``(..., n_channels)``);
+    :meth:`apply` convolves media with them. ``normalize=True`` divides the weights by
+    their sum, so an adstock moves spend in time without changing its total.
     """
 
     name: str
@@ -140,16 +142,16 @@ class AdstockForm:
     weights_fn: Callable[..., Array]
     priors: dict[str, Prior] = field(default_factory=dict)
 
-    def weights(self, l_max: int, **params: Array) -> Array:
-        return self.weights_fn(l_max, **params)
+    def weights(self, l_max: int, normalize: bool = True, **params: Array) -> Array:
+        return self.weights_fn(l_max, normalize, **params)
 
-    def apply(self, x: ArrayLike, l_max: int, **params: Array) -> Array:
-        return convolve_weights(x, self.weights(l_max, **params))
+    def apply(self, x: ArrayLike, l_max: int, normalize: bool = True, **params: Array) -> Array:
+        return convolve_weights(x, self.weights(l_max, normalize, **params))
 
-    def apply_lagged(self, x_lagged: ArrayLike, **params: Array) -> Array:
+    def apply_lagged(self, x_lagged: ArrayLike, normalize: bool = True, **params: Array) -> Array:
         """As :meth:`apply`, from a precomputed :func:`lag_stack` of the media."""
         l_max = jnp.shape(x_lagged)[0]
-        return convolve_lagged(x_lagged, self.weights(l_max, **params))
+        return convolve_lagged(x_lagged, self.weights(l_max, normalize, **params))
 
 
 ADSTOCKS: Registry[AdstockForm] = Registry("adstock")
@@ -158,7 +160,7 @@ ADSTOCKS.add(
     AdstockForm(
         "geometric",
         params=("alpha",),
-        weights_fn=lambda l_max, alpha: geometric_weights(alpha, l_max, normalize=True),
+        weights_fn=lambda l_max, normalize, alpha: geometric_weights(alpha, l_max, normalize),
         priors={"alpha": Prior("Beta", {"concentration1": 1, "concentration0": 3})},
     ),
 )

@@ -37,16 +37,25 @@ class SaturationForm:
     """A named saturation: its curve, the curve's parameters and default priors.
 
     ``fn(x, **params)`` is the curve; the channel's contribution is
-    ``beta * fn(x, ...)``, so ``priors`` also holds the prior of ``beta``.
+    ``beta * fn(x, ...)`` unless ``contribution_fn(x, beta, **params)`` is given (for
+    forms where ``beta`` enters the curve itself), so ``priors`` also holds the prior
+    of ``beta``.
     """
 
     name: str
     params: tuple[str, ...]
     fn: Callable[..., Array]
     priors: dict[str, Prior] = field(default_factory=dict)
+    contribution_fn: Callable[..., Array] | None = None
 
     def apply(self, x: ArrayLike, **params: Array) -> Array:
         return self.fn(x, **params)
+
+    def contribution(self, x: ArrayLike, beta: ArrayLike, **params: Array) -> Array:
+        """The channel's contribution ``beta * fn(x)`` (or the form's own rule)."""
+        if self.contribution_fn is not None:
+            return self.contribution_fn(x, beta, **params)
+        return jnp.asarray(beta) * self.fn(x, **params)
 
 
 SATURATIONS: Registry[SaturationForm] = Registry("saturation")
