@@ -16,8 +16,8 @@ from numpyro.infer.util import log_density
 
 import bayesmmm as bm
 from bayesmmm.data import prepare
-from bayesmmm.model import make_scalers, model_inputs
-from bayesmmm.model._classic import model
+from bayesmmm.model import make_design, make_scalers
+from bayesmmm.model._model import model
 from bayesmmm.transforms import geometric_adstock, logistic_saturation
 
 
@@ -43,10 +43,10 @@ def test_log_density_equals_reference_up_to_a_constant() -> None:
     data, _ = prepare(bm.example_data(), date_column="date_week", y_column="y",
                       channel_columns=spec.channel_columns, control_columns=spec.control_columns)
     scalers = make_scalers(data)
-    inputs = model_inputs(spec, data, scalers)
+    inputs = make_design(spec, data, scalers)
     media = data.media / scalers.channel_scale
     ref_args = (jnp.asarray(media, jnp.float32), jnp.asarray(data.controls, jnp.float32),
-                inputs.fourier, inputs.y, spec.adstock_max_lag)
+                inputs.fourier, inputs.y[0], spec.adstock_max_lag)
     ours = partial(model, spec)
     rng = np.random.default_rng(0)
     diffs = []
@@ -79,7 +79,7 @@ def test_no_controls_no_seasonality_model_runs() -> None:
     spec = bm.ModelSpec("date_week", "y", ["x1"], yearly_seasonality=0)
     data, _ = prepare(bm.example_data(), date_column="date_week", y_column="y",
                       channel_columns=["x1"])
-    inputs = model_inputs(spec, data, make_scalers(data))
+    inputs = make_design(spec, data, make_scalers(data))
     latent = {"adstock_alpha": jnp.array([0.3]), "saturation_lam": jnp.array([2.0]),
               "saturation_beta": jnp.array([0.4]), "y_sigma": jnp.array(0.1),
               "_level": jnp.array(0.6)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from bayesmmm.analysis._answers import summary
-from bayesmmm.analysis._draws import mean_draws
+from bayesmmm.analysis._draws import mean_draws_gt
 from bayesmmm.model import Fit
 
 __all__ = ["fit_metrics", "convergence_warnings", "R_HAT_MAX", "ESS_BULK_MIN"]
@@ -25,18 +25,21 @@ def fit_metrics(fit: Fit) -> dict[str, float]:
         missing structure), ``rmse`` and ``coverage_94`` (share of observations inside the
         94% posterior predictive interval, noise included).
     """
-    y = fit.data.y
-    mu = mean_draws(fit)
+    y = fit.data.y_gt.reshape(-1)  # geo models: every (geo, period) is one observation
+    mu = mean_draws_gt(fit).reshape(-1, len(y))
     pred = mu.mean(axis=0)
     resid = y - pred
     ss_res = float(np.sum(resid**2))
     ss_tot = float(np.sum((y - y.mean()) ** 2))
     nonzero = y != 0
     mape = float(np.mean(np.abs(resid[nonzero] / y[nonzero])) * 100)
-    dw = float(np.sum(np.diff(resid) ** 2) / ss_res) if ss_res > 0 else float("nan")
-    sigma = fit.posterior["y_sigma"].reshape(-1) * fit.scalers.y_scale
+    by_geo = resid.reshape(fit.data.n_geos, -1)  # Durbin-Watson within each geo's series
+    dw = float(np.sum(np.diff(by_geo, axis=1) ** 2) / ss_res) if ss_res > 0 else float("nan")
+    n_s = mu.shape[0]
+    sigma = fit.posterior["y_sigma"].reshape(n_s, -1) * fit.scalers.y_scale_g  # (S, G)
+    sigma = np.repeat(sigma, fit.data.n_times, axis=1)
     rng = np.random.default_rng(0)
-    pp = mu + rng.standard_normal(mu.shape) * sigma[:, None]
+    pp = mu + rng.standard_normal(mu.shape) * sigma
     low, high = np.quantile(pp, [0.03, 0.97], axis=0)
     coverage = float(np.mean((y >= low) & (y <= high)))
     return {"r2": 1 - ss_res / ss_tot, "mape": mape, "durbin_watson": dw,

@@ -120,6 +120,7 @@ class _Checker:
         self.problems: list[Problem] = []
         self.labels: pd.Index = df.index  # replaced by dates once they parse
         self.frequency: str | None = None
+        self.panel_columns: list[str] = []
 
     def add(self, code: str, severity: Severity, column: str | None, message: str, rule: str,
             fix: str, count: int = 0, examples: Sequence[str] = ()) -> None:
@@ -201,8 +202,12 @@ def _missing_dates(c: _Checker, missing: np.ndarray) -> None:
           int(missing.sum()), c.where(missing))
 
 
-def _check_dates(c: _Checker) -> pd.Series | None:
-    """Date format, duplicates, order and frequency; returns parsed dates or None."""
+def _check_dates(c: _Checker, keys: pd.Series | None = None) -> pd.Series | None:
+    """Date format, duplicates, order and frequency; returns parsed dates or None.
+
+    ``keys`` (panel data) holds each row's panel label: dates must then be unique within
+    a panel, and the frequency is read from the distinct dates.
+    """
     col = c.date_column
     raw = c.df[col]
     if pd.api.types.is_datetime64_any_dtype(raw):
@@ -251,6 +256,8 @@ def _check_dates(c: _Checker) -> pd.Series | None:
         if missing.any():
             return None
     c.labels = pd.DatetimeIndex(dates)
+    if keys is not None:
+        return _check_panel_dates(c, keys, dates)
     dup = dates.duplicated(keep=False).to_numpy()
     if dup.any():
         ex = sorted({d.strftime("%Y-%m-%d") for d in dates[dup]})[:_N_EXAMPLES]
@@ -267,6 +274,48 @@ def _check_dates(c: _Checker) -> pd.Series | None:
               "rows should run from the earliest to the latest period",
               f"df = df.sort_values({col!r}).reset_index(drop=True)")
     _check_frequency(c, dates.sort_values().reset_index(drop=True))
+    return dates
+
+
+def _check_panel_dates(c: _Checker, keys: pd.Series, dates: pd.Series) -> pd.Series | None:
+    """Panel rules: one row per (panel, date), and every panel covers the same dates."""
+    col = c.date_column
+    frame = pd.DataFrame({"key": keys.to_numpy(), "date": dates.to_numpy()})
+    dup = frame.duplicated(keep=False).to_numpy()
+    if dup.any():
+        ex = [f"{k} {pd.Timestamp(d).strftime('%Y-%m-%d')}"
+              for k, d in frame[dup].drop_duplicates().head(_N_EXAMPLES).to_numpy()]
+        cols = c.panel_columns + [col]
+        c.add("duplicate_dates", "error", col,
+              f"{int(dup.sum())} rows share a panel and date with another row "
+              f"(first: {', '.join(ex)})", "one row per panel and period",
+              f"df = df.groupby({cols!r}, as_index=False).sum()  # if the rows are parts of "
+              f"one period; else df = df.drop_duplicates(subset={cols!r})", int(dup.sum()), ex)
+        return None
+    all_dates = pd.Series(np.sort(frame["date"].unique()))
+    counts = frame.groupby("key")["date"].nunique()
+    short = counts[counts < len(all_dates)]
+    if len(short):
+        ex = []
+        for key in short.index[:_N_EXAMPLES]:
+            have = set(frame.loc[frame["key"] == key, "date"])
+            first = next(d for d in all_dates if d not in have)
+            ex.append(f"{key}: {len(all_dates) - counts[key]} missing "
+                      f"(first {pd.Timestamp(first).strftime('%Y-%m-%d')})")
+        cols = c.panel_columns
+        c.add("unbalanced_panel", "error", col,
+              f"{len(short)} of {len(counts)} panels lack some of the {len(all_dates)} dates "
+              f"(first: {'; '.join(ex)})", "every panel must have a row for every date",
+              f"full = pd.MultiIndex.from_product([*(df[k].unique() for k in {cols!r}), "
+              f"df[{col!r}].unique()], names={[*cols, col]!r}); df = df.set_index("
+              f"{[*cols, col]!r}).reindex(full).reset_index()  # then fill the new rows "
+              "knowingly", int(len(short)), ex)
+    if not frame.sort_values(["key", "date"], kind="stable").index.equals(frame.index):
+        c.add("unsorted_dates", "warning", col,
+              "rows are not sorted by panel and date; the fit uses them sorted",
+              "rows should run by panel, then from the earliest to the latest period",
+              f"df = df.sort_values({[*c.panel_columns, col]!r}).reset_index(drop=True)")
+    _check_frequency(c, all_dates)
     return dates
 
 
@@ -392,13 +441,15 @@ def validate(
     control_columns: Sequence[str] = (),
     adstock_max_lag: int = 8,
     yearly_seasonality: int = 2,
+    panel_columns: Sequence[str] = (),
 ) -> ValidationReport:
-    """Check a national marketing table against every rule; never modifies ``data``.
+    """Check a marketing table against every rule; never modifies ``data``.
 
     Parameters
     ----------
     data : DataFrame
-        One row per period.
+        One row per period (national), or per panel and period (long format: a geo
+        column, or several such as brand and region, named by ``panel_columns``).
     date_column, y_column : str
         The period's date (``%Y-%m-%d``) and the target (sales) column.
     channel_columns : sequence of str
@@ -407,6 +458,9 @@ def validate(
         Other explanatory columns (prices, events, a trend ...).
     adstock_max_lag, yearly_seasonality : int
         Model options the row-count rule depends on.
+    panel_columns : sequence of str
+        Columns whose values together name a panel cell (e.g. ``["geo"]`` or
+        ``["brand", "region"]``); empty for a national table.
 
     Returns
     -------
@@ -420,10 +474,11 @@ def validate(
               "the model needs at least one media channel",
               "pass channel_columns=['tv', 'search', ...] (CLI: --channel tv --channel search)")
     roles = {"date": [date_column], "target": [y_column], "channel": list(channel_columns),
-             "control": list(control_columns)}
+             "control": list(control_columns), "panel": list(panel_columns)}
     present = _check_columns(c, roles)
-    if date_column in present:
-        _check_dates(c)
+    keys = _panel_keys(c, list(panel_columns), present) if panel_columns else None
+    if date_column in present and (keys is not None or not panel_columns):
+        _check_dates(c, keys)
     if y_column in present:
         y = _numeric(c, y_column, "target")
         if y is not None and y.nunique() <= 1:
@@ -442,6 +497,8 @@ def validate(
             x = _numeric(c, col, "channel")
             if x is not None:
                 _check_channel(c, col, x)
+                if keys is not None:
+                    _check_per_panel(c, col, x, keys)
                 media[col] = x
     for col in control_columns:
         if col in present and col not in (date_column, y_column):
@@ -451,10 +508,53 @@ def validate(
                       f"every value is {_show(z.iloc[0])}; it cannot be told apart from "
                       "the intercept",
                       "a control must vary over time", f"drop {col!r} from the control columns")
+    if keys is not None:  # collinearity of the national totals
+        media = {k: v.groupby(c.labels).sum() for k, v in media.items()} \
+            if isinstance(c.labels, pd.DatetimeIndex) else {}
     _check_collinear(c, media)
-    _check_size(c, len(df), len(channel_columns), len(control_columns), adstock_max_lag,
-                yearly_seasonality)
+    n_panels = int(keys.nunique()) if keys is not None else 1
+    _check_size(c, len(df) // max(n_panels, 1), len(channel_columns), len(control_columns),
+                adstock_max_lag, yearly_seasonality)
     return ValidationReport(c.problems, len(df), c.frequency)
+
+
+def panel_labels(df: pd.DataFrame, panel_columns: Sequence[str]) -> pd.Series:
+    """Each row's panel label: the panel columns' values joined by ``' | '``."""
+    parts = [df[col].astype("string").str.strip() for col in panel_columns]
+    label = parts[0]
+    for part in parts[1:]:
+        label = label + " | " + part
+    return label
+
+
+def _panel_keys(c: _Checker, panel_columns: list[str], present: set[str]) -> pd.Series | None:
+    if any(col not in present for col in panel_columns):
+        return None
+    c.panel_columns = panel_columns
+    ok = True
+    for col in panel_columns:
+        missing = c.df[col].isna().to_numpy()
+        if missing.any():
+            ex = c.where(missing)
+            c.add("missing_values", "error", col,
+                  f"{int(missing.sum())} rows have no panel value (first at {', '.join(ex)})",
+                  "every row must name its panel (geo)",
+                  f"df = df.dropna(subset=[{col!r}])  # or fill in the panel",
+                  int(missing.sum()), ex)
+            ok = False
+    return panel_labels(c.df, panel_columns) if ok else None
+
+
+def _check_per_panel(c: _Checker, col: str, x: pd.Series, keys: pd.Series) -> None:
+    """A channel that never runs in some panel: allowed, but its effect there is prior-only."""
+    totals = x.groupby(keys.to_numpy()).apply(lambda v: float(np.abs(v).sum()))
+    zero = [str(k) for k, v in totals.items() if v == 0]
+    if zero and len(zero) < len(totals):
+        c.add("zero_channel_in_panel", "warning", col,
+              f"no spend in {len(zero)} of {len(totals)} panels (first: {', '.join(zero[:3])}); "
+              "its effect there comes from the other panels only",
+              "a channel should have spend in every panel it is modelled in",
+              "nothing to do if the channel truly did not run there")
 
 
 def _check_collinear(c: _Checker, media: dict[str, pd.Series]) -> None:

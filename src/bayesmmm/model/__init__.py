@@ -1,11 +1,22 @@
 """Model layer: the spec, the NumPyro model, NUTS fitting, the fitted result and its file."""
 
-from bayesmmm.model._classic import fourier_features, fourier_names, media_contributions
-from bayesmmm.model._fit import SamplerOptions, fit, make_scalers, model_inputs
+from bayesmmm.model._design import (
+    Design,
+    Scalers,
+    fourier_features,
+    fourier_names,
+    make_design,
+    make_scalers,
+    trend_basis,
+)
+from bayesmmm.model._fit import SamplerOptions, fit, model_data
 from bayesmmm.model._io import load_fit, save_fit
-from bayesmmm.model._result import PARAMETER_ORDER, Fit, Scalers
-from bayesmmm.model._spec import ModelSpec, default_priors
+from bayesmmm.model._lift import LiftTest
+from bayesmmm.model._mean import geo_param, media_contributions, trend_component
+from bayesmmm.model._result import Fit
+from bayesmmm.model._spec import MEDIA_PRIORS, TRENDS, ModelSpec, default_priors
 
-__all__ = ["PARAMETER_ORDER", "Fit", "ModelSpec", "SamplerOptions", "Scalers", "default_priors",
-           "fit", "fourier_features", "fourier_names", "load_fit", "make_scalers",
-           "media_contributions", "model_inputs", "save_fit"]
+__all__ = ["MEDIA_PRIORS", "TRENDS", "Design", "Fit", "LiftTest", "ModelSpec", "SamplerOptions",
+           "Scalers", "default_priors", "fit", "fourier_features", "fourier_names", "geo_param",
+           "load_fit", "make_design", "make_scalers", "media_contributions", "model_data",
+           "save_fit", "trend_basis", "trend_component"]

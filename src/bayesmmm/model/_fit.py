@@ -18,13 +18,13 @@ import pandas as pd
 
 from bayesmmm.data import MMMData, prepare
 from bayesmmm.errors import SpecError
-from bayesmmm.model._classic import ModelInputs, fourier_features, model
-from bayesmmm.model._result import Fit, Scalers
+from bayesmmm.model._design import Design, calendar_controls, make_design, make_scalers
+from bayesmmm.model._model import model
+from bayesmmm.model._result import Fit
 from bayesmmm.model._sampler import run_nuts
 from bayesmmm.model._spec import ModelSpec
-from bayesmmm.transforms import lag_stack
 
-__all__ = ["SamplerOptions", "fit", "make_scalers", "model_inputs"]
+__all__ = ["SamplerOptions", "fit", "model_data"]
 
 
 @dataclass(frozen=True)
@@ -53,31 +53,32 @@ class SamplerOptions:
             raise SpecError(f"seed must be an integer in [0, 2**32), got {self.seed!r}")
 
 
-def make_scalers(data: MMMData) -> Scalers:
-    """Max-abs scale of channels and target; mean/sd of controls (internal basis only)."""
-    scale = data.controls.std(axis=0)
-    return Scalers(
-        channel_scale=np.abs(data.media).max(axis=0),
-        y_scale=float(np.abs(data.y).max()),
-        control_center=data.controls.mean(axis=0),
-        control_scale=np.where(scale > 0, scale, 1.0),
-    )
-
-
-def model_inputs(spec: ModelSpec, data: MMMData, scalers: Scalers,
-                 with_target: bool = True) -> ModelInputs:
-    """Scaled arrays for the NumPyro model, float32."""
-    def f32(a: Any) -> Any:
-        return jnp.asarray(a, dtype=jnp.float32)
-
-    return ModelInputs(
-        media=lag_stack(f32(data.media / scalers.channel_scale), spec.adstock_max_lag),
-        controls=f32((data.controls - scalers.control_center) / scalers.control_scale),
-        control_center=f32(scalers.control_center),
-        control_scale=f32(scalers.control_scale),
-        fourier=f32(fourier_features(data.dates.day_of_year.to_numpy(), spec.yearly_seasonality)),
-        y=f32(data.y / scalers.y_scale) if with_target else None,
-    )
+def model_data(data: MMMData | pd.DataFrame | str, spec: ModelSpec) -> MMMData:
+    """The data as the model sees it: validated, with the spec's calendar controls
+    (holidays, events) appended to the controls."""
+    if not isinstance(data, MMMData):
+        data, _ = prepare(data, **spec.data_kwargs())
+    elif data.channel_names != spec.channel_columns or \
+            data.control_names[:len(spec.control_columns)] != spec.control_columns:
+        raise SpecError(
+            f"data columns {list(data.channel_names)} / {list(data.control_names)} do not match "
+            f"the spec's {list(spec.channel_columns)} / {list(spec.control_columns)}")
+    elif data.is_panel != bool(spec.panel_columns):
+        raise SpecError("the data is " + ("a panel" if data.is_panel else "national") +
+                        " but the spec's panel_columns is " + repr(list(spec.panel_columns)))
+    if len(data.control_names) > len(spec.control_columns):
+        return data  # calendar columns already appended
+    calendar = calendar_controls(spec, data.dates, data.frequency)
+    if calendar.shape[1] == 0:
+        return data
+    clash = sorted(set(calendar.columns) & set(data.control_names))
+    if clash:
+        raise SpecError(f"calendar columns {clash} clash with control columns of the same "
+                        "name. Fix: rename those controls")
+    extra = np.broadcast_to(calendar.to_numpy(), (data.n_geos, *calendar.shape))
+    new = data.with_arrays(controls=np.concatenate([data.controls_gt, extra], axis=-1))
+    return MMMData(**{**new.__dict__,
+                      "control_names": data.control_names + tuple(calendar.columns)})
 
 
 def fit(
@@ -115,14 +116,9 @@ def fit(
     Fit
     """
     options = SamplerOptions(chains, warmup, draws, target_accept, seed, dense_mass)
-    if not isinstance(data, MMMData):
-        data, _ = prepare(data, **spec.data_kwargs())
-    elif data.channel_names != spec.channel_columns or data.control_names != spec.control_columns:
-        raise SpecError(
-            f"data columns {list(data.channel_names)} / {list(data.control_names)} do not match "
-            f"the spec's {list(spec.channel_columns)} / {list(spec.control_columns)}")
+    data = model_data(data, spec)
     scalers = make_scalers(data)
-    inputs = model_inputs(spec, data, scalers)
+    inputs = make_design(spec, data, scalers)
     started = time.perf_counter()
     with _preload("arviz"):  # summaries need it; importing costs ~1 s, so overlap it
         if progress is True:
@@ -168,7 +164,7 @@ def _quiet_import(module: str) -> None:
         importlib.import_module(module)
 
 
-def _run(spec: ModelSpec, inputs: ModelInputs, o: SamplerOptions,
+def _run(spec: ModelSpec, inputs: Design, o: SamplerOptions,
          progress: Callable[[str, int, int], None] | None) -> Any:
     return run_nuts(partial(model, spec), (inputs,), chains=o.chains, warmup=o.warmup,
                     draws=o.draws, target_accept=o.target_accept, seed=o.seed,

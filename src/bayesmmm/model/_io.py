@@ -19,7 +19,7 @@ from bayesmmm.model._spec import ModelSpec
 __all__ = ["save_fit", "load_fit", "FORMAT", "FORMAT_VERSION"]
 
 FORMAT = "bayesmmm-fit"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def _to_dataset(fit: Fit) -> xr.Dataset:
@@ -33,14 +33,14 @@ def _to_dataset(fit: Fit) -> xr.Dataset:
     for name, values in fit.sample_stats.items():
         arr = values.astype(np.int8) if values.dtype == bool else values
         variables[f"sample_stats__{name}"] = (["chain", "draw"], arr)
-    variables["data__y"] = (["time"], d.y)
-    variables["data__media"] = (["time", "channel"], d.media)
-    variables["data__controls"] = (["time", "control"], d.controls)
+    variables["data__y"] = (["data_geo", "time"], d.y_gt)
+    variables["data__media"] = (["data_geo", "time", "channel"], d.media_gt)
+    variables["data__controls"] = (["data_geo", "time", "control"], d.controls_gt)
     ds = xr.Dataset(
         {k: xr.Variable(v[0], v[1]) for k, v in variables.items()},
         coords={"time": d.dates.strftime("%Y-%m-%d").to_numpy(dtype=str),
-                "channel": coords["channel"], "control": coords["control"],
-                "fourier_mode": coords["fourier_mode"]},
+                "data_geo": list(d.panels) or ["national"],
+                **{k: v for k, v in coords.items()}},
     )
     ds.attrs = {
         "format": FORMAT,
@@ -49,7 +49,9 @@ def _to_dataset(fit: Fit) -> xr.Dataset:
         "scalers": json.dumps(fit.scalers.to_dict()),
         "meta": json.dumps(fit.meta, default=str),
         "data": json.dumps({"date_column": d.date_column, "y_column": d.y_column,
-                            "frequency": d.frequency}),
+                            "frequency": d.frequency, "panels": list(d.panels),
+                            "panel_columns": list(d.panel_columns),
+                            "control_names": list(d.control_names)}),
     }
     return ds
 
@@ -87,13 +89,24 @@ def load_fit(path: str | Path) -> Fit:
                            f"{ds.attrs['format_version']}). Fix: upgrade bayesmmm.")
     spec = ModelSpec.from_dict(json.loads(ds.attrs["spec"]))
     info = json.loads(ds.attrs["data"])
+    panels = tuple(info.get("panels", ()))
+    if "data_geo" not in ds.dims:  # format version 1: national arrays without a geo axis
+        ds = ds.assign({k: ds[k].expand_dims("data_geo") for k in
+                        ("data__y", "data__media", "data__controls")})
+    controls = ds["data__controls"].values.reshape(ds.sizes["data_geo"], ds.sizes["time"],
+                                                   ds.sizes["control"])
+
+    def shape(a: np.ndarray) -> np.ndarray:
+        return a if panels else a[0]
+
     data = MMMData(
         dates=pd.DatetimeIndex(pd.to_datetime(ds["time"].values.astype(str), format="%Y-%m-%d")),
-        y=ds["data__y"].values, media=ds["data__media"].values,
-        controls=ds["data__controls"].values.reshape(ds.sizes["time"], ds.sizes["control"]),
-        channel_names=spec.channel_columns, control_names=spec.control_columns,
+        y=shape(ds["data__y"].values), media=shape(ds["data__media"].values),
+        controls=shape(controls), channel_names=spec.channel_columns,
+        control_names=tuple(info.get("control_names", spec.control_columns)),
         date_column=info["date_column"], y_column=info["y_column"],
-        frequency=info["frequency"])
+        frequency=info["frequency"], panels=panels,
+        panel_columns=tuple(info.get("panel_columns", ())))
     names = [str(k) for k in ds.data_vars]
     posterior = {k.split("__", 1)[1]: ds[k].values for k in names if k.startswith("posterior__")}
     stats = {k.split("__", 1)[1]: ds[k].values for k in names if k.startswith("sample_stats__")}

@@ -10,44 +10,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bayesmmm.data import MMMData
-from bayesmmm.model._classic import fourier_names
+from bayesmmm.model._design import Scalers, fourier_names
+from bayesmmm.model._model import site_dims
 from bayesmmm.model._spec import ModelSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     import arviz as az
     import pandas as pd
 
-__all__ = ["Fit", "Scalers", "PARAMETER_ORDER"]
-
-#: Order of parameters in summaries (PyMC-Marketing's names).
-PARAMETER_ORDER = ("intercept", "adstock_alpha", "saturation_lam", "saturation_beta",
-                   "gamma_control", "gamma_fourier", "y_sigma")
-
-
-@dataclass(frozen=True)
-class Scalers:
-    """How the data were scaled for the model.
-
-    ``channel_scale`` (n_channels,) and ``y_scale`` are PyMC-Marketing's max-abs
-    scalers; ``control_center``/``control_scale`` (n_controls,) define the internal
-    standardised basis of the controls (coefficients are reported in original units).
-    """
-
-    channel_scale: np.ndarray
-    y_scale: float
-    control_center: np.ndarray
-    control_scale: np.ndarray
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"channel_scale": self.channel_scale.tolist(), "y_scale": self.y_scale,
-                "control_center": self.control_center.tolist(),
-                "control_scale": self.control_scale.tolist()}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Scalers:
-        return cls(np.asarray(d["channel_scale"], dtype=float), float(d["y_scale"]),
-                   np.asarray(d["control_center"], dtype=float),
-                   np.asarray(d["control_scale"], dtype=float))
+__all__ = ["Fit", "Scalers"]
 
 
 @dataclass
@@ -88,23 +59,46 @@ class Fit:
         return int(self.sample_stats["diverging"].shape[1])
 
     @property
+    def is_panel(self) -> bool:
+        """A geo model (more than one panel cell)."""
+        return self.data.n_geos > 1
+
+    @property
     def coords(self) -> dict[str, list[str]]:
-        return {"channel": list(self.spec.channel_columns),
-                "control": list(self.spec.control_columns),
-                "fourier_mode": fourier_names(self.spec.yearly_seasonality)}
+        out = {"channel": list(self.spec.channel_columns),
+               "control": list(self.data.control_names),
+               "fourier_mode": fourier_names(self.spec.yearly_seasonality)}
+        if self.is_panel:
+            out["geo"] = list(self.data.panels)
+        for name in self.spec.channel_parameters():
+            have = self.spec.channels_with(name)
+            if len(have) != len(self.spec.channel_columns):
+                out[f"{name}_channel"] = have
+        for name, dim in (("trend_delta", "changepoint"), ("trend_knots", "knot")):
+            if name in self.posterior:
+                out[dim] = [str(k) for k in range(self.posterior[name].shape[-1])]
+        return out
 
     @property
     def dims(self) -> dict[str, list[str]]:
-        return {"adstock_alpha": ["channel"], "saturation_lam": ["channel"],
-                "saturation_beta": ["channel"], "gamma_control": ["control"],
-                "gamma_fourier": ["fourier_mode"]}
+        return {name: site_dims(self.spec, name, self.is_panel) for name in self.posterior}
+
+    def parameter_names(self) -> list[str]:
+        """Posterior parameters in summary order: baseline, media, hierarchy, controls,
+        seasonality, noise."""
+        channel = self.spec.channel_parameters()
+        trend = sorted(n for n in self.posterior if n.startswith("trend_"))
+        order = ["intercept", *trend, *channel, "roi", *(f"{n}_sigma" for n in channel),
+                 *(f"{n}_geo" for n in channel), "gamma_control", "gamma_control_sigma",
+                 "gamma_control_geo", "gamma_fourier", "y_sigma"]
+        return [n for n in order if n in self.posterior]
 
     @cached_property
     def inference_data(self) -> az.InferenceData:
         """The posterior and sample stats as ArviZ ``InferenceData``."""
         import arviz as az
 
-        names = [n for n in PARAMETER_ORDER if n in self.posterior]
+        names = self.parameter_names()
         stats = dict(self.sample_stats)
         stats["tree_depth"] = np.ceil(np.log2(stats["num_steps"] + 1)).astype(np.int32)
         stats["n_steps"] = stats.pop("num_steps")

@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from bayesmmm.errors import SpecError
+from bayesmmm.model._lift import LiftTest, lift_tests_from
 from bayesmmm.priors import Prior
 from bayesmmm.transforms import ADSTOCKS, SATURATIONS
 
-__all__ = ["RESERVED_NAMES", "ModelSpec", "default_priors"]
+__all__ = ["MEDIA_PRIORS", "RESERVED_NAMES", "TRENDS", "ModelSpec", "default_priors"]
 
 #: Names of model components; a column with one of these names would be ambiguous in
 #: contributions, so the spec refuses it.
-RESERVED_NAMES = frozenset({"intercept", "seasonality"})
+RESERVED_NAMES = frozenset({"intercept", "seasonality", "trend"})
+
+#: Baseline trends: ``none``; ``linear`` (slope over the scaled time 0..1);
+#: ``piecewise`` (Prophet-style slope changes at evenly spaced changepoints);
+#: ``power`` (LightweightMMM's ``coef * t ** exponent``, t = 0, 1, ...);
+#: ``smooth`` (a time-varying intercept: a Gaussian random walk on knots, interpolated).
+TRENDS = ("none", "linear", "piecewise", "power", "smooth")
+
+#: How the media coefficients get their prior: ``default`` (``saturation_beta`` as given),
+#: ``spend_share`` (HalfNormal scale in proportion to each channel's share of spend, as
+#: LightweightMMM and the PyMC Labs benchmark do), ``roi`` (a prior on each channel's ROI;
+#: ``saturation_beta`` is derived from it, as Meridian does).
+MEDIA_PRIORS = ("default", "spend_share", "roi")
 
 _BASE_PRIORS: dict[str, Prior] = {
     "intercept": Prior("Normal", {"loc": 0, "scale": 2}),
@@ -22,13 +35,69 @@ _BASE_PRIORS: dict[str, Prior] = {
     "gamma_fourier": Prior("Laplace", {"loc": 0, "scale": 1}),
     "y_sigma": Prior("HalfNormal", {"scale": 2}),
 }
+_TREND_PRIORS: dict[str, dict[str, Prior]] = {
+    "none": {},
+    "linear": {"trend_slope": Prior("Normal", {"loc": 0, "scale": 1})},
+    "piecewise": {"trend_slope": Prior("Normal", {"loc": 0, "scale": 1}),
+                  "trend_delta": Prior("Laplace", {"loc": 0, "scale": 0.25})},
+    "power": {"trend_coef": Prior("Normal", {"loc": 0, "scale": 1}),
+              "trend_exponent": Prior("Uniform", {"low": 0.5, "high": 1.5})},
+    "smooth": {"trend_sigma": Prior("HalfNormal", {"scale": 0.1})},
+}
+_ROI_PRIOR = Prior("LogNormal", {"loc": 0.2, "scale": 0.9})  # Meridian's default ROI prior
+_GEO_SIGMA_PRIOR = Prior("HalfNormal", {"scale": 0.3})  # geo spread, unconstrained space
 
 
-def default_priors(adstock: str = "geometric", saturation: str = "logistic") -> dict[str, Prior]:
-    """Default priors by parameter name (``adstock_alpha``, ``saturation_lam``, ...)."""
-    out = {f"adstock_{k}": v for k, v in ADSTOCKS.get(adstock).priors.items()}
-    out.update({f"saturation_{k}": v for k, v in SATURATIONS.get(saturation).priors.items()})
+def _forms(value: str | Mapping[str, str], channels: Sequence[str], what: str,
+           registry: Any) -> dict[str, str]:
+    """One form name per channel from a name or a ``{channel: form}`` mapping."""
+    if isinstance(value, str):
+        out = dict.fromkeys(channels, value)
+    elif isinstance(value, Mapping):
+        unknown = sorted(set(value) - set(channels) - {"default"})
+        if unknown:
+            raise SpecError(f"{what} names channel(s) {unknown} that are not in "
+                            f"channel_columns {list(channels)}")
+        default = value.get("default", "geometric" if what == "adstock" else "logistic")
+        out = {c: str(value.get(c, default)) for c in channels}
+    else:
+        raise SpecError(f"{what} must be a form name or a mapping channel -> form name, "
+                        f"got {value!r}")
+    for name in set(out.values()):
+        try:
+            registry.get(name)
+        except ValueError as exc:
+            raise SpecError(str(exc)) from None
+    return out
+
+
+def _channels_with(forms: dict[str, str], registry: Any, param: str) -> list[str]:
+    return [c for c, f in forms.items() if param in registry.get(f).params]
+
+
+def default_priors(adstock: str | Mapping[str, str] = "geometric",
+                   saturation: str | Mapping[str, str] = "logistic",
+                   trend: str = "none", media_prior: str = "default",
+                   panel: bool = False) -> dict[str, Prior]:
+    """Default priors by parameter name (``adstock_alpha``, ``saturation_lam``, ...).
+
+    A parameter name shared by several forms has the same default prior in all of them
+    (the registries' contract), so one entry per name is enough.
+    """
+    out: dict[str, Prior] = {}
+    for registry, prefix, value in ((ADSTOCKS, "adstock", adstock),
+                                    (SATURATIONS, "saturation", saturation)):
+        names = [value] if isinstance(value, str) else list(dict(value).values())
+        for name in dict.fromkeys(names):
+            out.update({f"{prefix}_{k}": v for k, v in registry.get(name).priors.items()})
     out.update(_BASE_PRIORS)
+    out.update(_TREND_PRIORS[trend])
+    if media_prior == "roi":
+        out["roi"] = _ROI_PRIOR
+    if panel:
+        channel_params = [k for k in out if k.startswith(("adstock_", "saturation_"))]
+        out.update({f"{k}_sigma": _GEO_SIGMA_PRIOR for k in channel_params})
+        out["gamma_control_sigma"] = _GEO_SIGMA_PRIOR
     return out
 
 
@@ -41,61 +110,163 @@ def _names(value: Sequence[str] | str, what: str) -> tuple[str, ...]:
     return out
 
 
+def _check_int(name: str, value: Any, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise SpecError(f"{name} must be an integer >= {low}, got {value!r}")
+
+
+def _check_choice(name: str, value: Any, choices: Sequence[str]) -> None:
+    if value not in choices:
+        raise SpecError(f"Unknown {name} {value!r}; expected one of {list(choices)}")
+
+
 @dataclass(frozen=True)
 class ModelSpec:
-    """What to fit: columns, transforms and priors of the classic MMM.
+    """What to fit: columns, transforms, baseline, priors and experiments.
 
     Parameters
     ----------
     date_column, y_column : str
         Date (``%Y-%m-%d``) and target columns.
     channel_columns : sequence of str
-        Media spend columns.
+        Media columns: spend, or units (impressions) priced by ``cost_per_unit``.
     control_columns : sequence of str
-        Control columns (not scaled; coefficients in original units).
-    adstock, saturation : str
-        Registered forms; ``"geometric"`` and ``"logistic"`` make the classic model.
+        Control columns (not scaled; coefficients in scaled-target units per unit).
+    adstock, saturation : str or mapping of channel to str
+        Registered forms (``bayesmmm.transforms.ADSTOCKS`` / ``SATURATIONS``), one for
+        all channels or chosen per channel (``{"tv": "weibull_pdf", "default":
+        "geometric"}``). ``"geometric"`` + ``"logistic"`` is the classic model.
     adstock_max_lag : int
         Carry-over length ``l_max`` in periods (default 8).
+    adstock_normalize : bool
+        Carry-over weights sum to 1 (default), so adstock moves spend in time only.
+    saturation_first : bool
+        Apply saturation to the spend of each period before the carry-over (the reverse
+        of the default adstock-then-saturation order).
     yearly_seasonality : int
         Number of Fourier modes of yearly seasonality (default 2; 0 disables).
+    trend : str
+        One of :data:`TRENDS`.
+    trend_changepoints : int
+        Number of changepoints of the ``piecewise`` trend (evenly spaced over the first
+        80% of the data) or knots of the ``smooth`` trend.
+    holidays : sequence of str
+        Country codes (``"US"``, ``"GB"`` ...): each holiday becomes a control column
+        ``holiday_<name>`` (days of the holiday in the period), from a calendar computed
+        offline.
+    events : mapping of str to list
+        Named events: days (``"2023-11-24"``) or inclusive ranges (``["2023-07-01",
+        "2023-07-14"]``); each becomes a control column ``event_<name>``.
+    media_prior : str
+        One of :data:`MEDIA_PRIORS`.
+    cost_per_unit : mapping of channel to float
+        Channels given in units (impressions, GRPs): spend = units x cost. ROI and
+        budgets use spend; the model uses the units.
+    panel_columns : sequence of str
+        Long-format panel key (``["geo"]`` or ``["brand", "region"]``): a geo-hierarchical
+        model with one intercept, seasonality, trend and noise per panel cell and channel
+        parameters partially pooled across cells. One cell gives the national model.
+    geo_shared : sequence of str
+        Channel parameters (e.g. ``["adstock_alpha"]``) shared by all panel cells
+        instead of partially pooled.
+    lift_tests : sequence of LiftTest (or dicts)
+        Experiments that calibrate the model: an extra likelihood term each.
     priors : mapping of str to Prior
-        Overrides of :func:`default_priors` by parameter name.
+        Overrides of :func:`default_priors` by parameter name; a list of values gives one
+        per channel having that parameter.
     """
 
     date_column: str
     y_column: str
     channel_columns: tuple[str, ...]
     control_columns: tuple[str, ...] = ()
-    adstock: str = "geometric"
-    saturation: str = "logistic"
+    adstock: str | Mapping[str, str] = "geometric"
+    saturation: str | Mapping[str, str] = "logistic"
     adstock_max_lag: int = 8
+    adstock_normalize: bool = True
+    saturation_first: bool = False
     yearly_seasonality: int = 2
+    trend: str = "none"
+    trend_changepoints: int = 5
+    holidays: tuple[str, ...] = ()
+    events: Mapping[str, Any] = field(default_factory=dict)
+    media_prior: str = "default"
+    cost_per_unit: Mapping[str, float] = field(default_factory=dict)
+    panel_columns: tuple[str, ...] = ()
+    geo_shared: tuple[str, ...] = ()
+    lift_tests: tuple[LiftTest, ...] = ()
     priors: Mapping[str, Prior] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "channel_columns", _names(self.channel_columns, "channel_columns"))
-        object.__setattr__(self, "control_columns", _names(self.control_columns, "control_columns"))
-        for name in ("adstock_max_lag", "yearly_seasonality"):
-            value = getattr(self, name)
-            low = 1 if name == "adstock_max_lag" else 0
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise SpecError(f"{name} must be an integer >= {low}, got {value!r}")
-        try:
-            ADSTOCKS.get(self.adstock)
-            SATURATIONS.get(self.saturation)
-        except ValueError as exc:
-            raise SpecError(str(exc)) from None
-        known = default_priors(self.adstock, self.saturation)
+        set_ = object.__setattr__
+        set_(self, "channel_columns", _names(self.channel_columns, "channel_columns"))
+        set_(self, "control_columns", _names(self.control_columns, "control_columns"))
+        set_(self, "panel_columns", _names(self.panel_columns, "panel_columns"))
+        set_(self, "holidays", tuple(str(h).upper() for h in (
+            [self.holidays] if isinstance(self.holidays, str) else self.holidays)))
+        _check_int("adstock_max_lag", self.adstock_max_lag, 1)
+        _check_int("yearly_seasonality", self.yearly_seasonality, 0)
+        _check_int("trend_changepoints", self.trend_changepoints, 1)
+        for flag in ("adstock_normalize", "saturation_first"):
+            if not isinstance(getattr(self, flag), bool):
+                raise SpecError(f"{flag} must be true or false, got {getattr(self, flag)!r}")
+        _check_choice("trend", self.trend, TRENDS)
+        _check_choice("media_prior", self.media_prior, MEDIA_PRIORS)
+        ad = _forms(self.adstock, self.channel_columns, "adstock", ADSTOCKS)
+        sat = _forms(self.saturation, self.channel_columns, "saturation", SATURATIONS)
+        # One name when all channels share a form: the serialised spec stays simple.
+        set_(self, "adstock", next(iter(ad.values())) if len(set(ad.values())) == 1 else ad)
+        set_(self, "saturation",
+             next(iter(sat.values())) if len(set(sat.values())) == 1 else sat)
+        if self.media_prior == "roi" and any(
+                SATURATIONS.get(f).contribution_fn is not None for f in sat.values()):
+            raise SpecError("media_prior='roi' needs saturations where the contribution is "
+                            "beta x curve; 'tanh' puts beta inside the curve. Fix: use "
+                            "media_prior='default' or another saturation")
+        set_(self, "cost_per_unit", self._check_costs())
+        set_(self, "events", self._check_events())
+        shared = _names(self.geo_shared, "geo_shared")
+        set_(self, "geo_shared", shared)
+        set_(self, "lift_tests", lift_tests_from(self.lift_tests, self.channel_columns))
+        known = self.default_priors()
+        for name in shared:
+            if not name.startswith(("adstock_", "saturation_")) or name not in known:
+                raise SpecError(f"geo_shared: {name!r} is not a channel parameter of this "
+                                f"model; expected some of "
+                                f"{sorted(k for k in known if k.startswith(('adstock_', 'saturation_')) and not k.endswith('_sigma'))}")
         priors = {}
         for key, prior in dict(self.priors).items():
             if key not in known:
                 raise SpecError(f"Unknown prior {key!r}; expected one of {sorted(known)}")
             priors[key] = prior if isinstance(prior, Prior) else Prior.from_dict(prior)
-        object.__setattr__(self, "priors", priors)
+        set_(self, "priors", priors)
         self._check_names()
         for key, prior in priors.items():
             self._check_prior_size(key, prior)
+
+    # -- validation helpers -------------------------------------------------------------
+    def _check_costs(self) -> dict[str, float]:
+        costs = dict(self.cost_per_unit)
+        for ch, cost in costs.items():
+            if ch not in self.channel_columns:
+                raise SpecError(f"cost_per_unit names {ch!r}, which is not a channel column "
+                                f"{list(self.channel_columns)}")
+            if isinstance(cost, bool) or not isinstance(cost, int | float) or not cost > 0:
+                raise SpecError(f"cost_per_unit[{ch!r}] must be a positive number (spend per "
+                                f"unit), got {cost!r}")
+        return {k: float(v) for k, v in costs.items()}
+
+    def _check_events(self) -> dict[str, list[Any]]:
+        if not isinstance(self.events, Mapping):
+            raise SpecError("events must map an event name to a list of dates or "
+                            f"[start, end] ranges, got {self.events!r}")
+        out = {}
+        for name, days in self.events.items():
+            if isinstance(days, str) or not isinstance(days, Sequence) or not days:
+                raise SpecError(f"event {name!r}: give a non-empty list of dates or [start, "
+                                f"end] ranges, got {days!r}. Fix: {{{name!r}: ['2023-11-24']}}")
+            out[str(name)] = [list(d) if isinstance(d, list | tuple) else str(d) for d in days]
+        return out
 
     def _check_names(self) -> None:
         for name in (*self.channel_columns, *self.control_columns):
@@ -105,12 +276,26 @@ class ModelSpec:
                     f"({sorted(RESERVED_NAMES)}). Fix: df = df.rename(columns={{{name!r}: "
                     f"'{name}_col'}}) and use '{name}_col'")
 
+    def _param_size(self, key: str) -> int | None:
+        """Number of elements a list-valued prior must have (None: a scalar parameter)."""
+        if key.endswith("_sigma") and key != "trend_sigma":
+            key = key[: -len("_sigma")]
+        if key in ("gamma_control",):
+            return len(self.control_columns)
+        if key == "gamma_fourier":
+            return 2 * self.yearly_seasonality
+        if key == "roi" or key == "saturation_beta":
+            return len(self.channel_columns)
+        if key.startswith("adstock_"):
+            return len(_channels_with(self.adstock_forms, ADSTOCKS, key[len("adstock_"):]))
+        if key.startswith("saturation_"):
+            return len(_channels_with(self.saturation_forms, SATURATIONS,
+                                      key[len("saturation_"):]))
+        return None
+
     def _check_prior_size(self, key: str, prior: Prior) -> None:
         """A list of values must have one value per element of the parameter's dimension."""
-        sizes = {"gamma_control": len(self.control_columns),
-                 "gamma_fourier": 2 * self.yearly_seasonality,
-                 "intercept": None, "y_sigma": None}
-        size = sizes.get(key, len(self.channel_columns))  # adstock_* / saturation_*
+        size = self._param_size(key)
         for param, value in prior.params.items():
             if not isinstance(value, tuple):
                 continue
@@ -122,29 +307,70 @@ class ModelSpec:
                                 f"parameter has {size}. Fix: give one value for all or "
                                 f"exactly {size}")
 
+    # -- accessors ----------------------------------------------------------------------
+    @property
+    def adstock_forms(self) -> dict[str, str]:
+        """``{channel: adstock form}``."""
+        return _forms(self.adstock, self.channel_columns, "adstock", ADSTOCKS)
+
+    @property
+    def saturation_forms(self) -> dict[str, str]:
+        """``{channel: saturation form}``."""
+        return _forms(self.saturation, self.channel_columns, "saturation", SATURATIONS)
+
+    def channels_with(self, name: str) -> list[str]:
+        """Channels that have parameter ``name`` (``adstock_alpha``, ``saturation_lam``)."""
+        kind, _, param = name.partition("_")
+        if kind == "adstock":
+            return _channels_with(self.adstock_forms, ADSTOCKS, param)
+        if param == "beta":
+            return list(self.channel_columns)
+        return _channels_with(self.saturation_forms, SATURATIONS, param)
+
+    def channel_parameters(self) -> list[str]:
+        """Names of the channel parameters (``adstock_alpha``, ..., ``saturation_beta``)."""
+        out = []
+        for c in self.channel_columns:
+            out += [f"adstock_{p}" for p in ADSTOCKS.get(self.adstock_forms[c]).params]
+            out += [f"saturation_{p}" for p in SATURATIONS.get(self.saturation_forms[c]).params]
+        return [*dict.fromkeys(out), "saturation_beta"]
+
+    def default_priors(self) -> dict[str, Prior]:
+        return default_priors(self.adstock, self.saturation, self.trend, self.media_prior,
+                              panel=bool(self.panel_columns))
+
     def prior(self, name: str) -> Prior:
         """The prior in force for parameter ``name`` (override or default)."""
-        return self.priors.get(name) or default_priors(self.adstock, self.saturation)[name]
+        return self.priors.get(name) or self.default_priors()[name]
 
     def data_kwargs(self) -> dict[str, Any]:
         """The columns and options that :func:`bayesmmm.validate` / ``prepare`` take."""
         return {"date_column": self.date_column, "y_column": self.y_column,
                 "channel_columns": self.channel_columns, "control_columns": self.control_columns,
                 "adstock_max_lag": self.adstock_max_lag,
-                "yearly_seasonality": self.yearly_seasonality}
+                "yearly_seasonality": self.yearly_seasonality,
+                "panel_columns": self.panel_columns}
+
+    def replace(self, **changes: Any) -> ModelSpec:
+        """A copy with some fields changed (validated again)."""
+        d = self.to_dict()
+        d.update({k: (v.to_dict() if isinstance(v, Prior) else v) for k, v in changes.items()})
+        return ModelSpec.from_dict(d)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "date_column": self.date_column,
-            "y_column": self.y_column,
-            "channel_columns": list(self.channel_columns),
-            "control_columns": list(self.control_columns),
-            "adstock": self.adstock,
-            "saturation": self.saturation,
-            "adstock_max_lag": self.adstock_max_lag,
-            "yearly_seasonality": self.yearly_seasonality,
-            "priors": {k: p.to_dict() for k, p in self.priors.items()},
-        }
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "priors":
+                value = {k: p.to_dict() for k, p in value.items()}
+            elif f.name == "lift_tests":
+                value = [t.to_dict() for t in value]
+            elif isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, Mapping):
+                value = dict(value)
+            out[f.name] = value
+        return out
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ModelSpec:
@@ -159,5 +385,6 @@ class ModelSpec:
         priors = d.get("priors") or {}
         if not isinstance(priors, Mapping):
             raise SpecError(f"'priors' must map parameter names to priors, got {priors!r}")
-        kw["priors"] = {k: Prior.from_dict(v) for k, v in priors.items()}
+        kw["priors"] = {k: v if isinstance(v, Prior) else Prior.from_dict(v)
+                        for k, v in priors.items()}
         return cls(**kw)
