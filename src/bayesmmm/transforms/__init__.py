@@ -1,16 +1,36 @@
-"""Media transforms: pure ``jax.numpy`` functions and registries of named forms."""
+"""Media transforms: pure ``jax.numpy`` functions and registries of named forms.
+
+``ADSTOCKS`` and ``SATURATIONS`` hold the named forms a model spec can choose; see
+``docs/transforms.md`` for their formulas and default priors.
+"""
 
 from bayesmmm.transforms._adstock import (
     ADSTOCKS,
     AdstockForm,
+    binomial_weights,
+    carryover_weights,
     convolve_lagged,
     convolve_weights,
+    delayed_weights,
     geometric_adstock,
     geometric_weights,
+    identity_weights,
     lag_stack,
+    weibull_cdf_weights,
+    weibull_pdf_weights,
 )
 from bayesmmm.transforms._registry import Registry
-from bayesmmm.transforms._saturation import SATURATIONS, SaturationForm, logistic_saturation
+from bayesmmm.transforms._saturation import (
+    SATURATIONS,
+    SaturationForm,
+    hill_saturation,
+    linear_saturation,
+    logistic_saturation,
+    michaelis_menten_saturation,
+    power_saturation,
+    tanh_contribution,
+    tanh_saturation,
+)
 
 __all__ = [
     "ADSTOCKS",
@@ -18,10 +38,22 @@ __all__ = [
     "AdstockForm",
     "SaturationForm",
     "Registry",
+    "binomial_weights",
+    "carryover_weights",
     "convolve_lagged",
     "convolve_weights",
+    "delayed_weights",
     "geometric_adstock",
     "geometric_weights",
+    "hill_saturation",
+    "identity_weights",
     "lag_stack",
+    "linear_saturation",
     "logistic_saturation",
+    "michaelis_menten_saturation",
+    "power_saturation",
+    "tanh_contribution",
+    "tanh_saturation",
+    "weibull_cdf_weights",
+    "weibull_pdf_weights",
 ]
