@@ -8,7 +8,9 @@ from bayesmmm.analysis._diagnostics import (
     fit_metrics,
 )
 from bayesmmm.analysis._draws import channel_draws, component_draws, hdi, mean_draws
+from bayesmmm.analysis._predict import holdout_metrics, predict, predict_draws, train_test_split
 
 __all__ = ["ESS_BULK_MIN", "R_HAT_MAX", "channel_draws", "component_draws", "contributions",
-           "convergence_warnings", "fit_metrics", "hdi", "hdi_columns", "mean_draws",
-           "media_share", "roi", "summary"]
+           "convergence_warnings", "fit_metrics", "hdi", "hdi_columns", "holdout_metrics",
+           "mean_draws", "media_share", "predict", "predict_draws", "roi", "summary",
+           "train_test_split"]

@@ -50,6 +50,15 @@ def _real(name: str, shape: tuple[int, ...]) -> Array:
     return numpyro.sample(name, dist.ImproperUniform(dist.constraints.real, (), shape))
 
 
+def _log_prior(prior: dist.Distribution, value: Array) -> Array:
+    """Log density of a derived quantity, -inf outside the prior's support (NumPyro does
+    not check the support itself, e.g. a HalfNormal intercept must stay >= 0)."""
+    inside = prior.support(value)
+    mean = prior.mean
+    safe = jnp.where(inside, value, jnp.where(jnp.isfinite(mean), mean, 0.5))
+    return jnp.where(inside, prior.log_prob(safe), -jnp.inf).sum()
+
+
 def _beta_prior(spec: ModelSpec, design: Design) -> dist.Distribution:
     prior = spec.prior("saturation_beta")
     if spec.media_prior != "spend_share":
@@ -118,8 +127,17 @@ def _trend_parameters(spec: ModelSpec, design: Design, n_geos: int) -> dict[str,
             out["trend_delta"] = _sample(spec, "trend_delta", (*g, design.trend.shape[1] - 1))
         return out
     if kind == "power":
-        return {"trend_coef": _sample(spec, "trend_coef", g),
-                "trend_exponent": _sample(spec, "trend_exponent", g)}
+        # coef * t**e with t up to hundreds makes coef and e a narrow curved ridge.
+        # Sample coef_s = coef * t_max**e (the trend at the last period) instead and add
+        # the Jacobian |d coef / d coef_s| = t_max**-e: the same posterior, a round one.
+        exponent = _sample(spec, "trend_exponent", g)
+        t_max = jnp.maximum(design.trend[:, 0].max(), 1.0)
+        coef_s = _real("_trend_coef_s", g)
+        coef = numpyro.deterministic("trend_coef", coef_s * t_max ** -exponent)
+        numpyro.factor("_trend_coef_prior",
+                       _log_prior(spec.prior("trend_coef").to_numpyro(), coef)
+                       - (exponent * jnp.log(t_max)).sum())
+        return {"trend_coef": coef, "trend_exponent": exponent}
     # smooth: a Gaussian random walk on knots, the first knot at 0 (the level absorbs it)
     sigma = _sample(spec, "trend_sigma", ())
     n_steps = design.trend.shape[1] - 1
@@ -151,7 +169,7 @@ def model(spec: ModelSpec, design: Design) -> None:
         gamma = numpyro.deterministic("gamma_control", gamma_std / design.control_scale)
         # gamma_std = gamma * scale: a constant Jacobian, so the prior factor is exact
         numpyro.factor("_gamma_control_prior",
-                       spec.prior("gamma_control").to_numpyro().log_prob(gamma).sum())
+                       _log_prior(spec.prior("gamma_control").to_numpyro(), gamma))
         if panel:
             sigma = _sample(spec, "gamma_control_sigma", (n_controls,))
             z = numpyro.sample("_gamma_control_z",
@@ -179,10 +197,17 @@ def model(spec: ModelSpec, design: Design) -> None:
         mu = mu + trend - t_mean[..., None]
         shift = shift + t_mean
 
-    level = _real("_level", g)
-    intercept = numpyro.deterministic("intercept", level - (shift if panel else shift[0]))
-    numpyro.factor("_intercept_prior",
-                   spec.prior("intercept").to_numpyro().log_prob(intercept).sum())
+    intercept_prior = spec.prior("intercept").to_numpyro()
+    if intercept_prior.support is dist.constraints.real:
+        level = _real("_level", g)
+        numpyro.factor("_intercept_prior", _log_prior(
+            intercept_prior, numpyro.deterministic("intercept",
+                                                   level - (shift if panel else shift[0]))))
+    else:
+        # A bounded intercept (LightweightMMM's HalfNormal) is a hard wall in the level
+        # basis; sample it directly (unconstrained by NumPyro) instead.
+        intercept = _sample(spec, "intercept", g)
+        level = intercept + (shift if panel else shift[0])
     sigma_y = _sample(spec, "y_sigma", g)
     level_g = level if panel else level[None]
     sigma_g = sigma_y if panel else sigma_y[None]

@@ -112,20 +112,20 @@ class Fit:
 
         return summary(self, hdi_prob=hdi_prob)
 
-    def contributions(self, hdi_prob: float = 0.94) -> pd.DataFrame:
+    def contributions(self, hdi_prob: float = 0.94, level: str = "total") -> pd.DataFrame:
         from bayesmmm.analysis import contributions
 
-        return contributions(self, hdi_prob=hdi_prob)
+        return contributions(self, hdi_prob=hdi_prob, level=level)
 
-    def roi(self, hdi_prob: float = 0.94) -> pd.DataFrame:
+    def roi(self, hdi_prob: float = 0.94, level: str = "total") -> pd.DataFrame:
         from bayesmmm.analysis import roi
 
-        return roi(self, hdi_prob=hdi_prob)
+        return roi(self, hdi_prob=hdi_prob, level=level)
 
-    def media_share(self, hdi_prob: float = 0.94) -> pd.DataFrame:
+    def media_share(self, hdi_prob: float = 0.94, level: str = "total") -> pd.DataFrame:
         from bayesmmm.analysis import media_share
 
-        return media_share(self, hdi_prob=hdi_prob)
+        return media_share(self, hdi_prob=hdi_prob, level=level)
 
     def fit_metrics(self) -> dict[str, float]:
         from bayesmmm.analysis import fit_metrics
