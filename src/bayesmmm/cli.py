@@ -281,6 +281,45 @@ def demo(out: OutOpt = Path("bayesmmm-demo"), chains: ChainsOpt = None,
     _guard(body)
 
 
+@app.command()
+def simulate(
+    preset: Annotated[str, typer.Option(
+        "--preset", help="small_business, growing_business, medium_business or "
+        "large_business.")] = "small_business",
+    seed: SeedOpt = None, out: OutOpt = Path("bayesmmm-synth"),
+    force: Annotated[bool, typer.Option(
+        "--force", help="Write into a folder that already holds files.")] = False,
+) -> None:
+    """Simulate a preset data set with known truth: data.csv, truth.json, spec.json."""
+    def body() -> None:
+        from bayesmmm.errors import SpecError
+        from bayesmmm.synth import preset as preset_config
+        from bayesmmm.synth import simulate as run_simulation
+
+        config = preset_config(preset)  # an unknown name fails before --out is touched
+        if out.is_dir() and any(out.iterdir()) and not force:
+            raise SpecError(f"--out '{out}' is not empty; pass an empty or new folder, or "
+                            "--force to overwrite data.csv, truth.json and spec.json there")
+        _check_out(out)
+        with out_console.status(f"Simulating {preset} ..."):
+            sim = run_simulation(config, 0 if seed is None else seed)
+            paths = sim.write(out)
+        s = sim.truth["summary"]
+        table = Table(title=f"Simulated {preset} (seed {sim.truth['seed']})",
+                      title_justify="left")
+        for col in ("rows", "geos", "weeks", "channels", "controls", "media share",
+                    "R² of true mean"):
+            table.add_column(col, justify="right")
+        table.add_row(f"{s['n_rows']:,}", str(s["n_geos"]), str(s["n_weeks"]),
+                      str(len(s["channels"])), str(len(s["controls"])),
+                      f"{s['media_share']:.1%}", f"{s['r2_true_mean']:.3f}")
+        out_console.print(table)
+        out_console.print(escape(f"Wrote {', '.join(p.name for p in paths.values())} to "
+                                 f"{out}/"), highlight=False)
+
+    _guard(body)
+
+
 def main() -> None:  # console-script entry point
     app()
 

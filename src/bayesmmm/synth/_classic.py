@@ -6,21 +6,18 @@ the true parameters are reported in the units the fitted summary uses.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from dataclasses import dataclass
 
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
+from bayesmmm.synth._simulation import Simulation
+from bayesmmm.synth._spend import Pattern, spend_pattern
 from bayesmmm.transforms import geometric_adstock, logistic_saturation
 
 __all__ = ["ChannelTruth", "Simulation", "simulate_classic", "spend_pattern"]
-
-Pattern = Literal["always_on", "seasonal", "flighted", "bursts"]
 
 
 @dataclass(frozen=True)
@@ -33,59 +30,6 @@ class ChannelTruth:
     beta: float
     spend_mean: float = 1000.0
     pattern: Pattern = "always_on"
-
-
-def spend_pattern(pattern: Pattern, n: int, mean: float, rng: np.random.Generator) -> np.ndarray:
-    """Weekly spend with a realistic shape, mean about ``mean``, never negative."""
-    t = np.arange(n)
-    noise = rng.lognormal(0.0, 0.35, n)
-    if pattern == "always_on":
-        x = noise
-    elif pattern == "seasonal":
-        x = (1 + 0.6 * np.sin(2 * np.pi * (t / 52.18 + rng.uniform()))) * noise
-    elif pattern == "flighted":  # on/off blocks of 3-8 weeks
-        on = np.zeros(n, dtype=bool)
-        i, state = 0, rng.uniform() < 0.5
-        while i < n:
-            length = int(rng.integers(3, 9))
-            on[i:i + length] = state
-            i, state = i + length, not state
-        x = np.where(on, 2 * noise, 0.0)
-    elif pattern == "bursts":  # low base with campaign spikes
-        x = 0.4 * noise + np.where(rng.uniform(size=n) < 0.12, rng.uniform(2, 6, n), 0.0)
-    else:
-        raise ValueError(f"Unknown spend pattern {pattern!r}; expected one of "
-                         "['always_on', 'bursts', 'flighted', 'seasonal']")
-    return np.clip(x / x.mean() * mean, 0.0, None)
-
-
-@dataclass
-class Simulation:
-    """Simulated data and its ground truth.
-
-    Attributes
-    ----------
-    data : DataFrame
-        ``date``, ``y``, one column per channel, one per control.
-    truth : dict
-        ``parameters`` named as the fitted summary names them (model scale),
-        ``contributions`` per component in original units (``(n_times,)`` lists),
-        ``total_contribution`` and ``roi`` per channel.
-    spec_kwargs : dict
-        Arguments for :class:`bayesmmm.ModelSpec` matching the simulation.
-    """
-
-    data: pd.DataFrame
-    truth: dict[str, Any]
-    spec_kwargs: dict[str, Any] = field(default_factory=dict)
-
-    def save(self, folder: str | Path) -> tuple[Path, Path]:
-        """Write ``data.csv`` and ``truth.json`` into ``folder``."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        self.data.to_csv(folder / "data.csv", index=False)
-        (folder / "truth.json").write_text(json.dumps(self.truth, indent=1))
-        return folder / "data.csv", folder / "truth.json"
 
 
 def simulate_classic(
