@@ -48,6 +48,20 @@ DrawsOpt = Annotated[int | None, typer.Option("--draws", help="Draws per chain (
 AcceptOpt = Annotated[float | None, typer.Option("--target-accept", help="NUTS target (0.8).")]
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="Random seed (0).")]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
+PresetOpt = Annotated[str | None, typer.Option(
+    "--preset", help="Model preset: classic, or LightweightMMM's adstock, hill_adstock, "
+    "carryover.")]
+PanelOpt = Annotated[list[str] | None, typer.Option(
+    "--panel", help="Panel (geo) column of a long-format table; repeat for a composite key "
+    "(brand, region).")]
+TrendOpt = Annotated[str | None, typer.Option(
+    "--trend", help="none, linear, piecewise, power or smooth.")]
+HolidayOpt = Annotated[list[str] | None, typer.Option(
+    "--holidays", help="Country code whose holidays become controls (US, GB, DE ...).")]
+AdstockOpt = Annotated[str | None, typer.Option(
+    "--adstock", help="Adstock form for all channels (geometric, delayed, weibull_cdf, ...).")]
+SaturationOpt = Annotated[str | None, typer.Option(
+    "--saturation", help="Saturation form for all channels (logistic, hill, ...).")]
 
 _SAMPLER_KEYS = ("chains", "warmup", "draws", "target_accept", "seed")
 
@@ -113,10 +127,12 @@ def _read_config(path: Path | None) -> dict[str, Any]:
     return cfg
 
 
-def _settings(config: Path | None, **options: Any) -> tuple[Any, dict[str, Any]]:
-    """Merge config file and options into (ModelSpec, sampler kwargs)."""
+def _settings(config: Path | None, preset: str | None = None, **options: Any
+              ) -> tuple[Any, dict[str, Any]]:
+    """Merge config file and options into (ModelSpec, sampler kwargs); a preset gives the
+    spec's starting point."""
     from bayesmmm.errors import SpecError
-    from bayesmmm.model import ModelSpec
+    from bayesmmm.model import ModelSpec, preset_spec
 
     cfg = _read_config(config)
     sampler = {k: cfg.pop(k) for k in _SAMPLER_KEYS if k in cfg}
@@ -141,7 +157,11 @@ def _settings(config: Path | None, **options: Any) -> tuple[Any, dict[str, Any]]
     if unknown:
         raise SpecError(f"unknown sampler option(s) {sorted(unknown)}; expected "
                         f"{list(_SAMPLER_KEYS)}")
+    preset = cfg.pop("preset", None) if preset is None else preset
     spec = ModelSpec.from_dict(cfg)
+    if preset is not None:
+        spec = preset_spec(preset, **{k: getattr(spec, k) for k in cfg if k != "priors"},
+                           priors=dict(spec.priors))
     return spec, {**sampler, "sep": sep}
 
 
@@ -231,8 +251,10 @@ def _fit_and_write(data: Any, spec: Any, sampler: dict[str, Any], out: Path) -> 
     prepared, report = prepare(data, **spec.data_kwargs(), sep=sampler.pop("sep", None))
     if report.warnings:
         _print_report(report)
+    where = f" in {prepared.n_geos} panel cells" if prepared.is_panel else ""
     out_console.print(f"Fitting {len(spec.channel_columns)} channels, "
-                      f"{len(spec.control_columns)} controls, {prepared.n_times} periods ...")
+                      f"{len(spec.control_columns)} controls, {prepared.n_times} periods"
+                      f"{where} ...")
     fitted = bm.fit(prepared, spec, **sampler)
     paths = export_results(fitted, out)
     out_console.print(_table(fitted.summary(), "Posterior summary (scaled units)"))
@@ -252,15 +274,22 @@ def fit(data: DataArg, config: ConfigOpt = None, date_column: DateOpt = None,
         adstock_max_lag: LagOpt = None, yearly_seasonality: SeasonOpt = None,
         sep: SepOpt = None, chains: ChainsOpt = None, warmup: WarmupOpt = None,
         draws: DrawsOpt = None, target_accept: AcceptOpt = None, seed: SeedOpt = None,
-        out: OutOpt = Path("bayesmmm-output")) -> None:
-    """Validate, fit the classic MMM, print the summary and write results to --out."""
+        preset: PresetOpt = None, panel: PanelOpt = None, trend: TrendOpt = None,
+        holidays: HolidayOpt = None, adstock: AdstockOpt = None,
+        saturation: SaturationOpt = None, out: OutOpt = Path("bayesmmm-output")) -> None:
+    """Validate, fit the MMM (classic by default), print the summary and write results.
+
+    Everything the model offers (per-channel forms, priors, lift tests, events, costs per
+    unit ...) can be set in --config; the options here override it.
+    """
     def body() -> None:
-        spec, sampler = _settings(config, date_column=date_column, y_column=y_column,
+        spec, sampler = _settings(config, preset, date_column=date_column, y_column=y_column,
                                   channel_columns=channel, control_columns=control,
                                   adstock_max_lag=adstock_max_lag,
                                   yearly_seasonality=yearly_seasonality, sep=sep, chains=chains,
                                   warmup=warmup, draws=draws, target_accept=target_accept,
-                                  seed=seed)
+                                  seed=seed, panel_columns=panel, trend=trend,
+                                  holidays=holidays, adstock=adstock, saturation=saturation)
         _fit_and_write(data, spec, sampler, out)
 
     _guard(body)
@@ -316,6 +345,51 @@ def simulate(
         out_console.print(table)
         out_console.print(escape(f"Wrote {', '.join(p.name for p in paths.values())} to "
                                  f"{out}/"), highlight=False)
+
+    _guard(body)
+
+
+@app.command()
+def compare(data: DataArg, config: ConfigOpt = None, date_column: DateOpt = None,
+            y_column: YOpt = None, channel: ChannelOpt = None, control: ControlOpt = None,
+            panel: PanelOpt = None, sep: SepOpt = None,
+            preset: Annotated[list[str] | None, typer.Option(
+                "--preset", help="A preset to compare; repeat (default: classic, adstock, "
+                "hill_adstock, carryover).")] = None,
+            holdout: Annotated[int, typer.Option(
+                "--holdout", help="Periods held out at the end for the holdout MAPE "
+                "(0 = none).")] = 13,
+            chains: ChainsOpt = None, warmup: WarmupOpt = None, draws: DrawsOpt = None,
+            seed: SeedOpt = None, out: OutOpt = Path("bayesmmm-compare")) -> None:
+    """Fit several model presets on the same data and rank them (PSIS-LOO, holdout MAPE)."""
+    def body() -> None:
+        from bayesmmm.analysis import compare_specs
+        from bayesmmm.data import load_table
+        from bayesmmm.report import write_table, write_text
+
+        names = preset or ["classic", "adstock", "hill_adstock", "carryover"]
+        specs: dict[str, Any] = {}
+        sampler: dict[str, Any] = {}
+        for name in dict.fromkeys(names):
+            specs[name], sampler = _settings(
+                config, name, date_column=date_column, y_column=y_column,
+                channel_columns=channel, control_columns=control, panel_columns=panel,
+                sep=sep, chains=chains, warmup=warmup, draws=draws, seed=seed)
+        _check_out(out)
+        table = load_table(data, sep=sampler.pop("sep"))
+        with out_console.status("Fitting ...") as status:
+            result = compare_specs(table, specs, holdout_periods=holdout,
+                                   progress=lambda n: status.update(f"Fitting {n} ..."),
+                                   **sampler)
+        shown = result.table[[c for c in ("rank", "elpd_loo", "se", "elpd_diff", "dse",
+                                          "holdout_mape", "in_sample_mape", "max_r_hat",
+                                          "divergences") if c in result.table]]
+        out_console.print(_table(shown, "Model comparison (higher elpd_loo is better)"))
+        out_console.print(escape(result.recommendation), highlight=False)
+        write_table(result.table, out / "comparison.csv")
+        write_text(result.recommendation + "\n", out / "recommendation.txt")
+        out_console.print(escape(f"Wrote comparison.csv, recommendation.txt to {out}/"),
+                          highlight=False)
 
     _guard(body)
 

@@ -1,6 +1,7 @@
 """Analysis layer: answers computed from a fit (summary, contributions, ROI, fit quality)."""
 
 from bayesmmm.analysis._answers import contributions, hdi_columns, media_share, roi, summary
+from bayesmmm.analysis._compare import Comparison, compare_fits, compare_specs, log_likelihood
 from bayesmmm.analysis._diagnostics import (
     ESS_BULK_MIN,
     R_HAT_MAX,
@@ -10,7 +11,8 @@ from bayesmmm.analysis._diagnostics import (
 from bayesmmm.analysis._draws import channel_draws, component_draws, hdi, mean_draws
 from bayesmmm.analysis._predict import holdout_metrics, predict, predict_draws, train_test_split
 
-__all__ = ["ESS_BULK_MIN", "R_HAT_MAX", "channel_draws", "component_draws", "contributions",
+__all__ = ["ESS_BULK_MIN", "R_HAT_MAX", "Comparison", "compare_fits", "compare_specs",
+           "log_likelihood", "channel_draws", "component_draws", "contributions",
            "convergence_warnings", "fit_metrics", "hdi", "hdi_columns", "holdout_metrics",
            "mean_draws", "media_share", "predict", "predict_draws", "roi", "summary",
            "train_test_split"]

@@ -17,7 +17,8 @@ from bayesmmm.model._presets import PRESETS, preset_spec
 from bayesmmm.model._result import Fit
 from bayesmmm.model._spec import MEDIA_PRIORS, TRENDS, ModelSpec, default_priors
 
-__all__ = ["MEDIA_PRIORS", "PRESETS", "TRENDS", "Design", "Fit", "LiftTest", "ModelSpec", "SamplerOptions",
-           "Scalers", "default_priors", "fit", "fourier_features", "fourier_names", "geo_param",
-           "load_fit", "make_design", "make_scalers", "media_contributions", "model_data", "preset_spec",
-           "save_fit", "trend_basis", "trend_component"]
+__all__ = ["MEDIA_PRIORS", "PRESETS", "TRENDS", "Design", "Fit", "LiftTest", "ModelSpec",
+           "SamplerOptions", "Scalers", "default_priors", "fit", "fourier_features",
+           "fourier_names", "geo_param", "load_fit", "make_design", "make_scalers",
+           "media_contributions", "model_data", "preset_spec", "save_fit", "trend_basis",
+           "trend_component"]

@@ -155,8 +155,8 @@ class LiftDesign(NamedTuple):
     """
 
     delta: Array
-    geo: np.ndarray
-    channel: np.ndarray
+    geo: np.ndarray | None
+    channel: np.ndarray | None
     lift: Array
     se: Array
 
@@ -194,7 +194,7 @@ def spend_of(spec: ModelSpec, data: MMMData) -> np.ndarray:
 def _lift_design(spec: ModelSpec, data: MMMData, scalers: Scalers) -> LiftDesign | None:
     if not spec.lift_tests:
         return None
-    n_t, l_max = data.n_times, spec.adstock_max_lag
+    l_max = spec.adstock_max_lag
     deltas, geos, chans, lifts, ses = [], [], [], [], []
     cost = {c: spec.cost_per_unit.get(c, 1.0) for c in spec.channel_columns}
     for i, test in enumerate(spec.lift_tests):

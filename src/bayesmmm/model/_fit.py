@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
@@ -166,6 +165,13 @@ def _quiet_import(module: str) -> None:
 
 def _run(spec: ModelSpec, inputs: Design, o: SamplerOptions,
          progress: Callable[[str, int, int], None] | None) -> Any:
-    return run_nuts(partial(model, spec), (inputs,), chains=o.chains, warmup=o.warmup,
+    index = None
+    lift = inputs.lift
+    if lift is not None and lift.geo is not None and lift.channel is not None:
+        # indices must be static: keep them out of the traced arguments
+        index = (tuple(int(i) for i in lift.geo), tuple(int(i) for i in lift.channel))
+        inputs = inputs._replace(lift=lift._replace(geo=None, channel=None))
+    return run_nuts(partial(model, spec, lift_index=index), (inputs,), chains=o.chains,
+                    warmup=o.warmup,
                     draws=o.draws, target_accept=o.target_accept, seed=o.seed,
                     dense_mass=o.dense_mass, max_tree_depth=o.max_tree_depth, progress=progress)

@@ -9,7 +9,7 @@ geo. Outputs carry a geo axis (size 1 for national models) before the time axis.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import jax.numpy as jnp
 import numpy as np
@@ -138,8 +138,8 @@ def _trend(kind: str, basis: Array, params: Mapping[str, Array]) -> Array:
     return params["trend_knots"] @ basis.T
 
 
-def lift_effects(spec: ModelSpec, media: Array, lift_delta: Array, geo: np.ndarray,
-                 channel: np.ndarray, params: Mapping[str, Array]) -> Array:
+def lift_effects(spec: ModelSpec, media: Array, lift_delta: Array, geo: Sequence[int],
+                 channel: Sequence[int], params: Mapping[str, Array]) -> Array:
     """Model lift of each experiment in scaled target units, ``(..., n_tests)``.
 
     The difference of the tested channel's total contribution with and without the

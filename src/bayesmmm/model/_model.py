@@ -148,8 +148,13 @@ def _trend_parameters(spec: ModelSpec, design: Design, n_geos: int) -> dict[str,
     return {"trend_knots": numpyro.deterministic("trend_knots", knots)}
 
 
-def model(spec: ModelSpec, design: Design) -> None:
-    """NumPyro model of the MMM (parameter names as PyMC-Marketing for national data)."""
+def model(spec: ModelSpec, design: Design,
+          lift_index: tuple[tuple[int, ...], tuple[int, ...]] | None = None) -> None:
+    """NumPyro model of the MMM (parameter names as PyMC-Marketing for national data).
+
+    ``lift_index`` holds the (geo, channel) indices of the lift tests as static Python
+    integers (the design's arrays are traced); it defaults to the design's own.
+    """
     n_geos = design.media.shape[1]  # (l_max, G, T, C)
     panel = n_geos > 1
     g = (n_geos,) if panel else ()
@@ -216,7 +221,11 @@ def model(spec: ModelSpec, design: Design) -> None:
 
     lift = design.lift
     if lift is not None:
-        effect = lift_effects(spec, design.media, lift.delta, lift.geo, lift.channel, params)
+        if lift_index is None:
+            if lift.geo is None or lift.channel is None:
+                raise SpecError("lift tests need their (geo, channel) indices")
+            lift_index = (tuple(int(i) for i in lift.geo), tuple(int(i) for i in lift.channel))
+        effect = lift_effects(spec, design.media, lift.delta, *lift_index, params)
         numpyro.sample("lift", dist.Normal(effect, lift.se).to_event(1), obs=lift.lift)
 
 

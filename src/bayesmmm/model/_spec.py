@@ -230,10 +230,9 @@ class ModelSpec:
         set_(self, "lift_tests", lift_tests_from(self.lift_tests, self.channel_columns))
         known = self.default_priors()
         for name in shared:
-            if not name.startswith(("adstock_", "saturation_")) or name not in known:
+            if name not in self.channel_parameters():
                 raise SpecError(f"geo_shared: {name!r} is not a channel parameter of this "
-                                f"model; expected some of "
-                                f"{sorted(k for k in known if k.startswith(('adstock_', 'saturation_')) and not k.endswith('_sigma'))}")
+                                f"model; expected some of {self.channel_parameters()}")
         priors = {}
         for key, prior in dict(self.priors).items():
             if key not in known:

@@ -14,7 +14,17 @@ from bayesmmm.analysis import contributions, convergence_warnings, fit_metrics, 
 from bayesmmm.analysis import summary as summary_table
 from bayesmmm.model import Fit
 
-__all__ = ["export_results"]
+__all__ = ["export_results", "write_table", "write_text"]
+
+
+def write_table(frame: pd.DataFrame, path: str | Path, index: bool = True) -> Path:
+    """Write a CSV atomically (whole or not at all)."""
+    return atomic_write(Path(path), partial(frame.to_csv, index=index))
+
+
+def write_text(text: str, path: str | Path) -> Path:
+    """Write a text file atomically."""
+    return atomic_write(Path(path), lambda p: p.write_text(text, encoding="utf-8"))
 
 
 def export_results(fit: Fit, folder: str | Path) -> dict[str, Path]:
@@ -31,10 +41,13 @@ def export_results(fit: Fit, folder: str | Path) -> dict[str, Path]:
         "roi": lambda: roi(fit),
         "media_share": lambda: media_share(fit),
     }
+    if fit.data.is_panel:  # geo models: every panel cell as well as the total
+        tables["contributions_by_panel"] = lambda: contributions(fit, level="panel")
+        tables["roi_by_panel"] = lambda: roi(fit, level="panel")
     paths: dict[str, Path] = {}
     for name, make in tables.items():
         frame = make()
-        keep_index = name != "contributions"  # the long table has no meaningful index
+        keep_index = not name.startswith("contributions")  # long tables: no useful index
         path = folder / f"{name}.csv"
         atomic_write(path, partial(frame.to_csv, index=keep_index))
         paths[name] = path

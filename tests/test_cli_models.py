@@ -1,0 +1,77 @@
+"""CLI: model options on `fit`, panels, and `compare`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from bayesmmm.cli import app
+from bayesmmm.datasets import example_path
+from bayesmmm.synth import ChannelConfig, SimulationConfig, simulate
+
+runner = CliRunner()
+SAMPLER = ["--chains", "1", "--warmup", "100", "--draws", "100"]
+COLS = ["--date-column", "date_week", "--y-column", "y", "-c", "x1", "-c", "x2",
+        "--control", "event_1", "--control", "event_2"]
+
+
+def test_compare_ranks_presets_and_writes_files(tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    result = runner.invoke(app, ["compare", str(example_path()), *COLS, "--preset", "classic",
+                                 "--preset", "hill_adstock", "--holdout", "13", *SAMPLER,
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "comparison.csv", index_col="model")
+    assert set(table.index) == {"classic", "hill_adstock"}
+    assert {"elpd_loo", "holdout_mape", "rank"} <= set(table.columns)
+    assert "predicts best by PSIS-LOO" in (out / "recommendation.txt").read_text()
+    assert "Model comparison" in result.output
+
+
+def test_compare_unknown_preset_is_a_usage_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["compare", str(example_path()), *COLS, "--preset", "hill",
+                                 "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2 and "Unknown preset 'hill'" in result.output
+
+
+def test_fit_a_panel_with_options(tmp_path: Path) -> None:
+    cfg = SimulationConfig(channels=(ChannelConfig("tv", pattern="flighted"),
+                                     ChannelConfig("search")), n_weeks=60, n_geos=2, name="t")
+    sim = simulate(cfg, seed=0)
+    data = tmp_path / "panel.csv"
+    sim.data.to_csv(data, index=False)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["fit", str(data), "--date-column", "date", "--y-column", "y",
+                                 "-c", "tv", "-c", "search", "--panel", "geo", "--trend",
+                                 "linear", "--holidays", "US", "--saturation", "hill",
+                                 "--yearly-seasonality", "0", *SAMPLER, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "in 2 panel cells" in result.output
+    by_panel = pd.read_csv(out / "roi_by_panel.csv")
+    assert set(by_panel["panel"]) == {"geo_01", "geo_02"} and len(by_panel) == 4
+    summary = pd.read_csv(out / "summary.csv", index_col=0)
+    assert "saturation_kappa_geo[geo_01, tv]" in summary.index
+    assert any(i.startswith("gamma_control[holiday_") for i in summary.index)
+    diag = json.loads((out / "diagnostics.json").read_text())
+    assert diag["fit_metrics"]["r2"] > 0.5
+
+
+def test_fit_config_with_lift_tests_and_bad_one(tmp_path: Path) -> None:
+    cfg = tmp_path / "spec.json"
+    cfg.write_text(json.dumps({
+        "date_column": "date_week", "y_column": "y", "channel_columns": ["x1", "x2"],
+        "lift_tests": [{"channel": "x1", "start": "2019-03-04", "end": "2019-03-25",
+                        "spend_change": 0.5, "lift": 1500, "lift_se": 300}]}))
+    result = runner.invoke(app, ["fit", str(example_path()), "--config", str(cfg), *SAMPLER,
+                                 "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    cfg.write_text(json.dumps({
+        "date_column": "date_week", "y_column": "y", "channel_columns": ["x1", "x2"],
+        "lift_tests": [{"channel": "x1", "start": "2030-03-04", "end": "2030-03-25",
+                        "spend_change": 0.5, "lift": 1500, "lift_se": 300}]}))
+    result = runner.invoke(app, ["fit", str(example_path()), "--config", str(cfg), *SAMPLER,
+                                 "--out", str(tmp_path / "p")])
+    assert result.exit_code == 2 and "no period of the data lies in 2030-03-04" in result.output
