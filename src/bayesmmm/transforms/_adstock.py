@@ -24,6 +24,7 @@ from jax import Array
 from jax.typing import ArrayLike
 
 from bayesmmm.priors import Prior
+from bayesmmm.transforms._numeric import _floats, _floor
 from bayesmmm.transforms._registry import Registry
 
 __all__ = ["ADSTOCKS", "AdstockForm", "binomial_weights", "carryover_weights", "convolve_lagged",
@@ -38,20 +39,6 @@ _MAX_EXPONENT = 80.0
 def _check_l_max(l_max: int) -> None:
     if l_max < 1:
         raise ValueError(f"l_max must be >= 1, got {l_max}")
-
-
-def _floats(*params: ArrayLike) -> list[Array]:
-    """Parameters as arrays of one common floating dtype (float32 unless given wider)."""
-    arrays = [jnp.asarray(p) for p in params]
-    dtype = jnp.result_type(*arrays)
-    if not jnp.issubdtype(dtype, jnp.floating):
-        dtype = jnp.result_type(float)
-    return [a.astype(dtype) for a in arrays]
-
-
-def _floor(value: Array) -> Array:
-    """``max(value, sqrt(tiny))``: a log or a reciprocal of it (or its square) stays finite."""
-    return jnp.maximum(value, jnp.sqrt(jnp.finfo(value.dtype).tiny).astype(value.dtype))
 
 
 def _normalised(w: Array, normalize: bool) -> Array:

@@ -19,25 +19,12 @@ from jax import Array
 from jax.typing import ArrayLike
 
 from bayesmmm.priors import Prior
+from bayesmmm.transforms._numeric import _floats, _floor
 from bayesmmm.transforms._registry import Registry
 
 __all__ = ["SATURATIONS", "SaturationForm", "hill_saturation", "linear_saturation",
            "logistic_saturation", "michaelis_menten_saturation", "power_saturation",
            "tanh_contribution", "tanh_saturation"]
-
-
-def _floats(*values: ArrayLike) -> list[Array]:
-    """Arrays of one common floating dtype (float32 unless given wider)."""
-    arrays = [jnp.asarray(v) for v in values]
-    dtype = jnp.result_type(*arrays)
-    if not jnp.issubdtype(dtype, jnp.floating):
-        dtype = jnp.result_type(float)
-    return [a.astype(dtype) for a in arrays]
-
-
-def _floor(value: Array) -> Array:
-    """``max(value, sqrt(tiny))``: its log, reciprocal and squared reciprocal stay finite."""
-    return jnp.maximum(value, jnp.sqrt(jnp.finfo(value.dtype).tiny).astype(value.dtype))
 
 
 def _log_positive(x: Array) -> tuple[Array, Array]:
