@@ -9,6 +9,7 @@ import pytest
 import bayesmmm as bm
 from bayesmmm.errors import SpecError
 from bayesmmm.model import PRESETS, LiftTest, preset_spec
+from bayesmmm.transforms import ADSTOCKS, SATURATIONS
 
 BASE = {"date_column": "d", "y_column": "y", "channel_columns": ["tv", "search", "social"]}
 
@@ -118,3 +119,22 @@ def test_presets_carry_lightweightmmm_priors(name: str) -> None:
 def test_unknown_preset_lists_choices() -> None:
     with pytest.raises(SpecError, match="Unknown preset 'hill'; expected one of"):
         preset_spec("hill", **BASE)
+
+
+FORM_CASES = [("adstock", n) for n in ADSTOCKS.names()] + \
+    [("saturation", n) for n in SATURATIONS.names()]
+
+
+@pytest.mark.parametrize(("kind", "form"), FORM_CASES, ids=[f"{k}-{f}" for k, f in FORM_CASES])
+def test_every_registered_form_round_trips_in_a_spec(kind: str, form: str) -> None:
+    registry = ADSTOCKS if kind == "adstock" else SATURATIONS
+    spec = bm.ModelSpec(**BASE, **{kind: {"tv": form}}, panel_columns=["geo"])
+    again = bm.ModelSpec.from_dict(json.loads(json.dumps(spec.to_dict())))
+    assert again == spec
+    forms = again.adstock_forms if kind == "adstock" else again.saturation_forms
+    assert forms["tv"] == form
+    for p in registry.get(form).params:
+        name = f"{kind}_{p}"
+        assert "tv" in again.channels_with(name)
+        assert again.prior(name) == registry.get(form).priors[p]
+        assert f"{name}_sigma" in again.default_priors()  # pooled across geos
