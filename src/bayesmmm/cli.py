@@ -394,6 +394,122 @@ def compare(data: DataArg, config: ConfigOpt = None, date_column: DateOpt = None
     _guard(body)
 
 
+@app.command("validate-fit")
+def validate_fit(
+    fit_file: Annotated[Path, typer.Argument(help="Fit file written by `bayesmmm fit`.")],
+    truth_file: Annotated[Path, typer.Argument(help="truth.json from `bayesmmm simulate`.")],
+    test: Annotated[Path | None, typer.Option(
+        "--test", help="CSV of held-out periods right after the fitted ones (adds holdout "
+        "MAPE and R²).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report as "
+                                                                 "JSON here.")] = None,
+) -> None:
+    """Check a fit against the known truth: recovery, fit, convergence; exit 1 if any
+    check fails."""
+    def body() -> int:
+        from bayesmmm.bench import validate_fit as run_validation
+        from bayesmmm.errors import DataLoadError
+        from bayesmmm.model import load_fit
+
+        fitted = load_fit(fit_file)
+        try:
+            truth = json.loads(truth_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise DataLoadError(f"truth file '{truth_file}' could not be read ({exc}). Fix: "
+                                "pass the truth.json written by `bayesmmm simulate`") from None
+        if out is not None and out.is_dir():
+            raise DataLoadError(f"--out '{out}' is a folder; pass a file name "
+                                "(e.g. report.json)")
+        report = run_validation(fitted, truth, test=None if test is None else str(test))
+        checks = report.table()
+        checks["passed"] = checks["passed"].map({True: "yes", False: "NO"})
+        out_console.print(_table(checks, "Validation against the truth"))
+        worst = report.worst_parameters(8)[["truth", "mean", "rel_error", "hdi_3%",
+                                            "hdi_97%", "in_hdi_94"]]
+        out_console.print(_table(worst, "Parameters furthest from the truth"))
+        out_console.print(_table(report.roi[["truth", "mean", "rel_error", "hdi_3%",
+                                             "hdi_97%", "in_hdi_94"]], "ROI against the truth"))
+        verdict = "[green]passed[/]" if report.passed else \
+            f"[red]failed[/] ({', '.join(c.name for c in report.failed)})"
+        out_console.print(f"Validation {verdict}", highlight=False)
+        if out is not None:
+            from bayesmmm._files import atomic_write
+
+            out.parent.mkdir(parents=True, exist_ok=True)
+            text = json.dumps(report.to_dict(), indent=1)
+            atomic_write(out, lambda p: p.write_text(text, encoding="utf-8"))
+            out_console.print(escape(f"Wrote {out}"), highlight=False)
+        return EXIT_OK if report.passed else EXIT_INVALID_DATA
+
+    _guard(body)
+
+
+def _bench_parser() -> Any:
+    """``bench`` takes space-separated lists (``--datasets a b``), which Click cannot."""
+    import argparse
+
+    p = argparse.ArgumentParser(
+        prog="bayesmmm bench", description="Fit simulated presets with BayesMMM and its "
+        "peers in separate processes; compare speed (ESS/s) and recovery of the truth.")
+    p.add_argument("--datasets", nargs="+", default=["small_business", "medium_business"],
+                   help="presets (default: small_business medium_business)")
+    p.add_argument("--libraries", nargs="+", default=["bayesmmm", "pymc-marketing", "meridian"])
+    p.add_argument("--samplers", nargs="+", default=[],
+                   help="nuts (bayesmmm), nutpie/pymc/numpyro/blackjax (pymc-marketing), tfp "
+                   "(meridian); default: each library's first")
+    p.add_argument("--chains", type=int, default=4)
+    p.add_argument("--draws", type=int, default=1000, help="draws per chain")
+    p.add_argument("--tune", type=int, default=1000, help="warm-up draws per chain")
+    p.add_argument("--seed", type=int, default=0, help="sampler seed")
+    p.add_argument("--data-seed", type=int, default=0, help="simulation seed")
+    p.add_argument("--force-rerun", action="store_true", help="refit even when cached")
+    p.add_argument("--plots-only", action="store_true",
+                   help="fit nothing: redraw plots and tables from the cache")
+    p.add_argument("--peer-python", help="Python with pymc-marketing (default: this one if it "
+                   "has it, else .venv-bench/bin/python)")
+    p.add_argument("--meridian-python", help="Python with google-meridian (default: this one "
+                   "if it has it, else .venv-meridian/bin/python)")
+    p.add_argument("--timeout", type=float, default=3600.0, help="seconds per fit")
+    for name in ("chains", "tune", "draws"):
+        p.add_argument(f"--peer-{name}", type=int,
+                       help=f"--{name} for the peers only (default: --{name})")
+    p.add_argument("--out", "-o", type=Path, default=Path("results"))
+    return p
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True,
+                               "help_option_names": []})
+def bench(ctx: typer.Context) -> None:
+    """Fit simulated presets with BayesMMM and its peers; compare speed and recovery
+    (`bayesmmm bench --help` for the options)."""
+    args = _bench_parser().parse_args(ctx.args)  # usage errors exit 2
+
+    def body() -> int:
+        from bayesmmm.bench import BenchOptions, run_bench
+
+        opts = BenchOptions(datasets=tuple(args.datasets), libraries=tuple(args.libraries),
+                            samplers=tuple(args.samplers), chains=args.chains,
+                            draws=args.draws, tune=args.tune, seed=args.seed,
+                            data_seed=args.data_seed, force_rerun=args.force_rerun,
+                            plots_only=args.plots_only, out=args.out,
+                            peer_python=args.peer_python,
+                            meridian_python=args.meridian_python, timeout=args.timeout,
+                            peer_chains=args.peer_chains, peer_tune=args.peer_tune,
+                            peer_draws=args.peer_draws)
+        _check_out(args.out)
+        result = run_bench(opts, log=lambda m: out_console.print(escape(m), highlight=False))
+        shown = ["dataset", "library", "sampler", "status", "draws", "runtime_s",
+                 "ess_bulk_min", "ess_bulk_per_s", "max_r_hat", "divergences", "r2", "mape",
+                 "coverage_94",
+                 "roi_mean_abs_rel_error", "contribution_srmse", "peak_mib"]
+        out_console.print(_table(result.table[shown].set_index("dataset"), "Benchmark"))
+        out_console.print(escape(f"Wrote summary.csv and README.md to {args.out}/"),
+                          highlight=False)
+        return EXIT_INVALID_DATA if result.failed else EXIT_OK
+
+    _guard(body)
+
+
 def main() -> None:  # console-script entry point
     app()
 
