@@ -510,6 +510,56 @@ def bench(ctx: typer.Context) -> None:
     _guard(body)
 
 
+@app.command()
+def eda(data: DataArg, config: ConfigOpt = None, date_column: DateOpt = None,
+        y_column: YOpt = None, channel: ChannelOpt = None, control: ControlOpt = None,
+        panel: PanelOpt = None, sep: SepOpt = None,
+        out: OutOpt = Path("bayesmmm-eda")) -> None:
+    """Exploratory plots before any fit: one PNG per plot and a self-contained eda.html.
+
+    Panel data are shown as the total over panel cells (target and spend summed,
+    controls averaged); see docs/plots.md.
+    """
+    def body() -> None:
+        from bayesmmm.data import load_table, prepare
+        from bayesmmm.report import eda_figures, plot_data_outliers, write_figures_html, write_png
+
+        spec, extra = _settings(config, date_column=date_column, y_column=y_column,
+                                channel_columns=channel, control_columns=control,
+                                panel_columns=panel, sep=sep)
+        _check_out(out)
+        prepared, report = prepare(load_table(data, sep=extra["sep"]), **spec.data_kwargs())
+        if report.warnings:
+            _print_report(report)
+        with out_console.status("Drawing exploratory plots ...") as status:
+            figures = eda_figures(prepared)
+            for name, figure in figures.items():
+                status.update(f"Writing {name}.png ...")
+                write_png(figure, out / f"{name}.png")
+        flagged = plot_data_outliers(prepared)
+        dates = prepared.dates
+        notes = [f"{Path(data).name}: {prepared.n_times} periods "
+                 f"({prepared.frequency or 'unknown frequency'}) from "
+                 f"{dates[0]:%Y-%m-%d} to {dates[-1]:%Y-%m-%d}",
+                 f"target {prepared.y_column}; channels {', '.join(prepared.channel_names)}"
+                 + (f"; controls {', '.join(prepared.control_names)}"
+                    if prepared.control_names else "")]
+        if prepared.is_panel:
+            notes.append(f"{prepared.n_geos} panel cells ({', '.join(prepared.panel_columns)})"
+                         ": plots show the total over cells")
+        outliers = (f"{int(flagged['outlier'].sum())} outlier period(s) flagged (robust z "
+                    "of the target around its local level over 13 periods, |z| > 3.5)")
+        notes.append(outliers)
+        notes += [f"validation warning [{w.code}]: {w.message}" for w in report.warnings]
+        write_figures_html(figures, out / "eda.html", f"Exploratory analysis: {Path(data).name}",
+                           notes)
+        out_console.print(escape(outliers), highlight=False)
+        out_console.print(escape(f"Wrote {len(figures)} PNG files and eda.html to {out}/"),
+                          highlight=False)
+
+    _guard(body)
+
+
 def main() -> None:  # console-script entry point
     app()
 
