@@ -1,0 +1,45 @@
+"""FastAPI dependencies: each part of the service, swappable with
+``app.dependency_overrides[get_store] = ...`` in tests."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from bayesmmm.service._artifacts import ArtifactStore
+from bayesmmm.service._dispatcher import Dispatcher
+from bayesmmm.service._fetch import Fetcher
+from bayesmmm.service._service import FitCache, Service
+from bayesmmm.service._settings import Settings
+from bayesmmm.service._store import JobStore
+
+__all__ = ["get_service", "get_settings", "get_store", "get_artifacts", "get_dispatcher",
+           "get_fetcher", "get_fits"]
+
+
+def get_service(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+def get_settings(request: Request) -> Settings:
+    return get_service(request).settings
+
+
+def get_store(request: Request) -> JobStore:
+    return get_service(request).store
+
+
+def get_artifacts(request: Request) -> ArtifactStore:
+    return get_service(request).artifacts
+
+
+def get_dispatcher(request: Request) -> Dispatcher:
+    return get_service(request).dispatcher
+
+
+def get_fetcher(request: Request) -> Fetcher:
+    return get_service(request).fetcher
+
+
+def get_fits(request: Request) -> FitCache:
+    return get_service(request).fits

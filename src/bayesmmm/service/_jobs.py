@@ -1,0 +1,119 @@
+"""The work of one job, as run on a worker: bytes and options in, a fit file out.
+
+:func:`run_fit` touches neither the job store nor the artifact store: the server hands
+it everything and keeps everything it returns, so a worker machine needs only
+``bayesmmm`` installed. It reports through ``emit(kind, **fields)``; on a Dask worker
+that becomes a Dask event (:func:`run_on_dask_worker`).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["JobPayload", "Emit", "run_fit", "run_on_dask_worker", "TOPIC"]
+
+#: Dask event topic of job progress messages.
+TOPIC = "bayesmmm-job"
+
+Emit = Callable[..., None]
+log = logging.getLogger("bayesmmm.service")
+
+_PROGRESS_EVERY = 0.5  # seconds between progress messages
+
+
+@dataclass(frozen=True)
+class JobPayload:
+    """What a worker needs to run one attempt of a job."""
+
+    task_id: str
+    token: str
+    data: bytes
+    data_name: str
+    spec: dict[str, Any]
+    sampler: dict[str, Any] = field(default_factory=dict)
+    sep: str | None = None
+
+
+def _progress(emit: Emit, sampler: dict[str, Any]) -> Callable[[str, int, int], None]:
+    """A ``bm.fit`` progress callback sending at most two messages a second."""
+    warmup = int(sampler.get("warmup", 1000))
+    draws = int(sampler.get("draws", 1000))
+    last: dict[str, Any] = {"time": 0.0, "phase": ""}
+
+    def callback(phase: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - float(last["time"]) < _PROGRESS_EVERY and phase == last["phase"] \
+                and done < total:
+            return
+        last.update(time=now, phase=phase)
+        finished = done + (warmup if phase == "sampling" else 0)
+        emit("progress", phase=phase, done=done, total=total,
+             fraction=finished / max(warmup + draws, 1))
+
+    return callback
+
+
+def run_fit(payload: JobPayload, emit: Emit) -> dict[str, Any]:
+    """Fit the job's model; return ``{"ok": True, "fit": bytes, "result": {...}}`` or
+    ``{"ok": False, "code", "message", "details"}`` (messages a user can act on; an
+    unexpected error is logged here and reported by type and reference only)."""
+    import bayesmmm as bm
+    from bayesmmm.errors import BayesMMMError, DataValidationError
+    from bayesmmm.service._tables import display_name, scrub
+
+    emit("started")
+    name = display_name(payload.data_name)
+    with tempfile.TemporaryDirectory(prefix="bayesmmm-job-") as tmp:
+        data = Path(tmp) / ("input.parquet" if payload.data[:4] == b"PAR1" else "input.csv")
+        try:
+            data.write_bytes(payload.data)
+            spec = bm.ModelSpec.from_dict(payload.spec)
+            table = bm.load_table(data, sep=payload.sep)
+            fitted = bm.fit(table, spec, **payload.sampler,
+                            progress=_progress(emit, payload.sampler))
+            emit("progress", phase="saving", done=1, total=1, fraction=1.0)
+            path = fitted.save(Path(tmp) / "fit.nc")
+            result = {
+                "warnings": fitted.warnings(),
+                "fit_metrics": {k: float(v) for k, v in fitted.fit_metrics().items()},
+                "divergences": int(fitted.sample_stats["diverging"].sum()),
+                "seconds": {k: float(fitted.meta[k]) for k in
+                            ("seconds_total", "seconds_warmup", "seconds_sampling")
+                            if k in fitted.meta},
+            }
+            return {"ok": True, "fit": path.read_bytes(), "result": result}
+        except DataValidationError as exc:
+            return {"ok": False, "code": "invalid_data",
+                    "message": scrub(exc.report.format(), data, name),
+                    "details": {"validation": exc.report.to_dict()}}
+        except BayesMMMError as exc:
+            return {"ok": False, "code": type(exc).__name__,
+                    "message": scrub(str(exc), data, name), "details": None}
+        except Exception as exc:  # the worker keeps the traceback; the user gets a reference
+            reference = uuid.uuid4().hex[:12]
+            log.exception("job %s failed (reference %s)", payload.task_id, reference)
+            return {"ok": False, "code": "internal_error",
+                    "message": f"internal error ({type(exc).__name__}) while fitting; "
+                               f"reference {reference}. Please report it with the reference; "
+                               "resubmitting may help if the cause was temporary",
+                    "details": None}
+
+
+def run_on_dask_worker(payload: JobPayload) -> dict[str, Any]:
+    """:func:`run_fit` on a Dask worker; progress goes out as events on :data:`TOPIC`."""
+    from distributed import get_worker
+
+    worker = get_worker()
+
+    def emit(kind: str, **fields: Any) -> None:
+        worker.log_event(TOPIC, {"task_id": payload.task_id, "token": payload.token,
+                                 "kind": kind, "worker": worker.address, **fields})
+
+    return run_fit(payload, emit)

@@ -1,0 +1,109 @@
+"""Planning endpoints on a fitted model: response curves, budget optimisation, what-if.
+
+They call :mod:`bayesmmm.optimize`; an installation without it answers 501.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from bayesmmm.errors import BayesMMMError
+from bayesmmm.service._deps import get_fits, get_store
+from bayesmmm.service._errors import RequestError
+from bayesmmm.service._routes_tasks import ERRORS, HdiProb, Level, Owner, TaskId, fitted_model
+from bayesmmm.service._schemas import OptimizeRequest, WhatIfRequest
+from bayesmmm.service._service import FitCache
+from bayesmmm.service._store import JobStore
+from bayesmmm.service._tables import frame_rows
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1", tags=["planning"])
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERRORS, 501: {"description": "This installation has no budget optimiser."}}
+
+Store = Annotated[JobStore, Depends(get_store)]
+Fits = Annotated[FitCache, Depends(get_fits)]
+
+
+def _optimize() -> Any:
+    try:
+        import bayesmmm.optimize as optimize
+    except ImportError:
+        raise RequestError(501, "not_available", "budget optimisation is not available in "
+                           "this installation (bayesmmm.optimize is missing)") from None
+    return optimize
+
+
+def _rows(frame: Any) -> list[dict[str, Any]]:
+    """JSON rows keeping a named index (channel, panel) as columns."""
+    named = any(name is not None for name in frame.index.names)
+    return frame_rows(frame.reset_index() if named else frame)
+
+
+async def _answer(work: Any) -> Any:
+    def run() -> Any:
+        try:
+            return work()
+        except BayesMMMError as exc:
+            raise RequestError(422, "invalid_options", str(exc)) from None
+
+    return await run_in_threadpool(run)
+
+
+@router.get("/tasks/{task_id}/response-curves", operation_id="getResponseCurves",
+            responses=_RESPONSES, summary="Incremental sales of each channel vs its spend")
+async def get_response_curves(task_id: TaskId, owner: Owner, store: Store, fits: Fits,
+                              hdi_prob: HdiProb = 0.94, level: Level = "total") -> JSONResponse:
+    """``curves``: per channel and multiple of historical spend, sales, ROI and marginal
+    ROI with HDIs; ``points``: the current spend and the saturation point per channel."""
+    optimize = _optimize()
+    fitted = await fitted_model(store, fits, task_id, owner)
+    curves = await _answer(lambda: optimize.response_curves(fitted, level=level,
+                                                             hdi_prob=hdi_prob))
+    return JSONResponse({"task_id": task_id, "curves": _rows(curves.table),
+                         "points": _rows(curves.points),
+                         "saturation_fraction": float(curves.saturation_fraction)})
+
+
+@router.post("/tasks/{task_id}/optimize", operation_id="optimizeBudget",
+             responses=_RESPONSES, summary="The best split of a budget over channels")
+async def optimize_budget(task_id: TaskId, body: OptimizeRequest, owner: Owner, store: Store,
+                          fits: Fits) -> JSONResponse:
+    """Give a budget, or a target ROI or marginal ROI that sets it; bounds and fixed
+    channels as needed. Returns the plan per channel, totals and a one-paragraph summary."""
+    optimize = _optimize()
+    goals = [(body.budget, optimize.FixedBudget), (body.target_roi, optimize.TargetROI),
+             (body.target_marginal_roi, optimize.TargetMarginalROI)]
+    given = [kind(value) for value, kind in goals if value is not None]
+    if len(given) != 1:
+        raise RequestError(422, "invalid_options", "give exactly one of budget, target_roi and "
+                           "target_marginal_roi")
+    fitted = await fitted_model(store, fits, task_id, owner)
+    plan = await _answer(lambda: optimize.optimize_budget(
+        fitted, given[0], n_periods=body.n_periods, bounds=body.bounds or None,
+        fixed=body.fixed, objective=optimize.parse_objective(body.objective), gap=body.gap,
+        pattern=body.pattern, seed=body.seed, hdi_prob=body.hdi_prob))
+    return JSONResponse({"task_id": task_id, "summary": plan.summary(),
+                         "channels": _rows(plan.to_frame()),
+                         "totals": {k: float(v) for k, v in plan.totals.items()},
+                         "notes": list(plan.notes), "success": bool(plan.success)})
+
+
+@router.post("/tasks/{task_id}/what-if", operation_id="whatIf", responses=_RESPONSES,
+             summary="What a change of one channel's spend would bring")
+async def what_if(task_id: TaskId, body: WhatIfRequest, owner: Owner, store: Store,
+                  fits: Fits) -> JSONResponse:
+    optimize = _optimize()
+    fitted = await fitted_model(store, fits, task_id, owner)
+    answer = await _answer(lambda: optimize.analyze_channel(
+        fitted, body.channel, body.spend_increase, n_periods=body.n_periods, gap=body.gap,
+        pattern=body.pattern, break_even=body.break_even, hdi_prob=body.hdi_prob))
+    table = answer.to_frame()["value"]
+    return JSONResponse({"task_id": task_id, "recommendation": answer.recommendation,
+                         "answer": {str(k): (v.item() if hasattr(v, "item") else v)
+                                    for k, v in table.items()}})

@@ -1,0 +1,233 @@
+"""Request and response bodies of the API (pydantic; they make the OpenAPI document)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "FileRef", "DataColumns", "ModelChoice", "SamplerChoice", "RunMMMRequest",
+    "ValidateRequest", "PredictRequest", "SyntheticRequest", "TaskAccepted", "TaskStatus",
+    "TaskList", "TaskError", "SummaryRow", "SummaryResponse", "TableResponse",
+    "ValidationResponse", "ErrorBody", "Health", "LIST_FIELDS", "JSON_FIELDS",
+]
+
+Status = Literal["pending", "running", "completed", "failed", "cancelled"]
+
+
+class FileRef(BaseModel):
+    """A file by reference, as ChatGPT actions send it (``openaiFileIdRefs``)."""
+
+    name: str = Field("", description="File name (shown in messages).")
+    id: str = Field("", description="The assistant's file id (informational).")
+    mime_type: str | None = Field(None, description="text/csv or a Parquet type.")
+    download_link: str = Field(description="http(s) URL the service downloads the file from.")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataColumns(_Strict):
+    """Which columns hold what."""
+
+    date_column: str = Field(description="Date column (%Y-%m-%d), one row per period.")
+    y_column: str = Field(description="Target (sales) column.")
+    channel_columns: list[str] = Field(min_length=1, description="Media spend columns.")
+    control_columns: list[str] = Field(default_factory=list, description="Control columns.")
+    panel_columns: list[str] = Field(
+        default_factory=list, description="Geo/panel key of a long-format table ([] = national).")
+    adstock_max_lag: int | None = Field(None, ge=1, description="Adstock length (default 8).")
+    yearly_seasonality: int | None = Field(
+        None, ge=0, description="Fourier modes of yearly seasonality (default 2; 0 = none).")
+    sep: str | None = Field(None, max_length=1, description="CSV delimiter (default ',').")
+
+
+class ModelChoice(DataColumns):
+    """The model: the columns, the named options, and any other ``ModelSpec`` field."""
+
+    preset: str | None = Field(
+        None, description="classic (default), or LightweightMMM's adstock, hill_adstock, "
+        "carryover.")
+    adstock: str | dict[str, str] | None = Field(
+        None, description="Adstock form for all channels (geometric, delayed, weibull_cdf, "
+        "...) or {channel: form}.")
+    saturation: str | dict[str, str] | None = Field(
+        None, description="Saturation form (logistic, hill, ...) or {channel: form}.")
+    trend: str | None = Field(None, description="none, linear, piecewise, power or smooth.")
+    holidays: list[str] = Field(
+        default_factory=list, description="Country codes whose holidays become controls.")
+    model_options: dict[str, Any] = Field(
+        default_factory=dict, description="Any other ModelSpec field: priors, events, "
+        "lift_tests, cost_per_unit, media_prior, geo_shared, trend_changepoints, ...")
+
+
+class SamplerChoice(_Strict):
+    """NUTS settings."""
+
+    chains: int = Field(4, ge=1, le=16)
+    warmup: int = Field(1000, ge=0, le=20000, description="Warm-up draws per chain.")
+    draws: int = Field(1000, ge=1, le=20000, description="Draws per chain.")
+    target_accept: float = Field(0.8, gt=0, lt=1)
+    seed: int = Field(0, ge=0, lt=2**32, description="The same seed gives the same draws.")
+    dense_mass: bool = False
+
+
+class RunMMMRequest(ModelChoice, SamplerChoice):
+    """Start a fit. As JSON, the data comes by ``openaiFileIdRefs``; as multipart form,
+    the data is the ``file`` part and list fields may repeat or be comma-separated."""
+
+    openaiFileIdRefs: list[FileRef] = Field(
+        default_factory=list, description="The data file by link (exactly one).")
+
+
+class ValidateRequest(DataColumns):
+    """Check a table without fitting."""
+
+    openaiFileIdRefs: list[FileRef] = Field(default_factory=list)
+
+
+class PredictRequest(_Strict):
+    """New periods to predict, with the fitted model's columns."""
+
+    sep: str | None = Field(None, max_length=1)
+    openaiFileIdRefs: list[FileRef] = Field(default_factory=list)
+
+
+class SyntheticRequest(_Strict):
+    preset: str = Field("small_business", description="small_business, growing_business, "
+                        "medium_business or large_business.")
+    seed: int = Field(0, ge=0, lt=2**32)
+    format: Literal["json", "csv"] = Field(
+        "json", description="json: data rows, truth and spec; csv: the table only.")
+
+
+#: Form fields that hold lists (repeated, comma-separated or a JSON array).
+LIST_FIELDS = ("channel_columns", "control_columns", "panel_columns", "holidays")
+#: Form fields that hold JSON objects (or a plain string for adstock/saturation).
+JSON_FIELDS = ("model_options", "adstock", "saturation")
+
+
+class TaskError(BaseModel):
+    code: str = Field(description="Stable name: invalid_data, SpecError, worker_lost, ...")
+    message: str = Field(description="What went wrong and how to fix it.")
+    details: dict[str, Any] | None = None
+
+
+class TaskAccepted(BaseModel):
+    task_id: str
+    status: Status
+    data_warnings: list[dict[str, Any]] = Field(
+        default_factory=list, description="Validation warnings (the fit goes ahead).")
+    links: dict[str, str] = Field(default_factory=dict)
+
+
+class TaskStatus(BaseModel):
+    task_id: str
+    status: Status
+    progress: float = Field(description="0 to 1.")
+    phase: str | None = Field(None, description="queued, starting, warmup, sampling, ...")
+    attempts: int = Field(description="Runs started (a lost worker's run counts).")
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    seconds_queued: float | None = None
+    seconds_running: float | None = None
+    input_name: str
+    spec: dict[str, Any]
+    sampler: dict[str, Any]
+    data_warnings: list[dict[str, Any]] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list,
+                                description="Convergence warnings of a completed fit.")
+    fit_metrics: dict[str, float] | None = None
+    divergences: int | None = None
+    error: TaskError | None = None
+    links: dict[str, str] = Field(default_factory=dict)
+
+
+class TaskList(BaseModel):
+    tasks: list[TaskStatus]
+    total: int
+    limit: int
+    offset: int
+
+
+class SummaryRow(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    parameter: str
+    mean: float | None
+    sd: float | None
+    hdi_3: float | None = Field(alias="hdi_3%")
+    hdi_97: float | None = Field(alias="hdi_97%")
+    ess_bulk: float | None
+    ess_tail: float | None
+    r_hat: float | None
+
+
+class SummaryResponse(BaseModel):
+    task_id: str
+    summary: list[SummaryRow] = Field(
+        description="One row per parameter (PyMC-Marketing's names, scaled units).")
+
+
+class TableResponse(BaseModel):
+    task_id: str
+    columns: list[str]
+    rows: list[dict[str, Any]]
+
+
+class ValidationResponse(BaseModel):
+    ok: bool
+    n_rows: int
+    frequency: str | None
+    errors: list[dict[str, Any]]
+    warnings: list[dict[str, Any]]
+
+
+class ErrorBody(BaseModel):
+    detail: str = Field(description="What is wrong and how to fix it.")
+    code: str
+    validation: dict[str, Any] | None = Field(
+        None, description="For invalid data: every problem with its rule and fix.")
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    version: str
+    database: str
+    executor: dict[str, Any]
+
+
+class OptimizeRequest(_Strict):
+    """A budget question: exactly one of budget, target_roi and target_marginal_roi."""
+
+    n_periods: int = Field(ge=1, description="Horizon in periods of the data (13 = a quarter "
+                           "of weekly data).")
+    budget: float | None = Field(None, gt=0, description="Spend exactly this much in all.")
+    target_roi: float | None = Field(None, gt=0, description="The largest budget whose "
+                                     "optimal plan still returns this ROI.")
+    target_marginal_roi: float | None = Field(None, gt=0, description="Spend until one more "
+                                              "unit returns this much in every channel.")
+    bounds: dict[str, str] = Field(default_factory=dict, description="Per channel: '0.5:2' "
+                                   "(multiples of historical spend), '-30%:+20%', "
+                                   "'100k:300kabs'.")
+    fixed: list[str] = Field(default_factory=list, description="Channels kept at their "
+                             "historical spend.")
+    objective: str = Field("mean", description="mean, a quantile such as q10, or mean-1sd.")
+    gap: int = Field(0, ge=0, description="Periods of no spend before the plan starts.")
+    pattern: Literal["flat", "historical"] = "flat"
+    seed: int = Field(0, ge=0, lt=2**32)
+    hdi_prob: float = Field(0.94, gt=0, lt=1)
+
+
+class WhatIfRequest(_Strict):
+    channel: str
+    spend_increase: float = Field(description="Extra spend over the horizon (negative: a cut).")
+    n_periods: int = Field(ge=1)
+    gap: int = Field(0, ge=0)
+    pattern: Literal["flat", "historical"] = "flat"
+    break_even: float = Field(1.0, gt=0, description="ROI at which a change pays for itself.")
+    hdi_prob: float = Field(0.94, gt=0, lt=1)

@@ -1,0 +1,86 @@
+"""Tables in and out: submitted bytes through the library's loader and validator, and
+answer tables as JSON rows."""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bayesmmm.data import ValidationReport, load_table, validate
+from bayesmmm.errors import BayesMMMError, DataLoadError, DataValidationError, SpecError
+from bayesmmm.service._errors import RequestError
+
+__all__ = ["display_name", "read_table", "check_table", "frame_rows", "scrub"]
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
+
+
+def display_name(name: str | None, default: str = "data.csv") -> str:
+    """A file name to show in messages: the last path part, plain characters only."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = _UNSAFE.sub("_", base).strip(" .")[:100]
+    return base or default
+
+
+def scrub(message: str, path: Path, name: str) -> str:
+    """Replace a temporary file's path in a library message by the user's file name."""
+    return message.replace(str(path), name).replace(path.name, name)
+
+
+def read_table(content: bytes, name: str, sep: str | None = None) -> pd.DataFrame:
+    """Read submitted bytes with :func:`bayesmmm.data.load_table` (CSV or Parquet).
+
+    The bytes go to a private temporary file named by us (the loader reads files); the
+    messages name the user's file instead.
+    """
+    kind = ".parquet" if content[:4] == b"PAR1" else ".csv"
+    with tempfile.TemporaryDirectory(prefix="bayesmmm-upload-") as tmp:
+        path = Path(tmp) / f"upload{kind}"
+        path.write_bytes(content)
+        try:
+            return load_table(path, sep=sep)
+        except DataLoadError as exc:
+            raise RequestError(422, "unreadable_table", scrub(str(exc), path, name)) from None
+        except SpecError as exc:
+            raise RequestError(422, "invalid_options", str(exc)) from None
+
+
+def check_table(df: pd.DataFrame, data_kwargs: dict[str, Any]) -> ValidationReport:
+    """Validate as the CLI does; every error refuses the request with the full report."""
+    try:
+        report = validate(df, **data_kwargs)
+    except BayesMMMError as exc:
+        raise RequestError(422, "invalid_options", str(exc)) from None
+    if not report.ok:
+        raise invalid_data(report)
+    return report
+
+
+def invalid_data(report: ValidationReport) -> RequestError:
+    n = len(report.errors)
+    first = report.errors[0]
+    where = f"column '{first.column}': " if first.column else ""
+    return RequestError(
+        422, "invalid_data",
+        f"the data has {n} problem{'s' if n != 1 else ''} that stop the fit (first: "
+        f"{where}{first.message}); 'validation' lists each with its rule and a fix",
+        validation=report.to_dict())
+
+
+def validation_error(exc: DataValidationError) -> RequestError:
+    return invalid_data(exc.report)
+
+
+def frame_rows(frame: pd.DataFrame, index: str | None = None) -> list[dict[str, Any]]:
+    """DataFrame -> JSON rows (NaN and infinities as null); the index becomes column
+    ``index`` when given."""
+    if index is not None:
+        frame = frame.rename_axis(index).reset_index()
+    text = frame.to_json(orient="records", double_precision=15)
+    rows: list[dict[str, Any]] = json.loads(text)
+    return rows

@@ -1,0 +1,1 @@
+"""Alembic migrations of the job store (``bayesmmm.service._migrate`` runs them)."""
