@@ -404,8 +404,11 @@ def validate_fit(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report as "
                                                                  "JSON here.")] = None,
 ) -> None:
-    """Check a fit against the known truth: recovery, fit, convergence; exit 1 if any
-    check fails."""
+    """Check a fit against its simulation's truth; exit 1 if any check fails.
+
+    Reports parameter, ROI and contribution recovery, in-sample (and with --test holdout)
+    MAPE and R², Durbin-Watson, r_hat, divergences and ESS, each against its threshold.
+    """
     def body() -> int:
         from bayesmmm.bench import validate_fit as run_validation
         from bayesmmm.errors import DataLoadError
@@ -480,8 +483,10 @@ def _bench_parser() -> Any:
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True,
                                "help_option_names": []})
 def bench(ctx: typer.Context) -> None:
-    """Fit simulated presets with BayesMMM and its peers; compare speed and recovery
-    (`bayesmmm bench --help` for the options)."""
+    """Fit presets with BayesMMM and its peers; compare speed and recovery.
+
+    `bayesmmm bench --help` lists the options.
+    """
     args = _bench_parser().parse_args(ctx.args)  # usage errors exit 2
 
     def body() -> int:

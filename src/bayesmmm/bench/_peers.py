@@ -12,12 +12,11 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-import time
 import warnings
 from pathlib import Path
 from typing import Any
 
-from _child import Skip, spend_totals, summarise, write_outputs  # type: ignore[import-not-found]
+from _child import Skip, spend_totals, stop_clock, summarise, write_outputs  # type: ignore[import-not-found]
 
 
 def fit(t0: float, a: argparse.Namespace, spec: dict[str, Any], out: Path) -> dict[str, Any]:
@@ -97,7 +96,7 @@ def fit_pymc(t0: float, a: argparse.Namespace, spec: dict[str, Any],
             idata = mmm.fit(df[columns], df[y_col], **kwargs)
     names, rename = _pymc_names(idata, panel)
     table = summarise(idata, names, rename)
-    runtime = time.perf_counter() - t0
+    clock = stop_clock(t0)
     post = idata.posterior
     if panel:
         geo = spec["panel_columns"][0]
@@ -117,7 +116,7 @@ def fit_pymc(t0: float, a: argparse.Namespace, spec: dict[str, Any],
                   roi, geos)
     stats = idata.sample_stats
     idata.to_netcdf(str(out / "idata.nc"))
-    return {"runtime_s": runtime, "divergences": int(stats["diverging"].sum()),
+    return {**clock, "divergences": int(stats["diverging"].sum()),
             "steps_per_draw": float(stats["n_steps"].mean()) if "n_steps" in stats else None,
             "artifact": "idata.nc", "versions": {"pymc-marketing": pymc_marketing.__version__},
             "n_samples": int(np.prod(post.sizes["chain"] * post.sizes["draw"]))}
@@ -187,7 +186,7 @@ def fit_meridian(t0: float, a: argparse.Namespace, spec: dict[str, Any],
     post = idata.posterior
     names = [n for n in post.data_vars if "time" not in post[n].dims]
     table = summarise(idata, names, {"alpha_m": "adstock_alpha"})
-    runtime = time.perf_counter() - t0
+    clock = stop_clock(t0)
     table = table.rename(index=lambda n: n.replace("_dim_0", ""))
     an = analyzer.Analyzer(mmm)
     with warnings.catch_warnings():
@@ -201,7 +200,7 @@ def fit_meridian(t0: float, a: argparse.Namespace, spec: dict[str, Any],
                   roi, geos)
     stats = idata.sample_stats
     idata.to_netcdf(str(out / "idata.nc"))
-    return {"runtime_s": runtime,
+    return {**clock,
             "divergences": int(stats["diverging"].sum()) if "diverging" in stats else None,
             "steps_per_draw": float(stats["n_steps"].mean()) if "n_steps" in stats else None,
             "artifact": "idata.nc", "versions": {"google-meridian": meridian.__version__}}

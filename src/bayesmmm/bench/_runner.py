@@ -43,10 +43,11 @@ MARKER = "BENCH_RESULT "
 #: Columns of ``summary.csv``, in order.
 SUMMARY_COLUMNS = [
     "dataset", "library", "sampler", "status", "chains", "tune", "draws", "runtime_s",
-    "ess_bulk_min", "ess_tail_min", "ess_bulk_per_s", "ess_tail_per_s", "max_r_hat",
+    "cpu_s", "ess_bulk_min", "ess_tail_min", "ess_bulk_per_s", "ess_tail_per_s",
+    "ess_bulk_per_cpu_s", "max_r_hat",
     "divergences", "steps_per_draw", "r2", "mape", "durbin_watson", "coverage_94",
     "coverage_94_roi", "coverage_50", "n_coverage", "roi_mean_abs_rel_error",
-    "contribution_srmse", "checks_passed", "peak_mib", "artifact_mib", "note"]
+    "contribution_srmse", "checks_passed", "peak_mib", "artifact_mib", "load_avg", "note"]
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,7 @@ def run_child(python: str, library: str, sampler: str, folder: Path, fit_dir: Pa
     if bench is not None:
         cmd += ["--benchmarks", str(bench)]
     started = time.perf_counter()
+    load = os.getloadavg()[0]
     try:
         proc = subprocess.run(cmd, env=_child_env(library), capture_output=True, text=True,
                               timeout=opts.timeout)
@@ -194,6 +196,8 @@ def run_child(python: str, library: str, sampler: str, folder: Path, fit_dir: Pa
         return {"error": f"no result (exit code {proc.returncode}); stderr tail:\n{tail}"}
     result: dict[str, Any] = json.loads(lines[-1][len(MARKER):])
     result["process_s"] = time.perf_counter() - started
+    # 1-minute load average before and after: other work on the machine slows a fit
+    result["load_avg"] = round(max(load, os.getloadavg()[0]), 2)
     if "error" in result:
         result["error"] += "\n" + tail
     return result
@@ -234,7 +238,8 @@ def _row(dataset: str, library: str, sampler: str, opts: BenchOptions, status: s
     row: dict[str, Any] = {"dataset": dataset, "library": library, "sampler": sampler,
                            "status": status, **{k: opts.settings_for(library)[k] for k in
                                                 ("chains", "tune", "draws")}, "note": note}
-    for key in ("runtime_s", "divergences", "steps_per_draw", "peak_mib", "artifact_mib"):
+    for key in ("runtime_s", "cpu_s", "divergences", "steps_per_draw", "peak_mib",
+                "artifact_mib", "load_avg"):
         row[key] = result.get(key)
     if validation is not None:
         m = validation.metrics
@@ -249,6 +254,8 @@ def _row(dataset: str, library: str, sampler: str, opts: BenchOptions, status: s
         if row["runtime_s"]:
             row["ess_bulk_per_s"] = m["min_ess_bulk"] / row["runtime_s"]
             row["ess_tail_per_s"] = m["min_ess_tail"] / row["runtime_s"]
+        if row["cpu_s"]:
+            row["ess_bulk_per_cpu_s"] = m["min_ess_bulk"] / row["cpu_s"]
     return row
 
 
@@ -376,13 +383,15 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return frame[SUMMARY_COLUMNS]
 
 
-def ess_ratios(table: pd.DataFrame) -> dict[str, float | None]:
-    """Per dataset: BayesMMM's ESS bulk per second over the best peer's."""
+def ess_ratios(table: pd.DataFrame, column: str = "ess_bulk_per_s"
+               ) -> dict[str, float | None]:
+    """Per dataset: BayesMMM's ``column`` (ESS per second or per CPU second) over the best
+    peer's."""
     out: dict[str, float | None] = {}
     ok = table[table["status"] == "ok"]
     for dataset, group in ok.groupby("dataset"):
-        ours = group[group["library"] == "bayesmmm"]["ess_bulk_per_s"].max()
-        peers = group[group["library"] != "bayesmmm"]["ess_bulk_per_s"].max()
+        ours = group[group["library"] == "bayesmmm"][column].max()
+        peers = group[group["library"] != "bayesmmm"][column].max()
         out[str(dataset)] = float(ours / peers) if pd.notna(ours) and pd.notna(peers) and \
             peers > 0 else None
     return out
@@ -402,20 +411,25 @@ def _md_table(frame: pd.DataFrame) -> str:
 def markdown_report(table: pd.DataFrame, opts: BenchOptions) -> str:
     """The results as Markdown: settings, machine, table, ratios and model differences."""
     shown = ["dataset", "library", "sampler", "status", "chains", "tune", "draws", "runtime_s",
-             "ess_bulk_min",
+             "cpu_s", "ess_bulk_min", "ess_bulk_per_cpu_s",
              "ess_bulk_per_s", "max_r_hat", "divergences", "r2", "mape", "durbin_watson",
              "coverage_94", "n_coverage", "roi_mean_abs_rel_error", "contribution_srmse",
-             "peak_mib", "artifact_mib"]
+             "peak_mib", "artifact_mib", "load_avg"]
     parts = [
         "# Benchmark results", "",
         f"Written {time.strftime('%Y-%m-%d %H:%M')} by `bayesmmm bench` on {platform.node()} "
         f"({os.cpu_count()} CPUs, {platform.platform()}, Python {platform.python_version()}).",
-        "", f"Settings: {json.dumps(asdict(opts), default=str)}", "",
+        "", "Options of the invocation that wrote this file (each row's own chains, tune and "
+        f"draws are in the table): `{json.dumps(asdict(opts), default=str)}`", "",
         _md_table(table[shown]), "",
     ]
+    per_cpu = ess_ratios(table, "ess_bulk_per_cpu_s")
     for dataset, ratio in ess_ratios(table).items():
         text = f"{ratio:.1f}×" if ratio is not None else "n/a (no peer result)"
-        parts.append(f"- {dataset}: ESS bulk/s of bayesmmm over the best peer = {text}")
+        cpu = per_cpu.get(dataset)
+        cpu_text = f"{cpu:.1f}×" if cpu is not None else "n/a"
+        parts.append(f"- {dataset}: min ESS bulk per second, bayesmmm over the best peer = "
+                     f"{text}; per CPU second = {cpu_text}")
     notes = table[table["note"].fillna("") != ""]
     if len(notes):
         parts += ["", "Notes:", ""]
@@ -425,7 +439,9 @@ def markdown_report(table: pd.DataFrame, opts: BenchOptions) -> str:
     parts += [f"- **{lib.name}**: {lib.differences}" for lib in LIBRARIES.values()
               if lib.name in opts.libraries]
     parts += ["", "Columns: runtime_s is the fitting process's wall time from before the "
-              "first third-party import until the posterior summary is computed; ESS is the "
+              "first third-party import until the posterior summary is computed, cpu_s its "
+              "CPU time (all threads) over the same span, load_avg the machine's 1-minute "
+              "load average around the fit (above the core count, fits wait); ESS is the "
               "smallest over each library's summary parameters; coverage_94 is the share of "
               "channel parameters and ROIs whose truth lies inside the 94% HDI (n_coverage "
               "of them: a peer is scored on the parameters it shares with the truth); "
