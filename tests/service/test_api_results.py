@@ -43,6 +43,7 @@ def test_completed_status(done: tuple[TestClient, str, Service]) -> None:
     assert set(s["fit_metrics"]) >= {"r2", "mape", "durbin_watson"}
     assert any("one chain" in w for w in s["warnings"])  # convergence warnings come along
     assert s["divergences"] >= 0
+    assert s["fit_seconds"]["seconds_total"] > 0
     assert s["finished_at"].endswith("Z") and s["seconds_running"] is not None
 
 

@@ -170,6 +170,20 @@ def test_upload_over_the_limit_refused(make_service: ServiceFactory) -> None:
     assert r.json()["code"] == "too_large"
 
 
+def test_streamed_body_over_the_limit_refused(make_service: ServiceFactory) -> None:
+    service = make_service(max_upload_bytes=10_000)
+    client = TestClient(create_app(service=service, manage=False))
+
+    def chunks():  # no Content-Length: the limit is enforced while the body streams in
+        yield b'{"date_column": "'
+        for _ in range(200):
+            yield b"x" * 10_000
+        yield b'"}'
+
+    r = client.post("/v1/tasks", content=chunks(), headers={"Content-Type": "application/json"})
+    assert r.status_code == 413 and r.json()["code"] == "too_large"
+
+
 # -- download links -------------------------------------------------------------------------
 def _link(url: str) -> dict[str, Any]:
     return {**BODY, "openaiFileIdRefs": [{"name": "sales.csv", "id": "file-1",

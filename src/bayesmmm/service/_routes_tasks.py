@@ -23,6 +23,7 @@ from bayesmmm.service._errors import RequestError
 from bayesmmm.service._fetch import Fetcher
 from bayesmmm.service._ingest import build_spec, read_submission, sampler_options
 from bayesmmm.service._schemas import (
+    ErrorBody,
     PredictRequest,
     RunMMMRequest,
     SummaryResponse,
@@ -56,10 +57,11 @@ Level = Annotated[Literal["total", "panel"], Query(
     description="Geo models: 'panel' gives one block per panel cell.")]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Missing or unknown API key."},
-    404: {"description": "No such task (for this API key)."},
-    409: {"description": "The task has no results yet (or failed)."},
-    422: {"description": "Invalid request or data; detail and validation say what to fix."},
+    401: {"model": ErrorBody, "description": "Missing or unknown API key."},
+    404: {"model": ErrorBody, "description": "No such task (for this API key)."},
+    409: {"model": ErrorBody, "description": "The task has no results yet (or failed)."},
+    422: {"model": ErrorBody,
+          "description": "Invalid request or data; detail and validation say what to fix."},
 }
 
 
@@ -105,6 +107,7 @@ def task_status(job: JobRecord) -> TaskStatus:
         seconds_running=_seconds(job.started_at, running_end), input_name=job.input_name,
         spec=job.spec, sampler=job.sampler, data_warnings=job.data_warnings or [],
         warnings=result.get("warnings", []), fit_metrics=result.get("fit_metrics"),
+        fit_seconds=result.get("seconds"),
         divergences=result.get("divergences"), error=error, links=_links(job.id))
 
 
@@ -130,7 +133,7 @@ async def fitted_model(store: JobStore, fits: FitCache, task_id: str, owner: str
 
 @router.post("/tasks", operation_id="runMMMAsync", status_code=202,
              response_model=TaskAccepted, responses={**ERRORS, 413: {
-                 "description": "The data file is over the size limit."}},
+                 "model": ErrorBody, "description": "The data file is over the size limit."}},
              summary="Start an MMM fit (asynchronous)")
 async def run_mmm(request: Request, owner: Owner,
                   settings: Annotated[Settings, Depends(get_settings)],

@@ -142,6 +142,8 @@ class TaskStatus(BaseModel):
     warnings: list[str] = Field(default_factory=list,
                                 description="Convergence warnings of a completed fit.")
     fit_metrics: dict[str, float] | None = None
+    fit_seconds: dict[str, float] | None = Field(
+        None, description="Sampler timings: seconds_total, seconds_warmup, seconds_sampling.")
     divergences: int | None = None
     error: TaskError | None = None
     links: dict[str, str] = Field(default_factory=dict)
@@ -192,6 +194,8 @@ class ErrorBody(BaseModel):
     code: str
     validation: dict[str, Any] | None = Field(
         None, description="For invalid data: every problem with its rule and fix.")
+    errors: list[dict[str, Any]] | None = Field(
+        None, description="For an invalid request: each field and what is wrong with it.")
 
 
 class Health(BaseModel):

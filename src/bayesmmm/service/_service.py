@@ -79,8 +79,13 @@ class Service:
         self.dispatcher.start(background=background)
 
     def stop(self) -> None:
+        """Stop the dispatcher and executor, and hand this server's unfinished jobs back to
+        the queue, so that another server need not wait for the leases to run out."""
         self.dispatcher.stop()
-        self.store.dispose()
+        try:
+            self.store.release(self.settings.instance, self.settings.max_attempts + 1)
+        finally:
+            self.store.dispose()
 
     def drain(self, max_passes: int = 100) -> None:
         """Tests with an inline executor: run dispatcher passes and queued fits until
