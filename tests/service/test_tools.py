@@ -5,7 +5,14 @@ from __future__ import annotations
 import asyncio
 import io
 import ipaddress
+import shutil
+import ssl
+import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
+import httpx
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
@@ -115,3 +122,48 @@ def test_connects_to_the_checked_address(http_files: str) -> None:
     assert seen == ["files.test"]
     with pytest.raises(DownloadError, match="private"):  # without the allowance: refused
         _fetch(Fetcher(10**6, 5, resolver=pinned), f"http://files.test:{port}/example.csv")
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_https_to_the_checked_address_keeps_the_host_name(tmp_path: Path) -> None:
+    """TLS goes to the pinned address but is verified against the link's host name."""
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem"),
+                    "-subj", "/CN=files.test", "-addext", "subjectAltName=DNS:files.test"],
+                   check=True, capture_output=True)
+
+    class Echo(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            body = f"host={self.headers['Host']}".encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_port
+
+    async def local(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    trust = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
+
+    def fetcher() -> Fetcher:
+        return Fetcher(10**6, 5, allow="all", resolver=local,
+                       transport=httpx.AsyncHTTPTransport(verify=trust))
+
+    try:
+        body = _fetch(fetcher(), f"https://files.test:{port}/x")
+        assert body == f"host=files.test:{port}".encode()
+        with pytest.raises(DownloadError, match="TLS certificate is not valid"):
+            _fetch(fetcher(), f"https://other.test:{port}/x")
+    finally:
+        server.shutdown()
+        server.server_close()

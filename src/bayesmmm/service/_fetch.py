@@ -164,9 +164,11 @@ class Fetcher:
         except httpx.TimeoutException:
             raise TimeoutError from None
         except httpx.HTTPError as exc:
+            why = ("its TLS certificate is not valid for that name"
+                   if "CERTIFICATE_VERIFY_FAILED" in str(exc) else type(exc).__name__)
             raise DownloadError(502, "download_unreachable",
                                 f"download_link host '{target.host}' could not be reached "
-                                f"({type(exc).__name__}). {_FIX}") from None
+                                f"({why}). {_FIX}") from None
         try:
             if response.status_code in _REDIRECTS and "location" in response.headers:
                 return None, str(target.join(response.headers["location"]))
