@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -97,29 +98,46 @@ def fit_pymc(t0: float, a: argparse.Namespace, spec: dict[str, Any],
     names, rename = _pymc_names(idata, panel)
     table = summarise(idata, names, rename)
     clock = stop_clock(t0)
-    post = idata.posterior
+    # the multidimensional MMM names Fourier modes sin_1 ...; BayesMMM sin_order_1 ...
+    table = table.rename(index=lambda n: re.sub(r"\b(sin|cos)_(\d+)\]", r"\1_order_\2]", n))
+    idata.to_netcdf(str(out / "idata.nc"))  # first: a later step's failure keeps the fit
     if panel:
         geo = spec["panel_columns"][0]
-        scale = mmm.get_scales_as_xarray()["target_scale"] if hasattr(
-            mmm, "get_scales_as_xarray") else mmm.scalers["_target"]
-        contrib = (post["channel_contribution"] * scale).transpose(
-            "chain", "draw", geo, "date", "channel")
-        mu = (post["mu"] * scale).transpose("chain", "draw", geo, "date")
+        scale = mmm.get_scales_as_xarray()["target_scale"]
+        contrib, mu = _pymc_panel_means(idata.posterior, scale, geo)
+        geos = contrib.coords[geo].values
     else:
+        post = idata.posterior
         contrib = post["channel_contribution_original_scale"].transpose(
             "chain", "draw", "date", "channel").expand_dims("geo", axis=2)
         mu = post["y_original_scale"].expand_dims("geo", axis=2)
+        geos = ()
     c = contrib.values.reshape(-1, *contrib.shape[2:])  # (S, G, T, C)
     roi = c.sum(axis=(1, 2)) / spend_totals(df, channels)
-    geos = contrib.coords[geo].values if panel else ()
     write_outputs(out, table, c.mean(axis=0), mu.values.reshape(-1, *mu.shape[2:]).mean(0),
                   roi, geos)
     stats = idata.sample_stats
-    idata.to_netcdf(str(out / "idata.nc"))
     return {**clock, "divergences": int(stats["diverging"].sum()),
             "steps_per_draw": float(stats["n_steps"].mean()) if "n_steps" in stats else None,
             "artifact": "idata.nc", "versions": {"pymc-marketing": pymc_marketing.__version__},
-            "n_samples": int(np.prod(post.sizes["chain"] * post.sizes["draw"]))}
+            "n_samples": int(np.prod(idata.posterior.sizes["chain"]
+                                     * idata.posterior.sizes["draw"]))}
+
+
+def _pymc_panel_means(post: Any, scale: Any, geo: str) -> tuple[Any, Any]:
+    """Channel contributions ``(chain, draw, geo, date, channel)`` and the expected target
+    ``(chain, draw, geo, date)`` in original units. The multidimensional MMM keeps no
+    ``mu``: it is the sum of its contribution variables (a trend effect, if any, is left
+    out, so R² and MAPE would be those of the model without it)."""
+    contrib = post["channel_contribution"] * scale
+    mu = post["intercept_contribution"] + post["channel_contribution"].sum("channel")
+    for name, dim in (("control_contribution", "control"),
+                      ("yearly_seasonality_contribution", None)):
+        if name in post:
+            mu = mu + (post[name].sum(dim) if dim else post[name])
+    order = ("chain", "draw", geo, "date")
+    return (contrib.transpose(*order, "channel"),
+            (mu * scale).transpose(*order))
 
 
 # --- Meridian ---------------------------------------------------------------------------------
@@ -188,6 +206,7 @@ def fit_meridian(t0: float, a: argparse.Namespace, spec: dict[str, Any],
     table = summarise(idata, names, {"alpha_m": "adstock_alpha"})
     clock = stop_clock(t0)
     table = table.rename(index=lambda n: n.replace("_dim_0", ""))
+    idata.to_netcdf(str(out / "idata.nc"))  # first: a later step's failure keeps the fit
     an = analyzer.Analyzer(mmm)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -199,7 +218,6 @@ def fit_meridian(t0: float, a: argparse.Namespace, spec: dict[str, Any],
     write_outputs(out, table, inc.mean(axis=0), mu.reshape(-1, *mu.shape[2:]).mean(axis=0),
                   roi, geos)
     stats = idata.sample_stats
-    idata.to_netcdf(str(out / "idata.nc"))
     return {**clock,
             "divergences": int(stats["diverging"].sum()) if "diverging" in stats else None,
             "steps_per_draw": float(stats["n_steps"].mean()) if "n_steps" in stats else None,
