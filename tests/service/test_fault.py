@@ -17,7 +17,7 @@ from tests.service._server import FINAL, QUICK_FORM, Server
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="uses process groups and signals")
 
 TINY = {"chains": "1", "warmup": "100", "draws": "100", "seed": "5"}
-LONGER = {"chains": "1", "warmup": "500", "draws": "500", "seed": "6"}
+LONGER = {"chains": "1", "warmup": "1000", "draws": "1000", "seed": "6"}
 
 
 def _submit(server: Server, sampler: dict[str, str]) -> str:
