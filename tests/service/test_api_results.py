@@ -142,6 +142,16 @@ def test_planning(done: tuple[TestClient, str, Service]) -> None:
     assert r.status_code == 422 and "radio" in r.json()["detail"]
 
 
+def test_planning_without_the_optimizer(done: tuple[TestClient, str, Service],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    client, task_id, _ = done
+    monkeypatch.setitem(sys.modules, "bayesmmm.optimize", None)  # as if not installed
+    r = client.post(f"/v1/tasks/{task_id}/optimize", json={"n_periods": 13, "budget": 20})
+    assert r.status_code == 501 and "not available" in r.json()["detail"]
+
+
 def test_unknown_task(client: TestClient) -> None:
     for path in ("", "/summary", "/roi", "/contributions", "/media-share", "/fit"):
         r = client.get(f"/v1/tasks/AAAAAAAAAAAAAAAAAAAAAA{path}")
