@@ -615,6 +615,193 @@ def worker(
     _guard(body)
 
 
+# Budget optimisation, what-if questions and scenarios (bayesmmm.optimize) ---------------
+
+FitFileArg = Annotated[Path, typer.Argument(help="Fit file written by `bayesmmm fit` "
+                                            "(OUT/fit.nc).")]
+PeriodsOpt = Annotated[int, typer.Option(
+    "--periods", help="Planning horizon in periods of the data (e.g. 13 weeks).")]
+PlanGapOpt = Annotated[int, typer.Option(
+    "--gap", help="Periods of zero spend between the data's end and the plan.")]
+PatternOpt = Annotated[str, typer.Option(
+    "--pattern", help="Spend over the horizon: flat, or historical (as in the last PERIODS "
+    "periods).")]
+
+
+def _write_csv(frame: Any, path: Path) -> None:
+    from bayesmmm._files import atomic_write
+
+    atomic_write(path, lambda tmp: frame.to_csv(tmp))
+
+
+def _parse_bounds(items: list[str] | None) -> dict[str, Any]:
+    from bayesmmm.errors import SpecError
+    from bayesmmm.optimize import parse_bound
+
+    out: dict[str, Any] = {}
+    for item in items or []:
+        name, sep, text = item.partition("=")
+        if not sep or not name.strip():
+            raise SpecError(f"--bounds {item!r} must be CHANNEL=LOW:HIGH, e.g. tv=0.5:2, "
+                            "tv=-30%:+20% or tv=100k:250kabs")
+        try:
+            out[name.strip()] = parse_bound(text)
+        except SpecError as exc:
+            raise SpecError(f"--bounds {item!r}: {exc}") from None
+    return out
+
+
+@app.command()
+def optimize(
+    fit_file: FitFileArg, periods: PeriodsOpt,
+    budget: Annotated[str | None, typer.Option(
+        "--budget", help="Total spend over the horizon (500000, 500k, 1.5M); default: the "
+        "historical spend for PERIODS periods.")] = None,
+    bounds: Annotated[list[str] | None, typer.Option(
+        "--bounds", help="CHANNEL=LOW:HIGH as multiples of historical spend (tv=0.5:2), "
+        "percent changes (tv=-30%:+20%) or amounts marked abs (tv=100k:250kabs); repeat.")
+    ] = None,
+    fix: Annotated[list[str] | None, typer.Option(
+        "--fix", help="Hold this channel at its historical spend; repeat.")] = None,
+    target_roi: Annotated[float | None, typer.Option(
+        "--target-roi", help="Instead of --budget: the budget at which the optimal plan's "
+        "ROI falls to this value.")] = None,
+    target_mroi: Annotated[float | None, typer.Option(
+        "--target-marginal-roi", help="Instead of --budget: spend until one more unit "
+        "returns this much in every channel.")] = None,
+    objective: Annotated[str, typer.Option(
+        "--objective", help="mean, a quantile such as q10 (risk averse), or mean-1sd.")
+    ] = "mean",
+    gap: PlanGapOpt = 0, pattern: PatternOpt = "flat",
+    draws: Annotated[int, typer.Option(
+        "--draws", help="Posterior draws the optimizer uses (a seeded subsample); the "
+        "reported figures use all.")] = 200,
+    seed: SeedOpt = None, out: OutOpt = Path("bayesmmm-optimize"),
+) -> None:
+    """Allocate a budget over channels (and geos) to maximise incremental sales."""
+    def body() -> None:
+        import bayesmmm as bm
+        from bayesmmm.errors import SpecError
+        from bayesmmm.optimize import (
+            FixedBudget,
+            TargetMarginalROI,
+            TargetROI,
+            historical_spend,
+            optimize_budget,
+            parse_amount,
+            parse_objective,
+        )
+
+        goals = [g for g in (budget, target_roi, target_mroi) if g is not None]
+        if len(goals) > 1:
+            raise SpecError("give one of --budget, --target-roi and --target-marginal-roi")
+        risk = parse_objective(objective)
+        limits = _parse_bounds(bounds)
+        fitted = bm.load_fit(fit_file)
+        if target_roi is not None:
+            goal: Any = TargetROI(target_roi)
+        elif target_mroi is not None:
+            goal = TargetMarginalROI(target_mroi)
+        else:
+            goal = FixedBudget(parse_amount(budget) if budget is not None
+                               else float(historical_spend(fitted, periods).sum()))
+        _check_out(out)
+        with out_console.status("Optimising ..."):
+            alloc = optimize_budget(fitted, goal, n_periods=periods, bounds=limits,
+                                    fixed=fix or [], objective=risk, gap=gap, pattern=pattern,
+                                    n_draws=draws, seed=0 if seed is None else seed)
+        frame = alloc.to_frame()
+        shown = frame[["historical_at_budget", "optimal", "change_pct", "lower", "upper",
+                       "sales", "roi", "marginal_roi"]]
+        out_console.print(_table(shown, f"Optimal allocation over {periods} periods "
+                                        f"({risk.describe()})"))
+        out_console.print(escape(alloc.summary()), highlight=False)
+        for note in alloc.notes:
+            out_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
+        _write_csv(frame, out / "allocation.csv")
+        written = ["allocation.csv"]
+        if alloc.cells is not None:
+            _write_csv(alloc.cells, out / "allocation_panels.csv")
+            written.append("allocation_panels.csv")
+        out_console.print(escape(f"Wrote {', '.join(written)} to {out}/"), highlight=False)
+
+    _guard(body)
+
+
+@app.command()
+def whatif(
+    fit_file: FitFileArg,
+    channel: Annotated[str, typer.Option("--channel", help="The channel to change.")],
+    spend_increase: Annotated[str, typer.Option(
+        "--spend-increase", help="Extra spend over the horizon (500000, 500k; negative for a "
+        "cut: --spend-increase=-100k).")],
+    periods: PeriodsOpt, gap: PlanGapOpt = 0, pattern: PatternOpt = "flat",
+    break_even: Annotated[float, typer.Option(
+        "--break-even", help="ROI at which spend pays for itself (1 when sales are revenue).")
+    ] = 1.0,
+    out: OutOpt = Path("bayesmmm-whatif"),
+) -> None:
+    """What would more (or less) spend on one channel bring?"""
+    def body() -> None:
+        import bayesmmm as bm
+        from bayesmmm.optimize import analyze_channel, parse_amount
+
+        amount = parse_amount(spend_increase)
+        fitted = bm.load_fit(fit_file)
+        _check_out(out)
+        answer = analyze_channel(fitted, channel, amount, n_periods=periods, gap=gap,
+                                 pattern=pattern, break_even=break_even)
+        frame = answer.to_frame()
+        out_console.print(_table(frame.drop(index="recommendation"),
+                                 f"What if: {amount:+,.0f} on {channel} over {periods} periods"))
+        out_console.print(escape(answer.recommendation), highlight=False)
+        _write_csv(frame, out / "whatif.csv")
+        out_console.print(escape(f"Wrote whatif.csv to {out}/"), highlight=False)
+
+    _guard(body)
+
+
+@app.command()
+def scenarios(
+    fit_file: FitFileArg,
+    scenario_file: Annotated[Path, typer.Argument(
+        help="YAML: scenario names mapped to {channel: percent change} ('default' for the "
+        "other channels), optionally under 'scenarios:' beside n_periods, gap, pattern.")],
+    periods: Annotated[int | None, typer.Option(
+        "--periods", help="Planning horizon (overrides n_periods in the file).")] = None,
+    gap: Annotated[int | None, typer.Option("--gap", help="Periods of zero spend before the "
+                                            "plan (overrides the file).")] = None,
+    pattern: Annotated[str | None, typer.Option("--pattern", help="flat or historical "
+                                                "(overrides the file).")] = None,
+    out: OutOpt = Path("bayesmmm-scenarios"),
+) -> None:
+    """Compare named spend scenarios side by side with the current plan."""
+    def body() -> None:
+        import bayesmmm as bm
+        from bayesmmm.errors import SpecError
+        from bayesmmm.optimize import compare_scenarios, load_scenarios
+
+        items, options = load_scenarios(scenario_file)
+        n_periods = periods if periods is not None else options.get("n_periods")
+        if n_periods is None:
+            raise SpecError("give --periods or n_periods in the scenario file")
+        fitted = bm.load_fit(fit_file)
+        _check_out(out)
+        table = compare_scenarios(
+            fitted, items, n_periods=n_periods,
+            gap=gap if gap is not None else options.get("gap", 0),
+            pattern=pattern if pattern is not None else options.get("pattern", "flat"))
+        low, high = [c for c in table.columns if c.startswith("sales_hdi")][:2]
+        shown = table[["spend", "spend_change_pct", "sales", low, high, "sales_change_pct",
+                       "roi", "incremental_roi", "prob_better"]]
+        out_console.print(_table(shown, f"Scenarios over {n_periods} periods (incremental "
+                                        "sales of all media)"))
+        _write_csv(table, out / "scenarios.csv")
+        out_console.print(escape(f"Wrote scenarios.csv to {out}/"), highlight=False)
+
+    _guard(body)
+
+
 def main() -> None:  # console-script entry point
     app()
 

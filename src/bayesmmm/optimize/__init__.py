@@ -1,0 +1,38 @@
+"""Optimize layer: budget allocation, what-if questions, scenarios and response curves.
+
+>>> from bayesmmm.optimize import optimize_budget, FixedBudget, Bound
+>>> alloc = optimize_budget(fit, FixedBudget(1_000_000), n_periods=13,      # doctest: +SKIP
+...                         bounds={"tv": Bound.percent(30, 30)})
+>>> alloc.to_frame(); alloc.summary()                                        # doctest: +SKIP
+
+Every answer is computed from the model's own media function on posterior draws; see
+``docs/optimizer.md`` for the definitions (horizon, carry-over, bounds, goals).
+"""
+
+from bayesmmm.optimize._allocate import Allocation, optimize_budget
+from bayesmmm.optimize._curves import ResponseCurves, response_curves, saturation_point
+from bayesmmm.optimize._frontier import bound_sensitivity, efficiency_frontier
+from bayesmmm.optimize._goals import (
+    Bound,
+    ExpectedSales,
+    FixedBudget,
+    Goal,
+    MeanMinusSd,
+    Objective,
+    SalesQuantile,
+    TargetMarginalROI,
+    TargetROI,
+    parse_amount,
+    parse_bound,
+    parse_objective,
+)
+from bayesmmm.optimize._planner import Planner, historical_spend
+from bayesmmm.optimize._scenarios import Scenario, compare_scenarios, load_scenarios
+from bayesmmm.optimize._whatif import PlanComparison, WhatIf, analyze_channel, evaluate_plan
+
+__all__ = ["Allocation", "Bound", "ExpectedSales", "FixedBudget", "Goal", "MeanMinusSd",
+           "Objective", "PlanComparison", "Planner", "ResponseCurves", "SalesQuantile",
+           "Scenario", "TargetMarginalROI", "TargetROI", "WhatIf", "analyze_channel",
+           "bound_sensitivity", "compare_scenarios", "efficiency_frontier", "evaluate_plan",
+           "historical_spend", "load_scenarios", "optimize_budget", "parse_amount",
+           "parse_bound", "parse_objective", "response_curves", "saturation_point"]
