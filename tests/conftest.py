@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
 import pandas as pd
 import pytest
 
@@ -30,3 +35,30 @@ def three_channel_sim(seed: int = 0, n_periods: int = 156):  # type: ignore[no-u
                      pattern="always_on"),
     ]
     return simulate_classic(channels, n_periods=n_periods, seed=seed, noise_sd=0.15)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's chromium (``BAYESMMM_CHROMIUM`` or ``chromium`` on PATH); the browser tests
+    skip without it, and fail instead when ``BAYESMMM_REQUIRE_BROWSER=1`` (CI)."""
+    path = os.environ.get("BAYESMMM_CHROMIUM") or shutil.which("chromium")
+    if not path:
+        message = ("no chromium: apt-get install chromium, or set BAYESMMM_CHROMIUM to the "
+                   "browser's path")
+        if os.environ.get("BAYESMMM_REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str) -> Iterator[Any]:
+    """A headless Chromium driven by Playwright (sync API), shared by a test process."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=chromium_path, headless=True,
+                                      args=["--no-sandbox", "--disable-dev-shm-usage"])
+        try:
+            yield launched
+        finally:
+            launched.close()
