@@ -802,6 +802,45 @@ def scenarios(
     _guard(body)
 
 
+@app.command()
+def report(
+    fit_file: FitFileArg,
+    out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")
+                   ] = Path("report.html"),
+    periods: Annotated[int | None, typer.Option(
+        "--periods", help="Horizon of the budget recommendation (13, or the data's length "
+        "if shorter).")] = None,
+    hdi_prob: Annotated[float, typer.Option("--hdi-prob", help="Credible interval width.")
+                        ] = 0.94,
+    title: Annotated[str | None, typer.Option("--title", help="Page title.")] = None,
+    seed: SeedOpt = None,
+) -> None:
+    """Write one self-contained HTML report of a fit (opens offline): data and validation,
+    fit quality, summary, contributions, ROI, curves, the recommended budget and whether
+    the model can be trusted."""
+    def body() -> None:
+        import bayesmmm as bm
+        from bayesmmm.errors import SpecError
+        from bayesmmm.report import verdict, write_report
+
+        if out.is_dir():
+            raise SpecError(f"--out '{out}' is a folder; pass a file name (e.g. "
+                            f"{out / 'report.html'})")
+        if not 0 < hdi_prob < 1:
+            raise SpecError(f"--hdi-prob must be between 0 and 1, got {hdi_prob}")
+        if periods is not None and periods < 1:
+            raise SpecError(f"--periods must be >= 1, got {periods}")
+        fitted = bm.load_fit(fit_file)
+        _check_out(out.parent)
+        with out_console.status("Writing the report ..."):
+            written = write_report(fitted, out, title=title, hdi_prob=hdi_prob,
+                                   n_periods=periods, seed=0 if seed is None else seed)
+        out_console.print(escape(f"Verdict: {verdict(fitted).headline}"), highlight=False)
+        out_console.print(escape(f"Wrote {written}"), highlight=False)
+
+    _guard(body)
+
+
 def main() -> None:  # console-script entry point
     app()
 

@@ -1,5 +1,5 @@
-"""Report layer: exporting answers, plots (Plotly figures, PNG via matplotlib) and
-self-contained HTML pages of figures."""
+"""Report layer: exporting answers, plots (Plotly figures, PNG via matplotlib),
+self-contained HTML pages of figures and the one-file HTML report of a fit."""
 
 from bayesmmm.report._export import export_results, write_table, write_text
 from bayesmmm.report._html import figures_html, write_figures_html
@@ -45,7 +45,10 @@ from bayesmmm.report._plots_fit import (
     plot_spend_vs_effect,
     plot_waterfall,
 )
+from bayesmmm.report._plots_plan import plot_allocation, plot_data_allocation
 from bayesmmm.report._png import to_matplotlib, write_png
+from bayesmmm.report._report import report_html, write_report
+from bayesmmm.report._verdict import Check, Verdict, verdict
 
 __all__ = ["export_results", "write_table", "write_text",
            # plots (docs/plots.md): plot_data_* gives a figure's numbers, plot_* the figure
@@ -60,4 +63,6 @@ __all__ = ["export_results", "write_table", "write_text",
            "plot_roi", "plot_sales", "plot_sales_vs_spend", "plot_saturation",
            "plot_seasonality", "plot_spend", "plot_spend_vs_effect", "plot_total_spend",
            "plot_trace", "plot_waterfall", "to_matplotlib", "write_figures_html",
-           "write_png"]
+           "write_png", "plot_allocation", "plot_data_allocation",
+           # the HTML report of a fit (docs/report.md)
+           "Check", "Verdict", "report_html", "verdict", "write_report"]

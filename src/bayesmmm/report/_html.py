@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from bayesmmm._files import atomic_write
 
-__all__ = ["figures_html", "plotly_js", "write_figures_html"]
+__all__ = ["figure_div", "figures_html", "page_html", "plotly_js", "write_figures_html"]
 
 _STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;
@@ -32,6 +32,24 @@ def plotly_js() -> str:
     return get_plotlyjs()
 
 
+def figure_div(fig: go.Figure, name: str) -> str:
+    """One figure as a ``<div id="figure-{name}">`` drawn by the page's inlined plotly.js."""
+    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"figure-{name}",
+                       config={"displaylogo": False, "responsive": True})
+
+
+def page_html(title: str, header: str, body: str, style: str = "") -> str:
+    """A whole self-contained document: ``header`` and ``body`` are HTML (escaped by the
+    caller), plotly.js is inlined once, ``style`` adds CSS rules to the shared ones."""
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<title>{html.escape(title)}</title><style>{_STYLE}{style}</style>"
+        f"<script type=\"text/javascript\">{plotly_js()}</script></head><body>"
+        f"<header><h1>{html.escape(title)}</h1>{header}</header>"
+        f"<main>{body}</main></body></html>\n")
+
+
 def figures_html(figures: Mapping[str, go.Figure], title: str,
                  notes: Sequence[str] = ()) -> str:
     """One HTML document showing ``figures`` in order, self-contained.
@@ -47,21 +65,11 @@ def figures_html(figures: Mapping[str, go.Figure], title: str,
     """
     nav = " ".join(f'<a href="#{html.escape(n)}">{html.escape(n.replace("_", " "))}</a>'
                    for n in figures)
-    sections = []
-    for name, fig in figures.items():
-        div = fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"figure-{name}",
-                          config={"displaylogo": False, "responsive": True})
-        sections.append(f'<section class="figure" id="{html.escape(name)}">{div}</section>')
+    sections = "".join(f'<section class="figure" id="{html.escape(name)}">'
+                       f"{figure_div(fig, name)}</section>" for name, fig in figures.items())
     items = "".join(f"<li>{html.escape(line)}</li>" for line in notes)
     listed = f'<ul class="notes">{items}</ul>' if items else ""
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        f"<title>{html.escape(title)}</title><style>{_STYLE}</style>"
-        f"<script type=\"text/javascript\">{plotly_js()}</script></head><body>"
-        f"<header><h1>{html.escape(title)}</h1>"
-        f"{listed}<nav>{nav}</nav></header>"
-        f"<main>{''.join(sections)}</main></body></html>\n")
+    return page_html(title, f"{listed}<nav>{nav}</nav>", sections)
 
 
 def write_figures_html(figures: Mapping[str, go.Figure], path: str | Path, title: str,
