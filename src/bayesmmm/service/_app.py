@@ -18,12 +18,19 @@ from starlette.exceptions import HTTPException
 
 import bayesmmm
 from bayesmmm.errors import BayesMMMError
-from bayesmmm.service import _routes_plan, _routes_tasks, _routes_tools
+from bayesmmm.service import (
+    _routes_plan,
+    _routes_plots,
+    _routes_tasks,
+    _routes_tools,
+    _routes_web,
+)
 from bayesmmm.service._errors import RequestError
 from bayesmmm.service._ingest import describe_errors
 from bayesmmm.service._schemas import (
     JSON_FIELDS,
     LIST_FIELDS,
+    InspectRequest,
     PredictRequest,
     RunMMMRequest,
     ValidateRequest,
@@ -46,7 +53,7 @@ Invalid data is refused at once (422) with every problem and a fix for each."""
 # Operations whose body is a table: JSON (file links) or multipart (an upload).
 _TABLE_BODIES: dict[str, type[BaseModel]] = {
     "runMMMAsync": RunMMMRequest, "validateData": ValidateRequest,
-    "predictWithModel": PredictRequest}
+    "predictWithModel": PredictRequest, "inspectData": InspectRequest}
 
 
 def create_app(settings: Settings | None = None, *, service: Service | None = None,
@@ -86,8 +93,10 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     if service is not None:
         app.state.service = service
     app.include_router(_routes_tasks.router)
+    app.include_router(_routes_plots.router)
     app.include_router(_routes_plan.router)
     app.include_router(_routes_tools.router)
+    _routes_web.mount(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes)
     _add_error_handlers(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

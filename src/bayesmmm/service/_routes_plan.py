@@ -1,4 +1,5 @@
-"""Planning endpoints on a fitted model: response curves, budget optimisation, what-if.
+"""Planning endpoints on a fitted model: response curves, budget optimisation, what-if,
+scenarios.
 
 They call :mod:`bayesmmm.optimize`; an installation without it answers 501.
 """
@@ -15,7 +16,7 @@ from bayesmmm.errors import BayesMMMError
 from bayesmmm.service._deps import get_fits, get_store
 from bayesmmm.service._errors import RequestError
 from bayesmmm.service._routes_tasks import ERRORS, HdiProb, Level, Owner, TaskId, fitted_model
-from bayesmmm.service._schemas import OptimizeRequest, WhatIfRequest
+from bayesmmm.service._schemas import OptimizeRequest, ScenariosRequest, WhatIfRequest
 from bayesmmm.service._service import FitCache
 from bayesmmm.service._store import JobStore
 from bayesmmm.service._tables import frame_rows
@@ -74,16 +75,20 @@ async def get_response_curves(task_id: TaskId, owner: Owner, store: Store, fits:
              responses=_RESPONSES, summary="The best split of a budget over channels")
 async def optimize_budget(task_id: TaskId, body: OptimizeRequest, owner: Owner, store: Store,
                           fits: Fits) -> JSONResponse:
-    """Give a budget, or a target ROI or marginal ROI that sets it; bounds and fixed
+    """Give a budget, or a target ROI or marginal ROI that sets it (none of them: the
+    historical spend over ``n_periods``, as ``bayesmmm optimize`` does); bounds and fixed
     channels as needed. Returns the plan per channel, totals and a one-paragraph summary."""
     optimize = _optimize()
     goals = [(body.budget, optimize.FixedBudget), (body.target_roi, optimize.TargetROI),
              (body.target_marginal_roi, optimize.TargetMarginalROI)]
     given = [kind(value) for value, kind in goals if value is not None]
-    if len(given) != 1:
+    if len(given) > 1:
         raise RequestError(422, "invalid_options", "give exactly one of budget, target_roi and "
-                           "target_marginal_roi")
+                           "target_marginal_roi (or none: the historical spend over n_periods)")
     fitted = await fitted_model(store, fits, task_id, owner)
+    if not given:
+        given = [optimize.FixedBudget(float(optimize.historical_spend(
+            fitted, body.n_periods).sum()))]
     plan = await _answer(lambda: optimize.optimize_budget(
         fitted, given[0], n_periods=body.n_periods, bounds=body.bounds or None,
         fixed=body.fixed, objective=optimize.parse_objective(body.objective), gap=body.gap,
@@ -107,3 +112,21 @@ async def what_if(task_id: TaskId, body: WhatIfRequest, owner: Owner, store: Sto
     return JSONResponse({"task_id": task_id, "recommendation": answer.recommendation,
                          "answer": {str(k): (v.item() if hasattr(v, "item") else v)
                                     for k, v in table.items()}})
+
+
+@router.post("/tasks/{task_id}/scenarios", operation_id="compareScenarios",
+             responses=_RESPONSES, summary="Named spend scenarios side by side")
+async def compare_scenarios(task_id: TaskId, body: ScenariosRequest, owner: Owner,
+                            store: Store, fits: Fits) -> JSONResponse:
+    """Each scenario changes the current spend by a percentage per channel (``default``
+    for channels not named). One row per scenario, the current plan first: spend, sales
+    with HDI, change in sales with HDI, ROI, incremental ROI, P(better than current) and
+    the spend per channel (``spend:<channel>``)."""
+    optimize = _optimize()
+    fitted = await fitted_model(store, fits, task_id, owner)
+    table = await _answer(lambda: optimize.compare_scenarios(
+        fitted, body.scenarios, n_periods=body.n_periods, gap=body.gap,
+        pattern=body.pattern, hdi_prob=body.hdi_prob))
+    rows = _rows(table)
+    return JSONResponse({"task_id": task_id, "columns": list(rows[0]) if rows else [],
+                         "scenarios": rows})

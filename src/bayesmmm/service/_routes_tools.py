@@ -1,4 +1,5 @@
-"""Endpoints that need no task: data validation, synthetic data, health."""
+"""Endpoints that need no task: data validation and inspection, model options,
+synthetic data, health."""
 
 from __future__ import annotations
 
@@ -13,11 +14,16 @@ from bayesmmm.errors import BayesMMMError
 from bayesmmm.service._deps import get_fetcher, get_service, get_settings
 from bayesmmm.service._errors import RequestError
 from bayesmmm.service._fetch import Fetcher
+from bayesmmm.service._guess import describe_columns, guess_roles
 from bayesmmm.service._ingest import build_spec, read_submission
 from bayesmmm.service._routes_tasks import ERRORS
 from bayesmmm.service._schemas import (
     Health,
+    InspectRequest,
+    InspectResponse,
     ModelChoice,
+    ModelOptions,
+    RunMMMRequest,
     SyntheticRequest,
     ValidateRequest,
     ValidationResponse,
@@ -56,6 +62,47 @@ async def validate_data(request: Request, _owner: Annotated[str, Depends(get_own
             raise RequestError(422, "invalid_options", str(exc)) from None
 
     return ValidationResponse(**await run_in_threadpool(run))
+
+
+@router.post("/inspect", operation_id="inspectData", response_model=InspectResponse,
+             responses={**ERRORS, 413: {"description": "The file is over the size limit."}},
+             summary="Columns of a table and a guess of their roles")
+async def inspect_data(request: Request, _owner: Annotated[str, Depends(get_owner)],
+                       settings: Annotated[Settings, Depends(get_settings)],
+                       fetcher: Annotated[Fetcher, Depends(get_fetcher)]) -> InspectResponse:
+    """Each column's kind (date, number, text), missing values and first values, and a
+    guess of the date, target, channel, control and panel columns (a date-like column, a
+    sales or revenue target, spend/impressions/media columns as channels, the other
+    numbers as controls) to confirm before validateData and runMMMAsync."""
+    body, content, name = await read_submission(request, InspectRequest, fetcher,
+                                                settings.max_upload_bytes)
+
+    def run() -> InspectResponse:
+        table = read_table(content, name, body.sep)
+        return InspectResponse.model_validate({
+            "name": name, "n_rows": len(table), "columns": describe_columns(table),
+            "guess": guess_roles(table)})
+
+    return await run_in_threadpool(run)
+
+
+@router.get("/model-options", operation_id="getModelOptions", response_model=ModelOptions,
+            summary="The model forms and presets this installation knows")
+async def get_model_options(_owner: Annotated[str, Depends(get_owner)]) -> ModelOptions:
+    """Names accepted by runMMMAsync's ``preset``, ``adstock``, ``saturation`` and
+    ``trend``, the plots getPlot draws, and runMMMAsync's defaults."""
+    from bayesmmm.model import PRESETS, TRENDS
+    from bayesmmm.service._routes_plots import PLOT_NAMES
+    from bayesmmm.transforms import ADSTOCKS, SATURATIONS
+
+    defaults = {name: field.default for name, field in RunMMMRequest.model_fields.items()
+                if name in ("adstock_max_lag", "yearly_seasonality", "chains", "warmup",
+                            "draws", "target_accept", "seed")}
+    defaults.update(adstock_max_lag=8, yearly_seasonality=2, preset="classic",
+                    adstock="geometric", saturation="logistic", trend="none")
+    return ModelOptions(presets=list(PRESETS.names()), adstocks=list(ADSTOCKS.names()),
+                        saturations=list(SATURATIONS.names()), trends=list(TRENDS),
+                        plots=list(PLOT_NAMES), defaults=defaults)
 
 
 @router.post("/synthetic-data", operation_id="generateSyntheticData",

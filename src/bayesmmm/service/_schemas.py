@@ -12,6 +12,7 @@ __all__ = [
     "ValidateRequest", "PredictRequest", "SyntheticRequest", "TaskAccepted", "TaskStatus",
     "TaskList", "TaskError", "SummaryRow", "SummaryResponse", "TableResponse",
     "ValidationResponse", "ErrorBody", "Health", "LIST_FIELDS", "JSON_FIELDS",
+    "InspectRequest", "InspectResponse", "ModelOptions", "ScenariosRequest",
 ]
 
 Status = Literal["pending", "running", "completed", "failed", "cancelled"]
@@ -86,6 +87,13 @@ class RunMMMRequest(ModelChoice, SamplerChoice):
 class ValidateRequest(DataColumns):
     """Check a table without fitting."""
 
+    openaiFileIdRefs: list[FileRef] = Field(default_factory=list)
+
+
+class InspectRequest(_Strict):
+    """A table to describe (no columns needed)."""
+
+    sep: str | None = Field(None, max_length=1, description="CSV delimiter (default ',').")
     openaiFileIdRefs: list[FileRef] = Field(default_factory=list)
 
 
@@ -206,7 +214,8 @@ class Health(BaseModel):
 
 
 class OptimizeRequest(_Strict):
-    """A budget question: exactly one of budget, target_roi and target_marginal_roi."""
+    """A budget question: at most one of budget, target_roi and target_marginal_roi (none:
+    the historical spend over ``n_periods``)."""
 
     n_periods: int = Field(ge=1, description="Horizon in periods of the data (13 = a quarter "
                            "of weekly data).")
@@ -234,4 +243,42 @@ class WhatIfRequest(_Strict):
     gap: int = Field(0, ge=0)
     pattern: Literal["flat", "historical"] = "flat"
     break_even: float = Field(1.0, gt=0, description="ROI at which a change pays for itself.")
+    hdi_prob: float = Field(0.94, gt=0, lt=1)
+
+
+class ColumnGuess(BaseModel):
+    date_column: str | None = Field(description="A column of dates (None: none found).")
+    y_column: str | None = Field(description="A sales/revenue-like column (None: none found).")
+    channel_columns: list[str] = Field(description="Spend, impressions or media columns.")
+    control_columns: list[str] = Field(description="The other numeric columns.")
+    panel_columns: list[str] = Field(description="Geo/panel key columns of a long table.")
+    unused: list[str] = Field(description="Calendar helpers and other text columns.")
+
+
+class InspectResponse(BaseModel):
+    name: str = Field(description="The file's name.")
+    n_rows: int
+    columns: list[dict[str, Any]] = Field(
+        description="Per column: name, kind (date, number, text), n_missing, examples.")
+    guess: ColumnGuess = Field(description="A first guess of each column's role, to confirm.")
+
+
+class ModelOptions(BaseModel):
+    presets: list[str]
+    adstocks: list[str]
+    saturations: list[str]
+    trends: list[str]
+    plots: list[str] = Field(description="Names getPlot draws.")
+    defaults: dict[str, Any] = Field(description="runMMMAsync's defaults.")
+
+
+class ScenariosRequest(_Strict):
+    """Named scenarios as percent changes of spend per channel (``default``: the rest)."""
+
+    scenarios: dict[str, dict[str, float | str]] = Field(
+        min_length=1, description="{name: {channel or 'default': percent change}}, e.g. "
+        "{\"digital\": {\"tv\": -20, \"search\": \"+30%\"}}.")
+    n_periods: int = Field(ge=1, description="Horizon in periods of the data.")
+    gap: int = Field(0, ge=0)
+    pattern: Literal["flat", "historical"] = "flat"
     hdi_prob: float = Field(0.94, gt=0, lt=1)

@@ -1,0 +1,73 @@
+"""Result plots of a fitted model as Plotly figure JSON (the dashboard draws them with
+the plotly.js served beside it; any Plotly client can)."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, get_args
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+from starlette.concurrency import run_in_threadpool
+
+from bayesmmm.errors import BayesMMMError
+from bayesmmm.service._deps import get_fits, get_store
+from bayesmmm.service._errors import RequestError
+from bayesmmm.service._routes_tasks import ERRORS, HdiProb, Owner, TaskId, fitted_model
+from bayesmmm.service._service import FitCache
+from bayesmmm.service._store import JobStore
+
+__all__ = ["router", "PLOT_NAMES", "plot_function"]
+
+router = APIRouter(prefix="/v1", tags=["results"])
+
+PlotName = Literal["actual_vs_fitted", "contributions", "waterfall", "spend_vs_effect", "roi",
+                   "saturation", "adstock", "prior_posterior", "trace", "rank"]
+#: Names getPlot draws, in reading order (as ``bayesmmm.report.fit_figures``).
+PLOT_NAMES: tuple[str, ...] = get_args(PlotName)
+
+
+def plot_function(name: str) -> Callable[..., Any]:
+    """``bayesmmm.report.plot_<name>``."""
+    import bayesmmm.report as report
+
+    function: Callable[..., Any] = getattr(report, f"plot_{name}")
+    return function
+
+
+def _draw(fitted: Any, name: str, hdi_prob: float, panel: str | None) -> str:
+    function = plot_function(name)
+    accepted = inspect.signature(function).parameters
+    options: dict[str, Any] = {}
+    if "hdi_prob" in accepted:
+        options["hdi_prob"] = hdi_prob
+    if panel is not None:
+        if "panel" not in accepted:
+            raise RequestError(422, "invalid_options", f"plot '{name}' has no panel option; "
+                               "it shows the whole model. Fix: leave 'panel' out")
+        options["panel"] = panel
+    try:
+        figure = function(fitted, **options)
+    except BayesMMMError as exc:
+        raise RequestError(422, "invalid_options", str(exc)) from None
+    text: str = figure.to_json()
+    return text
+
+
+@router.get("/tasks/{task_id}/plots/{name}", operation_id="getPlot", responses={
+    **ERRORS, 200: {"content": {"application/json": {}},
+                    "description": "A Plotly figure: {data, layout}."}},
+            response_class=Response, summary="A result plot as Plotly figure JSON")
+async def get_plot(task_id: TaskId, name: Annotated[PlotName, Path(
+                       description="Which plot: " + ", ".join(PLOT_NAMES) + ".")],
+                   owner: Owner, store: Annotated[JobStore, Depends(get_store)],
+                   fits: Annotated[FitCache, Depends(get_fits)], hdi_prob: HdiProb = 0.94,
+                   panel: Annotated[str | None, Query(
+                       max_length=200, description="Geo models: one panel cell's plot "
+                       "(default: the total).")] = None) -> Response:
+    """The figure ``bayesmmm.report.plot_<name>`` draws for this fit, as ``fig.to_json()``
+    (render it with ``Plotly.newPlot(el, fig.data, fig.layout)``); its numbers are those
+    of ``plot_data_<name>``."""
+    fitted = await fitted_model(store, fits, task_id, owner)
+    text = await run_in_threadpool(_draw, fitted, name, hdi_prob, panel)
+    return Response(text, media_type="application/json")

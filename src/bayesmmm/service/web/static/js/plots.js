@@ -1,0 +1,49 @@
+// Plotly figures: from the service's getPlot (figure JSON) or built here from tables.
+import { api } from "./api.js";
+import { h, clear, errorText } from "./dom.js";
+
+const CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
+
+export function plotlyLoaded() {
+  return typeof window.Plotly !== "undefined";
+}
+
+/** Draw a {data, layout} figure into ``el`` at the element's width. */
+export async function drawFigure(el, figure, { height } = {}) {
+  if (!plotlyLoaded()) throw new Error("plotly.js did not load from /vendor/plotly.min.js");
+  const layout = { ...(figure.layout || {}), autosize: true };
+  delete layout.width;
+  layout.height = height || layout.height || 360;
+  clear(el);
+  el.classList.remove("loading", "empty");
+  await window.Plotly.newPlot(el, figure.data || [], layout, CONFIG);
+}
+
+/** A card that fetches ``/tasks/{id}/plots/{name}`` and draws it. */
+export function plotCard(taskId, name, { height, wide, label } = {}) {
+  const box = h("div", { class: "plot loading", dataset: { plot: name } }, `drawing ${label || name}…`);
+  const card = h("section", { class: `card plot-card${wide ? " full" : ""}`, "aria-label": label || name }, box);
+  card.load = async () => {
+    try {
+      const figure = await api(`/tasks/${encodeURIComponent(taskId)}/plots/${name}`);
+      await drawFigure(box, figure, { height });
+    } catch (err) {
+      clear(box);
+      box.classList.remove("loading");
+      box.append(h("div", { class: "plot-error" }, `Could not draw this plot: ${errorText(err)}`));
+    }
+  };
+  return card;
+}
+
+/** Run ``jobs`` (functions returning promises) with at most ``limit`` at a time. */
+export async function limited(jobs, limit = 2) {
+  const queue = [...jobs];
+  const workers = Array.from({ length: Math.min(limit, queue.length) }, async () => {
+    while (queue.length) await queue.shift()();
+  });
+  await Promise.all(workers);
+}
+
+export const PALETTE = ["#636EFA", "#EF553B", "#00CC96", "#AB63FA", "#FFA15A", "#19D3F3",
+  "#FF6692", "#B6E880", "#FF97FF", "#FECB52"];

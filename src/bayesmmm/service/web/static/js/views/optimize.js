@@ -1,0 +1,110 @@
+// Page 5: the budget optimizer (optimizeBudget) with bounds per channel.
+import { api } from "../api.js";
+import { h, clear, dataTable, errorText, field, fmt, hideAlert } from "../dom.js";
+import { drawFigure, PALETTE } from "../plots.js";
+import { useTask } from "../state.js";
+import { pickTask } from "./pick.js";
+
+export async function render(root, taskId) {
+  taskId = taskId || useTask();
+  if (!taskId) return pickTask(root, "Budget optimizer", "optimize");
+  useTask(taskId);
+  const id = encodeURIComponent(taskId);
+  clear(root).append(h("h1", {}, "Budget optimizer"), h("p", { class: "muted" }, "Loading…"));
+  let roi;
+  try {
+    roi = await api(`/tasks/${id}/roi`);
+  } catch (err) {
+    clear(root).append(h("h1", {}, "Budget optimizer"), h("p", { class: "summary-line bad" }, errorText(err)));
+    return;
+  }
+  const channels = roi.rows.map((r) => r.channel);
+  const periods = h("input", { type: "number", id: "opt-periods", value: "13", min: "1", step: "1" });
+  const budget = h("input", { type: "number", id: "opt-budget", min: "0", step: "any",
+    placeholder: "current spend" });
+  const bounds = channels.map((c) => ({
+    channel: c,
+    low: h("input", { type: "number", min: "0", step: "any", placeholder: "none", class: "bound-low", dataset: { channel: c } }),
+    high: h("input", { type: "number", min: "0", step: "any", placeholder: "none", class: "bound-high", dataset: { channel: c } }),
+  }));
+  const run = h("button", { type: "submit", class: "primary", id: "run-optimizer" }, "Optimise");
+  const out = h("div", { id: "optimizer-result" });
+  const form = h("form", { class: "card", id: "optimizer-form" },
+    h("div", { class: "fields" },
+      field("Periods to plan", periods, "13 = a quarter of weekly data"),
+      field("Total budget", budget, "empty: the current spend for these periods")),
+    h("h3", {}, "Bounds per channel (multiples of its current spend)"),
+    h("div", { class: "bounds" }, h("strong", {}, "Channel"), h("strong", {}, "min ×"), h("strong", {}, "max ×"), h("span", {}),
+      bounds.flatMap((b) => [h("span", {}, b.channel), b.low, b.high, h("span", { class: "muted small" },
+        "e.g. 0.5 and 2: between half and double")])),
+    h("div", { class: "row", style: "margin-top:.7rem" }, run, h("span", { class: "muted small", id: "optimizer-note" })));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    hideAlert();
+    const body = { n_periods: Number(periods.value) || 13 };
+    if (budget.value !== "") body.budget = Number(budget.value);
+    const given = {};
+    for (const b of bounds) {
+      if (b.low.value !== "" || b.high.value !== "") given[b.channel] = `${b.low.value}:${b.high.value}`;
+    }
+    if (Object.keys(given).length) body.bounds = given;
+    run.disabled = true;
+    form.querySelector("#optimizer-note").textContent = "Optimising…";
+    clear(out);
+    try {
+      const plan = await api(`/tasks/${id}/optimize`, { json: body });
+      await drawPlan(out, plan);
+    } catch (err) {
+      out.append(h("section", { class: "card" }, h("p", { class: "summary-line bad", id: "optimizer-error" }, errorText(err))));
+    } finally {
+      run.disabled = false;
+      form.querySelector("#optimizer-note").textContent = "";
+    }
+  });
+  clear(root).append(h("div", { class: "row" }, h("h1", {}, "Budget optimizer"), h("span", { class: "spacer" }),
+    h("a", { href: `#/results/${taskId}` }, "← results"),
+    h("a", { class: "button", href: `#/scenarios/${taskId}` }, "Scenarios →")), form, out);
+}
+
+async function drawPlan(out, plan) {
+  const rows = plan.channels.filter((r) => r.channel !== "total");
+  const names = rows.map((r) => r.channel);
+  const bar = h("div", { class: "plot", id: "allocation-bar" });
+  const pie = h("div", { class: "plot", id: "allocation-pie" });
+  const t = plan.totals;
+  const columns = Object.keys(plan.channels[0]);
+  out.append(
+    h("section", { class: "card" }, h("h2", {}, "Recommendation"),
+      h("p", { id: "optimizer-summary" }, plan.summary),
+      plan.notes.length ? h("ul", { class: "notes" }, plan.notes.map((n) => h("li", {}, n))) : null,
+      h("dl", { class: "kv" },
+        h("dt", {}, "Budget"), h("dd", {}, fmt(t.budget)),
+        h("dt", {}, "Expected sales"), h("dd", {}, `${fmt(t.sales)} (HDI ${fmt(t["sales_hdi_3%"])} – ${fmt(t["sales_hdi_97%"])})`),
+        h("dt", {}, "vs current mix"), h("dd", {}, `${fmt(t.uplift)} (${fmt(t.uplift_pct)}%), P(better) ${fmt(100 * t.prob_better)}%`),
+        h("dt", {}, "ROI / marginal ROI"), h("dd", {}, `${fmt(t.roi)} / ${fmt(t.marginal_roi)}`))),
+    h("div", { class: "grid2" }, h("section", { class: "card" }, bar), h("section", { class: "card" }, pie)),
+    h("section", { class: "card" }, dataTable("Allocation", columns, plan.channels,
+      { filename: "allocation.csv", rowClass: (r) => (r.channel === "total" ? "total" : null) })));
+  await drawFigure(bar, {
+    data: [
+      { type: "bar", name: "current (historical rate)", x: names, y: rows.map((r) => r.historical), marker: { color: "#9CA3AF" } },
+      ...(Math.abs(t.budget - rows.reduce((sum, r) => sum + r.historical, 0)) > 1e-9 * t.budget
+        ? [{ type: "bar", name: "current mix at this budget", x: names, y: rows.map((r) => r.historical_at_budget), marker: { color: "#93C5FD" } }]
+        : []),
+      { type: "bar", name: "optimal", x: names, y: rows.map((r) => r.optimal), marker: { color: "#2563EB" } },
+    ],
+    layout: { title: { text: "Spend per channel: current vs optimal", x: 0.01 }, barmode: "group",
+      template: "plotly_white", legend: { orientation: "h", y: -0.15 }, margin: { l: 60, r: 20, t: 50, b: 60 },
+      yaxis: { title: { text: "spend over the periods" } } },
+  });
+  await drawFigure(pie, {
+    data: [
+      { type: "pie", name: "current", labels: names, values: rows.map((r) => r.historical), domain: { x: [0, 0.46] },
+        title: { text: "current" }, marker: { colors: PALETTE }, sort: false, hole: 0.35 },
+      { type: "pie", name: "optimal", labels: names, values: rows.map((r) => r.optimal), domain: { x: [0.54, 1] },
+        title: { text: "optimal" }, marker: { colors: PALETTE }, sort: false, hole: 0.35 },
+    ],
+    layout: { title: { text: "Share of the budget", x: 0.01 }, template: "plotly_white",
+      legend: { orientation: "h", y: -0.05 }, margin: { l: 20, r: 20, t: 50, b: 40 } },
+  });
+}

@@ -1,0 +1,114 @@
+// Page 3: the task list (listTasks) and one task's live status (getTaskStatus).
+import { api } from "../api.js";
+import { h, clear, errorText, fmt } from "../dom.js";
+import { useTask } from "../state.js";
+
+const FINAL = ["completed", "failed", "cancelled"];
+
+export function render(root, taskId) {
+  return taskId ? renderTask(root, taskId) : renderList(root);
+}
+
+function when(text) {
+  return text ? new Date(text).toLocaleString() : "–";
+}
+
+function seconds(value) {
+  return value === null || value === undefined ? "–" : `${fmt(value, 3)} s`;
+}
+
+function renderList(root) {
+  const body = h("div", { id: "task-list" }, h("p", { class: "muted" }, "Loading…"));
+  clear(root).append(h("div", { class: "row" }, h("h1", {}, "Tasks"), h("span", { class: "spacer" }),
+    h("a", { class: "button primary", href: "#/data" }, "New fit")), h("section", { class: "card" }, body));
+  let timer = null;
+  const load = async () => {
+    try {
+      const list = await api("/tasks", { query: { limit: 50 } });
+      clear(body);
+      if (!list.tasks.length) {
+        body.append(h("p", { class: "muted" }, "No tasks yet. "), h("a", { href: "#/data" }, "Start one from your data."));
+      } else {
+        body.append(h("p", { class: "muted small" }, `${list.total} task${list.total === 1 ? "" : "s"}, newest first`),
+          h("div", { class: "table-wrap" }, h("table", { class: "data" },
+            h("thead", {}, h("tr", {}, ["Task", "Data", "Status", "Progress", "Created", "Running for", ""].map((c) => h("th", {}, c)))),
+            h("tbody", {}, list.tasks.map(taskRow)))));
+      }
+    } catch (err) {
+      clear(body).append(h("p", { class: "summary-line bad" }, errorText(err)));
+    }
+    timer = setTimeout(load, 4000);
+  };
+  load();
+  return () => clearTimeout(timer);
+}
+
+function taskRow(t) {
+  return h("tr", { dataset: { task: t.task_id, status: t.status } },
+    h("td", {}, h("a", { href: `#/tasks/${t.task_id}` }, t.task_id.slice(0, 10) + "…")),
+    h("td", {}, t.input_name),
+    h("td", {}, h("span", { class: `badge ${t.status}` }, t.status)),
+    h("td", {}, `${Math.round(100 * t.progress)}%`),
+    h("td", {}, when(t.created_at)),
+    h("td", {}, seconds(t.seconds_running)),
+    h("td", {}, t.status === "completed" ? h("a", { href: `#/results/${t.task_id}` }, "results") : ""));
+}
+
+function renderTask(root, taskId) {
+  useTask(taskId);
+  const card = h("section", { class: "card", id: "task-status" }, h("p", { class: "muted" }, "Loading…"));
+  clear(root).append(h("div", { class: "row" }, h("h1", {}, "Task"), h("span", { class: "spacer" }),
+    h("a", { href: "#/tasks" }, "all tasks")), card);
+  let timer = null;
+  let stopped = false;
+  const poll = async () => {
+    try {
+      const status = await api(`/tasks/${encodeURIComponent(taskId)}`);
+      drawStatus(card, status);
+      if (FINAL.includes(status.status)) return;
+    } catch (err) {
+      clear(card).append(h("p", { class: "summary-line bad" }, errorText(err)));
+      if (err.status === 404 || err.status === 401) return;
+    }
+    if (!stopped) timer = setTimeout(poll, 1000);
+  };
+  poll();
+  return () => { stopped = true; clearTimeout(timer); };
+}
+
+function drawStatus(card, s) {
+  const percent = Math.round(100 * s.progress);
+  const sampler = s.sampler || {};
+  const actions = [];
+  if (s.status === "completed") {
+    actions.push(h("a", { class: "button primary", id: "open-results", href: `#/results/${s.task_id}` }, "Open results →"),
+      h("a", { class: "button", href: `#/optimize/${s.task_id}` }, "Budget optimizer"),
+      h("a", { class: "button", href: `#/scenarios/${s.task_id}` }, "Scenarios"));
+  } else if (!FINAL.includes(s.status)) {
+    actions.push(h("button", { type: "button", id: "cancel-task", onclick: async (e) => {
+      e.target.disabled = true;
+      try { await api(`/tasks/${encodeURIComponent(s.task_id)}/cancel`, { method: "POST" }); } catch (err) {
+        card.append(h("p", { class: "summary-line bad" }, errorText(err)));
+      }
+    } }, "Cancel"));
+  }
+  const metrics = s.fit_metrics || {};
+  clear(card).append(
+    h("div", { class: "row" }, h("h2", {}, s.input_name), h("span", { class: `badge ${s.status}`, id: "task-state" }, s.status)),
+    h("div", { class: "progress", role: "progressbar", "aria-valuenow": String(percent),
+      "aria-valuemin": "0", "aria-valuemax": "100" }, h("div", { style: `width:${percent}%` })),
+    h("p", { class: "muted small", id: "task-phase" }, `${percent}% · ${s.phase || s.status}`),
+    h("dl", { class: "kv" },
+      h("dt", {}, "Task id"), h("dd", {}, s.task_id),
+      h("dt", {}, "Created"), h("dd", {}, when(s.created_at)),
+      h("dt", {}, "Waited / ran"), h("dd", {}, `${seconds(s.seconds_queued)} / ${seconds(s.seconds_running)}`),
+      h("dt", {}, "Sampler"), h("dd", {}, `${sampler.chains} chains × ${sampler.warmup} warm-up × ${sampler.draws} draws`),
+      s.attempts > 1 ? [h("dt", {}, "Attempts"), h("dd", {}, String(s.attempts))] : null,
+      Object.keys(metrics).length ? [h("dt", {}, "Fit"), h("dd", {},
+        Object.entries(metrics).map(([k, v]) => `${k} ${fmt(v)}`).join(" · "))] : null,
+      s.divergences ? [h("dt", {}, "Divergences"), h("dd", {}, String(s.divergences))] : null),
+    s.error ? h("div", { class: "check fail", id: "task-error" }, h("strong", {}, "The fit failed: "), s.error.message) : null,
+    s.warnings && s.warnings.length ? h("div", { class: "check warn" }, h("strong", {}, "Convergence notes"),
+      h("ul", { class: "notes" }, s.warnings.map((w) => h("li", {}, w)))) : null,
+    h("div", { class: "row", style: "margin-top:.6rem" }, actions));
+}

@@ -1,0 +1,243 @@
+"""Endpoints the dashboard added: result plots as Plotly JSON (getPlot), scenarios
+(compareScenarios), the optimiser's default budget, column guesses (inspectData), model
+options, and the page with its assets (served locally, no CDN)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+import bayesmmm as bm
+import bayesmmm.report as report
+from bayesmmm.service import InlineExecutor, Service, Settings, create_app
+from bayesmmm.service._guess import guess_roles
+from bayesmmm.service._routes_plots import PLOT_NAMES
+from bayesmmm.service._routes_web import WEB_DIR
+from tests.service.conftest import FORM, example_bytes, upload
+
+Done = tuple[TestClient, str, Service, Any]
+
+
+@pytest.fixture(scope="module")
+def done(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Done]:
+    """A service with one completed fit of the example, and that fit as the library
+    reads it back."""
+    root = tmp_path_factory.mktemp("dashboard")
+    settings = Settings(database_url=f"sqlite:///{root / 'jobs.db'}",
+                        artifacts="memory://dashboard", instance="dashboard")
+    service = Service.build(settings, executor=InlineExecutor())
+    service.start(background=False)
+    client = TestClient(create_app(service=service, manage=False))
+    r = client.post("/v1/tasks", files=upload(example_bytes()), data=FORM)
+    assert r.status_code == 202, r.text
+    service.drain()
+    task_id = r.json()["task_id"]
+    job = service.store.get(task_id)
+    assert job is not None and job.fit_key is not None
+    yield client, task_id, service, service.fits.get(job.fit_key)
+    service.stop()
+
+
+def _values(encoded: Any) -> np.ndarray:
+    """A Plotly JSON array: a list, or ``{dtype, bdata}`` (base64 typed array)."""
+    if isinstance(encoded, dict) and "bdata" in encoded:
+        return np.frombuffer(base64.b64decode(encoded["bdata"]), dtype=encoded["dtype"])
+    return np.asarray(encoded)
+
+
+@pytest.mark.parametrize("name", PLOT_NAMES)
+def test_plot_json_is_the_plot_functions_figure(done: Done, name: str) -> None:
+    client, task_id, _, fitted = done
+    r = client.get(f"/v1/tasks/{task_id}/plots/{name}")
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/json")
+    expected = getattr(report, f"plot_{name}")(fitted)
+    assert r.json() == json.loads(expected.to_json())
+    assert r.json()["data"], "a figure without traces"
+
+
+def test_plot_numbers_match_the_plot_data(done: Done) -> None:
+    client, task_id, _, fitted = done
+    roi = client.get(f"/v1/tasks/{task_id}/plots/roi", params={"hdi_prob": 0.5}).json()
+    data = report.plot_data_roi(fitted, hdi_prob=0.5)
+    bars = roi["data"][0]
+    assert list(bars["x"]) == ["x1", "x2"]
+    np.testing.assert_allclose(_values(bars["y"]), data["roi"])
+    np.testing.assert_allclose(_values(bars["error_y"]["array"]), data["high"] - data["roi"])
+    fall = client.get(f"/v1/tasks/{task_id}/plots/waterfall").json()["data"][0]
+    table = report.plot_data_waterfall(fitted)
+    assert list(fall["x"]) == list(table["component"])
+    np.testing.assert_allclose(_values(fall["y"]), table["contribution"])
+    fitted_line = next(t for t in client.get(f"/v1/tasks/{task_id}/plots/actual_vs_fitted")
+                       .json()["data"] if t.get("name") == "fitted (mean)")
+    np.testing.assert_allclose(_values(fitted_line["y"]),
+                               report.plot_data_actual_vs_fitted(fitted)["fitted"])
+
+
+def test_plot_errors(done: Done) -> None:
+    client, task_id, service, _ = done
+    r = client.get(f"/v1/tasks/{task_id}/plots/pie_in_the_sky")
+    assert r.status_code == 422
+    assert "name" in r.json()["detail"] and "actual_vs_fitted" in r.json()["detail"]
+    r = client.get("/v1/tasks/AAAAAAAAAAAAAAAAAAAAAA/plots/roi")
+    assert r.status_code == 404 and "no task" in r.json()["detail"]
+    r = client.get(f"/v1/tasks/{task_id}/plots/roi", params={"panel": "north"})
+    assert r.status_code == 422 and "north" in r.json()["detail"]
+    r = client.get(f"/v1/tasks/{task_id}/plots/trace", params={"panel": "north"})
+    assert r.status_code == 422 and "no panel option" in r.json()["detail"]
+    assert client.get(f"/v1/tasks/{task_id}/plots/roi",
+                      params={"hdi_prob": 1.5}).status_code == 422
+    pending = client.post("/v1/tasks", files=upload(example_bytes()), data=FORM).json()
+    r = client.get(f"/v1/tasks/{pending['task_id']}/plots/roi")
+    assert r.status_code == 409 and "poll getTaskStatus" in r.json()["detail"]
+    client.post(f"/v1/tasks/{pending['task_id']}/cancel")
+
+
+def test_compare_scenarios(done: Done) -> None:
+    import bayesmmm.optimize as optimize
+
+    client, task_id, _, fitted = done
+    scenarios = {"more": {"default": 20}, "digital": {"x1": -30, "x2": "+40%"}}
+    r = client.post(f"/v1/tasks/{task_id}/scenarios",
+                    json={"scenarios": scenarios, "n_periods": 13})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    got = pd.DataFrame(body["scenarios"]).set_index("scenario")
+    expected = optimize.compare_scenarios(fitted, scenarios, n_periods=13)
+    assert list(got.index) == ["current", "more", "digital"]
+    assert body["columns"][0] == "scenario" and "spend:x1" in body["columns"]
+    for column in ("spend", "sales", "sales_change", "sales_change_hdi_97%", "spend:x2"):
+        np.testing.assert_allclose(got[column], expected[column], rtol=1e-9, err_msg=column)
+    assert got.loc["more", "prob_better"] == pytest.approx(expected.loc["more", "prob_better"])
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ({"scenarios": {"a": {"tv": 10}}, "n_periods": 13}, "tv"),
+    ({"scenarios": {"current": {"x1": 10}}, "n_periods": 13}, "current"),
+    ({"scenarios": {"a": {"x1": -150}}, "n_periods": 13}, "100%"),
+    ({"scenarios": {"a": {"x1": "lots"}}, "n_periods": 13}, "lots"),
+    ({"scenarios": {}, "n_periods": 13}, "scenarios"),
+    ({"scenarios": {"a": {"x1": 10}}, "n_periods": 0}, "n_periods"),
+], ids=["unknown-channel", "reserved-name", "below-minus-100", "not-a-number", "none",
+        "no-periods"])
+def test_compare_scenarios_refusals(done: Done, body: dict[str, Any], message: str) -> None:
+    client, task_id, _, _ = done
+    r = client.post(f"/v1/tasks/{task_id}/scenarios", json=body)
+    assert r.status_code == 422 and message in r.json()["detail"], r.text
+
+
+def test_compare_scenarios_unknown_task(client: TestClient) -> None:
+    r = client.post("/v1/tasks/AAAAAAAAAAAAAAAAAAAAAA/scenarios",
+                    json={"scenarios": {"a": {"x1": 10}}, "n_periods": 13})
+    assert r.status_code == 404
+
+
+def test_optimize_defaults_to_the_historical_budget(done: Done) -> None:
+    import bayesmmm.optimize as optimize
+
+    client, task_id, _, fitted = done
+    r = client.post(f"/v1/tasks/{task_id}/optimize", json={"n_periods": 13})
+    assert r.status_code == 200, r.text
+    assert r.json()["totals"]["budget"] == pytest.approx(
+        float(optimize.historical_spend(fitted, 13).sum()))
+
+
+def test_inspect_guesses_the_example(client: TestClient) -> None:
+    r = client.post("/v1/inspect", files=upload(example_bytes()))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    spec = bm.example_spec()
+    assert body["n_rows"] == 179 and body["name"] == "example.csv"
+    assert body["guess"] == {"date_column": spec.date_column, "y_column": spec.y_column,
+                             "channel_columns": list(spec.channel_columns),
+                             "control_columns": list(spec.control_columns),
+                             "panel_columns": [], "unused": ["dayofyear"]}
+    kinds = {c["name"]: c["kind"] for c in body["columns"]}
+    assert kinds["date_week"] == "date" and kinds["y"] == "number"
+    r = client.post("/v1/inspect", files=upload(b"\x00\x01binary", "notes.csv"))
+    assert r.status_code == 422 and "notes.csv" in r.json()["detail"]
+    assert client.post("/v1/inspect", files=upload(b"  ")).status_code == 422
+
+
+def test_guess_roles_from_common_headers() -> None:
+    weeks = pd.date_range("2024-01-01", periods=4, freq="W-MON").strftime("%Y-%m-%d")
+    frame = pd.DataFrame({"Week": list(weeks) * 2, "region": ["a"] * 4 + ["b"] * 4,
+                          "TV_Spend": range(8), "searchImpressions": range(8),
+                          "Revenue": range(8), "price": [1.0] * 8, "month": [1] * 8})
+    assert guess_roles(frame) == {
+        "date_column": "Week", "y_column": "Revenue",
+        "channel_columns": ["TV_Spend", "searchImpressions"], "control_columns": ["price"],
+        "panel_columns": ["region"], "unused": ["month"]}
+    plain = pd.DataFrame({"when": ["2024-01-01", "2024-01-08"], "a": [1, 2], "b": [3, 4]})
+    guess = guess_roles(plain)
+    assert guess["date_column"] == "when" and guess["y_column"] is None
+    assert guess["channel_columns"] == [] and guess["control_columns"] == ["a", "b"]
+
+
+def test_model_options(client: TestClient) -> None:
+    from bayesmmm.model import PRESETS, TRENDS
+    from bayesmmm.transforms import ADSTOCKS, SATURATIONS
+
+    body = client.get("/v1/model-options").json()
+    assert body["presets"] == list(PRESETS.names()) and "classic" in body["presets"]
+    assert body["adstocks"] == list(ADSTOCKS.names())
+    assert body["saturations"] == list(SATURATIONS.names())
+    assert body["trends"] == list(TRENDS) and body["plots"] == list(PLOT_NAMES)
+    assert body["defaults"]["chains"] == 4 and body["defaults"]["adstock_max_lag"] == 8
+
+
+def test_the_page_and_its_assets_are_served_locally(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    csp = page.headers["content-security-policy"]
+    assert "connect-src 'self'" in csp and "script-src 'self'" in csp
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert "/vendor/plotly.min.js" in sources
+    assert not [s for s in sources if s.startswith(("http:", "https:", "//"))]
+    plotly = client.get("/vendor/plotly.min.js")
+    import plotly as plotly_package
+
+    bundled = Path(plotly_package.__file__).parent / "package_data" / "plotly.min.js"
+    assert plotly.status_code == 200 and plotly.content == bundled.read_bytes()
+    assert plotly.headers["content-type"].startswith("text/javascript")
+    # every module the page imports is served, with a JavaScript type, and none is remote
+    queue, seen = ["/static/js/app.js"], set()
+    while queue:
+        path = queue.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        r = client.get(path)
+        assert r.status_code == 200, path
+        assert r.headers["content-type"].startswith("text/javascript"), path
+        assert "http://" not in r.text and "https://" not in r.text, path
+        base = path.rsplit("/", 1)[0]
+        for target in re.findall(r'from "(\.{1,2}/[^"]+)"', r.text):
+            parts = (base + "/" + target).split("/")
+            out: list[str] = []
+            for part in parts:
+                if part == "..":
+                    out.pop()
+                elif part != ".":
+                    out.append(part)
+            queue.append("/".join(out))
+    on_disk = {"/static/" + p.relative_to(WEB_DIR / "static").as_posix()
+               for p in (WEB_DIR / "static").rglob("*.js")}
+    assert seen == on_disk  # no module left unused, none missing
+    assert client.get("/static/app.css").status_code == 200
+    assert client.get("/static/../_app.py").status_code == 404
+    doc = client.get("/openapi.json").json()
+    assert all(p.startswith("/v1/") for p in doc["paths"])
+    ops = {op["operationId"] for item in doc["paths"].values() for op in item.values()}
+    assert {"getPlot", "compareScenarios", "inspectData", "getModelOptions"} <= ops
+    inspect = doc["paths"]["/v1/inspect"]["post"]["requestBody"]["content"]
+    assert set(inspect) == {"application/json", "multipart/form-data"}

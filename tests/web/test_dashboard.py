@@ -1,0 +1,197 @@
+"""The dashboard in headless Chromium against a real server: the example from upload to
+fit, results, optimiser, scenarios and task list; a broken file's problems; no request
+leaves the server's origin. Screenshots of each page go to ``BAYESMMM_SCREENSHOTS``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import bayesmmm as bm
+from bayesmmm.datasets import example_path
+from tests.service._server import Server
+
+FIT_TIMEOUT_MS = 240_000
+
+
+def _csv_rows(path: str | Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(Path(path).read_text(encoding="utf-8"))))
+
+
+def _download(page: Any, selector: str) -> list[dict[str, str]]:
+    with page.expect_download() as info:
+        page.click(selector)
+    download = info.value
+    return _csv_rows(download.path())
+
+
+def _drop_file(page: Any, name: str, text: str) -> None:
+    """Drag and drop a file onto the upload zone, as a person would."""
+    page.evaluate("""([name, text]) => {
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([text], name, {type: "text/csv"}));
+        const zone = document.getElementById("dropzone");
+        for (const type of ["dragenter", "dragover", "drop"]) {
+            zone.dispatchEvent(new DragEvent(type, {dataTransfer: transfer, bubbles: true,
+                                                    cancelable: true}));
+        }
+    }""", [name, text])
+
+
+def _shot(page: Any, path: Path) -> None:
+    """A full-page screenshot from the top (the header sticks to the top edge)."""
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.screenshot(path=str(path), full_page=True)
+
+
+def test_example_from_upload_to_budget(server: Server, open_page: Any,
+                                       screenshots: Path) -> None:
+    page, guard = open_page(server.url)
+    page.goto(f"{server.url}/")
+    page.wait_for_selector("#health.ok")
+    assert re.search(r"API ok · v\S+ · 1 worker", page.inner_text("#health"))
+
+    # 1. upload by drag and drop: the mapping is guessed and the data passes
+    _drop_file(page, "mmm_example.csv", example_path().read_text(encoding="utf-8"))
+    page.wait_for_selector("#validation-summary.ok")
+    assert "The data passes: 179 rows" in page.inner_text("#validation-summary")
+    assert page.input_value("#map-date_column") == "date_week"
+    assert page.input_value("#map-y_column") == "y"
+    checked = page.eval_on_selector_all("#map-channel_columns input:checked",
+                                        "els => els.map(e => e.value)")
+    assert checked == ["x1", "x2"]
+    controls = page.eval_on_selector_all("#map-control_columns input:checked",
+                                         "els => els.map(e => e.value)")
+    assert controls == ["event_1", "event_2", "t"]
+    statuses = page.eval_on_selector_all(".check", "els => els.map(e => e.dataset.status)")
+    assert statuses and set(statuses) <= {"pass", "warn"}
+    _shot(page, screenshots / "01-data.png")
+
+    # 2. model options with tiny sampler settings, then start the fit
+    page.click("#to-model")
+    page.wait_for_selector("#model-form")
+    page.fill("#opt-chains", "1")
+    page.fill("#opt-warmup", "100")
+    page.fill("#opt-draws", "100")
+    _shot(page, screenshots / "02-model.png")
+    page.click("#start-fit")
+
+    # 3. the task's status, polled live, until it completes
+    page.wait_for_function("() => /^#\\/tasks\\/[A-Za-z0-9_-]+$/.test(location.hash)")
+    task_id = page.evaluate("location.hash").rsplit("/", 1)[1]
+    page.wait_for_selector("#task-state")
+    page.wait_for_function(
+        "() => document.getElementById('task-state').textContent === 'completed'",
+                           timeout=FIT_TIMEOUT_MS)
+    assert "100%" in page.inner_text("#task-phase")
+    _shot(page, screenshots / "03-task.png")
+
+    # 4. results: every plot drawn, tables downloadable as CSV
+    page.click("#open-results")
+    page.wait_for_function("() => document.querySelectorAll('#plots .js-plotly-plot .main-svg')"
+                           ".length >= 7", timeout=120_000)
+    assert page.locator("#plots .plot-error").count() == 0
+    page.wait_for_selector("#result-tables table")
+    roi = _download(page, "button[data-filename='roi.csv']")
+    assert [row["channel"] for row in roi] == ["x1", "x2"]
+    assert all(float(row["roi"]) > 0 for row in roi)
+    contributions = _download(page, "button[data-filename='contributions.csv']")
+    assert {"x1", "x2", "intercept"} <= {row["component"] for row in contributions}
+    assert len(contributions) > 60  # all rows, not only those shown
+    summary = _download(page, "button[data-filename='summary.csv']")
+    assert "saturation_beta[x1]" in {row["parameter"] for row in summary}
+    _shot(page, screenshots / "04-results.png")
+
+    # 5. the budget optimiser with a bound: bar and pie, summary, numbers, CSV
+    page.goto(f"{server.url}/#/optimize/{task_id}")
+    page.fill("input.bound-low[data-channel='x1']", "0.5")
+    page.fill("input.bound-high[data-channel='x1']", "2")
+    page.fill("#opt-budget", "20")
+    page.click("#run-optimizer")
+    page.wait_for_selector("#allocation-bar .main-svg")
+    page.wait_for_selector("#allocation-pie .main-svg")
+    kinds = page.evaluate("""() => [document.getElementById('allocation-bar'),
+        document.getElementById('allocation-pie')].map(el => el.data.map(t => t.type))""")
+    assert set(kinds[0]) == {"bar"} and kinds[1] == ["pie", "pie"]
+    assert "incremental sales" in page.inner_text("#optimizer-summary")
+    allocation = _download(page, "button[data-filename='allocation.csv']")
+    assert [row["channel"] for row in allocation] == ["x1", "x2", "total"]
+    assert float(allocation[-1]["optimal"]) == pytest.approx(20)
+    x1 = allocation[0]
+    assert float(x1["lower"]) == pytest.approx(0.5 * float(x1["historical"]), rel=1e-6)
+    assert float(x1["upper"]) == pytest.approx(2 * float(x1["historical"]), rel=1e-6)
+    _shot(page, screenshots / "05-optimizer.png")
+
+    # 6. scenarios side by side
+    page.click("a[href^='#/scenarios/']")
+    page.wait_for_selector("#scenario-form")
+    page.click("#run-scenarios")
+    page.wait_for_selector("#scenario-chart .main-svg")
+    table = page.inner_text("#scenario-result table")
+    for name in ("current", "more media", "less media", "shift to x1"):
+        assert name in table
+    rows = _download(page, "button[data-filename='scenarios.csv']")
+    by_name = {row["scenario"]: row for row in rows}
+    assert float(by_name["more media"]["sales_change"]) > 0 > float(
+        by_name["less media"]["sales_change"])
+    _shot(page, screenshots / "06-scenarios.png")
+
+    # 7. the task list
+    page.click("#nav a[data-view='tasks']")
+    page.wait_for_selector(f"#task-list tr[data-task='{task_id}'][data-status='completed']")
+    _shot(page, screenshots / "07-tasks.png")
+
+    assert any(r.url.endswith("/vendor/plotly.min.js") for r in guard.requests)
+
+
+def test_a_broken_file_lists_its_problems_with_fixes(server: Server, open_page: Any,
+                                                     tmp_path: Path, screenshots: Path
+                                                     ) -> None:
+    page, _ = open_page(server.url)
+    broken = bm.example_data().drop(columns=["y"])
+    broken["date_week"] = broken["date_week"].astype(str)
+    broken.loc[5, "date_week"] = "2018-13-45"
+    path = tmp_path / "broken.csv"
+    broken.to_csv(path, index=False)
+
+    page.goto(f"{server.url}/#/data")
+    page.set_input_files("#file-input", str(path))
+    page.wait_for_selector("#mapping-needed")  # no target to guess: the page asks for one
+    assert "target" in page.inner_text("#mapping-needed")
+    page.fill("#map-y_column", "y")  # the column the user expects
+    page.click("#check-data")
+    page.wait_for_selector("#validation-summary.bad")
+    assert "2 problems stop the fit" in page.inner_text("#validation-summary")
+    problems = {el["code"]: el for el in page.eval_on_selector_all(
+        ".problem", """els => els.map(e => ({code: e.dataset.code, text: e.innerText,
+                     fix: e.querySelector('code.fix')?.textContent,
+                     copy: !!e.querySelector('button.copy')}))""")}
+    assert set(problems) == {"missing_column", "bad_date_format"}
+    assert "2018-13-45" in problems["bad_date_format"]["text"]
+    assert "pd.to_datetime(df['date_week']" in problems["bad_date_format"]["fix"]
+    assert problems["missing_column"]["fix"] and all(p["copy"] for p in problems.values())
+    failed = page.eval_on_selector_all(".check.fail .check-head",
+                                       "els => els.map(e => e.innerText)")
+    assert any("Columns present" in f for f in failed)
+    assert any("Dates readable" in f for f in failed)
+    assert page.get_attribute("#to-model", "aria-disabled") == "true"
+    _shot(page, screenshots / "08-broken-file.png")
+
+
+def test_api_errors_read_as_sentences(server: Server, open_page: Any) -> None:
+    page, _ = open_page(server.url)
+    page.goto(f"{server.url}/#/results/AAAAAAAAAAAAAAAAAAAAAA")
+    message = page.wait_for_selector(".summary-line.bad").inner_text()
+    assert "no task 'AAAAAAAAAAAAAAAAAAAAAA'" in message and "Fix:" in message
+    page.goto(f"{server.url}/#/data")
+    page.set_input_files("#file-input", files=[{"name": "notes.csv", "mimeType": "text/csv",
+                                                "buffer": b"\x00\x01\x02binary"}])
+    alert = page.wait_for_selector("#alert:not([hidden])").inner_text()
+    assert "notes.csv" in alert and "Traceback" not in alert
+    assert json.loads(page.evaluate("JSON.stringify(document.body.dataset)"))["view"] == "data"
