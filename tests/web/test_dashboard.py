@@ -90,6 +90,8 @@ def test_example_from_upload_to_budget(server: Server, open_page: Any,
         "() => document.getElementById('task-state').textContent === 'completed'",
                            timeout=FIT_TIMEOUT_MS)
     assert "100%" in page.inner_text("#task-phase")
+    status_text = page.inner_text("#task-status")
+    assert "r2" in status_text and not re.search(r"\b(null|undefined|NaN)\b", status_text)
     _shot(page, screenshots / "03-task.png")
 
     # 4. results: every plot drawn, tables downloadable as CSV

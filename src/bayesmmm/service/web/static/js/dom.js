@@ -35,6 +35,13 @@ export function clear(el) {
   return el;
 }
 
+/** Replace ``el``'s content by ``children`` (null, false and undefined are skipped). */
+export function fill(el, ...children) {
+  clear(el);
+  append(el, children);
+  return el;
+}
+
 /** A number for people: 1,234,567 / 12.3 / 0.0123; null as an en dash. */
 export function fmt(value, digits = 3) {
   if (value === null || value === undefined || value === "") return "–";

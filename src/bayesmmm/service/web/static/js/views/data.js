@@ -1,7 +1,7 @@
 // Page 1: drop a table, confirm which column is which, and read the validation report.
 import { api } from "../api.js";
 import { checkResults } from "../checks.js";
-import { h, clear, copyButton, errorText, hideAlert, showAlert } from "../dom.js";
+import { clear, copyButton, errorText, fill, h, hideAlert, showAlert } from "../dom.js";
 import { state } from "../state.js";
 
 const LIST_ROLES = [
@@ -18,14 +18,14 @@ export function render(root) {
     state.file = file;
     state.inspect = null;
     state.validation = null;
-    clear(mapping).append(h("p", { class: "muted" }, `Reading ${file.name}…`));
+    fill(mapping, h("p", { class: "muted" }, `Reading ${file.name}…`));
     clear(report);
     try {
       const form = new FormData();
       form.append("file", file, file.name);
       state.inspect = await api("/inspect", { form });
     } catch (err) {
-      clear(mapping).append(h("p", { class: "summary-line bad" }, errorText(err)));
+      fill(mapping, h("p", { class: "summary-line bad" }, errorText(err)));
       showAlert(errorText(err));
       return;
     }
@@ -39,7 +39,7 @@ export function render(root) {
     fileLine(upload);
     await runValidation(report);
   });
-  clear(root).append(h("h1", {}, "Data"), upload, h("div", { class: "grid2" }, mapping, report));
+  fill(root, h("h1", {}, "Data"), upload, h("div", { class: "grid2" }, mapping, report));
   if (state.inspect) {
     fileLine(upload);
     drawMapping(mapping, report);
@@ -93,7 +93,7 @@ function drawMapping(card, report) {
   const drawChips = () => {
     const free = names.filter((n) => n !== m.date_column && n !== m.y_column);
     for (const [key, , box] of roles) {
-      clear(box).append(...free.map((name) => {
+      fill(box, ...free.map((name) => {
         const on = m[key].includes(name);
         const tick = h("input", { type: "checkbox", checked: on, value: name });
         tick.addEventListener("change", () => {
@@ -120,7 +120,7 @@ function drawMapping(card, report) {
   };
   const check = h("button", { type: "button", class: "primary", id: "check-data",
     onclick: () => runValidation(report) }, "Check data");
-  clear(card).append(
+  fill(card, 
     h("h2", {}, "2 · Columns"),
     h("p", { class: "muted small" }, "Guessed from the header and values; change anything that is wrong."),
     datalist,
@@ -134,7 +134,7 @@ function drawMapping(card, report) {
 
 async function runValidation(card) {
   const m = state.mapping;
-  clear(card).append(h("h2", {}, "3 · Validation"));
+  fill(card, h("h2", {}, "3 · Validation"));
   const missing = [];
   if (!m.date_column) missing.push("the date column");
   if (!m.y_column) missing.push("the target (sales) column");
@@ -158,7 +158,7 @@ async function runValidation(card) {
     drawReport(card, state.validation);
   } catch (err) {
     state.validation = null;
-    clear(card).append(h("h2", {}, "3 · Validation"),
+    fill(card, h("h2", {}, "3 · Validation"),
       h("p", { class: "summary-line bad" }, errorText(err)));
   }
 }
@@ -174,7 +174,7 @@ function drawReport(card, report) {
   const next = h("a", { class: `button${report.ok ? " primary" : ""}`, href: "#/model",
     id: "to-model", "aria-disabled": report.ok ? "false" : "true",
     onclick: (e) => { if (!report.ok) e.preventDefault(); } }, "Next: model options →");
-  clear(card).append(
+  fill(card, 
     h("h2", {}, "3 · Validation"),
     h("p", { class: `summary-line ${report.ok ? "ok" : "bad"}`, id: "validation-summary" }, summary),
     h("ul", { class: "checks" }, checks.map((check) => h("li", {

@@ -1,10 +1,10 @@
 // Page 2: model and sampler options, then start the fit (runMMMAsync).
 import { api } from "../api.js";
-import { h, clear, errorText, field, showAlert, hideAlert } from "../dom.js";
+import { errorText, field, fill, h, hideAlert, showAlert } from "../dom.js";
 import { state, useTask } from "../state.js";
 
 export async function render(root) {
-  clear(root).append(h("h1", {}, "Model"));
+  fill(root, h("h1", {}, "Model"));
   if (!state.file || !state.validation || !state.validation.ok) {
     root.append(h("section", { class: "card" }, h("p", {},
       "Upload a table and pass its validation first. "), h("a", { href: "#/data" }, "← Data")));

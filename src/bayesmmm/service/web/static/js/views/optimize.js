@@ -1,6 +1,6 @@
 // Page 5: the budget optimizer (optimizeBudget) with bounds per channel.
 import { api } from "../api.js";
-import { h, clear, dataTable, errorText, field, fmt, hideAlert } from "../dom.js";
+import { clear, dataTable, errorText, field, fill, fmt, h, hideAlert } from "../dom.js";
 import { drawFigure, PALETTE } from "../plots.js";
 import { useTask } from "../state.js";
 import { pickTask } from "./pick.js";
@@ -10,12 +10,12 @@ export async function render(root, taskId) {
   if (!taskId) return pickTask(root, "Budget optimizer", "optimize");
   useTask(taskId);
   const id = encodeURIComponent(taskId);
-  clear(root).append(h("h1", {}, "Budget optimizer"), h("p", { class: "muted" }, "Loading…"));
+  fill(root, h("h1", {}, "Budget optimizer"), h("p", { class: "muted" }, "Loading…"));
   let roi;
   try {
     roi = await api(`/tasks/${id}/roi`);
   } catch (err) {
-    clear(root).append(h("h1", {}, "Budget optimizer"), h("p", { class: "summary-line bad" }, errorText(err)));
+    fill(root, h("h1", {}, "Budget optimizer"), h("p", { class: "summary-line bad" }, errorText(err)));
     return;
   }
   const channels = roi.rows.map((r) => r.channel);
@@ -61,7 +61,7 @@ export async function render(root, taskId) {
       form.querySelector("#optimizer-note").textContent = "";
     }
   });
-  clear(root).append(h("div", { class: "row" }, h("h1", {}, "Budget optimizer"), h("span", { class: "spacer" }),
+  fill(root, h("div", { class: "row" }, h("h1", {}, "Budget optimizer"), h("span", { class: "spacer" }),
     h("a", { href: `#/results/${taskId}` }, "← results"),
     h("a", { class: "button", href: `#/scenarios/${taskId}` }, "Scenarios →")), form, out);
 }

@@ -1,9 +1,9 @@
 // "Which task?" for pages that work on a finished fit.
 import { api } from "../api.js";
-import { h, clear, errorText } from "../dom.js";
+import { clear, errorText, fill, h } from "../dom.js";
 
 export async function pickTask(root, title, view) {
-  clear(root).append(h("h1", {}, title));
+  fill(root, h("h1", {}, title));
   const card = h("section", { class: "card" }, h("p", { class: "muted" }, "Loading finished tasks…"));
   root.append(card);
   try {
@@ -17,6 +17,6 @@ export async function pickTask(root, title, view) {
       h("a", { href: `#/${view}/${t.task_id}` }, `${t.input_name}`),
       h("span", { class: "muted small" }, ` · ${new Date(t.created_at).toLocaleString()} · ${t.task_id}`)))));
   } catch (err) {
-    clear(card).append(h("p", { class: "summary-line bad" }, errorText(err)));
+    fill(card, h("p", { class: "summary-line bad" }, errorText(err)));
   }
 }

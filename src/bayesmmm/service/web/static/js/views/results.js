@@ -1,7 +1,7 @@
 // Page 4: a finished task's plots (getPlot) and tables (summary, ROI, contributions).
 import { api } from "../api.js";
 import { downloadBlob } from "../csv.js";
-import { h, clear, dataTable, errorText, fmt, showAlert } from "../dom.js";
+import { dataTable, errorText, fill, fmt, h, showAlert } from "../dom.js";
 import { limited, plotCard } from "../plots.js";
 import { useTask } from "../state.js";
 import { pickTask } from "./pick.js";
@@ -26,16 +26,16 @@ export async function render(root, taskId) {
   if (!taskId) return pickTask(root, "Results", "results");
   useTask(taskId);
   const id = encodeURIComponent(taskId);
-  clear(root).append(h("p", { class: "muted" }, "Loading…"));
+  fill(root, h("p", { class: "muted" }, "Loading…"));
   let status;
   try {
     status = await api(`/tasks/${id}`);
   } catch (err) {
-    clear(root).append(h("h1", {}, "Results"), h("p", { class: "summary-line bad" }, errorText(err)));
+    fill(root, h("h1", {}, "Results"), h("p", { class: "summary-line bad" }, errorText(err)));
     return;
   }
   if (status.status !== "completed") {
-    clear(root).append(h("h1", {}, "Results"), h("section", { class: "card" },
+    fill(root, h("h1", {}, "Results"), h("section", { class: "card" },
       h("p", {}, `This task is ${status.status}; results appear when it is completed.`),
       h("a", { href: `#/tasks/${taskId}` }, "Watch the task →")));
     return;
@@ -53,7 +53,7 @@ export async function render(root, taskId) {
       limited(diagCards.map((c) => c.load), 1);
     }
   }, { once: false });
-  clear(root).append(
+  fill(root, 
     h("div", { class: "row" }, h("h1", {}, `Results: ${status.input_name}`), h("span", { class: "spacer" }),
       h("a", { class: "button", href: `#/optimize/${taskId}` }, "Budget optimizer"),
       h("a", { class: "button", href: `#/scenarios/${taskId}` }, "Scenarios"),
@@ -74,14 +74,14 @@ async function loadTables(id, box) {
     const [summary, roi, contributions] = await Promise.all([
       api(`/tasks/${id}/summary`), api(`/tasks/${id}/roi`), api(`/tasks/${id}/contributions`)]);
     const summaryColumns = summary.summary.length ? Object.keys(summary.summary[0]) : [];
-    clear(box).append(
+    fill(box, 
       h("div", { class: "grid2" },
         h("div", {}, dataTable("ROI", roi.columns, roi.rows, { filename: "roi.csv" })),
         h("div", {}, dataTable("Summary statistics", summaryColumns, summary.summary, { filename: "summary.csv" }))),
       dataTable("Contributions", contributions.columns, contributions.rows,
         { filename: "contributions.csv", maxRows: 60 }));
   } catch (err) {
-    clear(box).append(h("p", { class: "summary-line bad" }, errorText(err)));
+    fill(box, h("p", { class: "summary-line bad" }, errorText(err)));
   }
 }
 

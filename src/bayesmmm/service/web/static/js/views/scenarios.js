@@ -1,6 +1,6 @@
 // Page 6: named scenarios (percent change of spend per channel) side by side (compareScenarios).
 import { api } from "../api.js";
-import { h, clear, dataTable, errorText, field, fmt, hideAlert } from "../dom.js";
+import { clear, dataTable, errorText, field, fill, fmt, h, hideAlert } from "../dom.js";
 import { drawFigure } from "../plots.js";
 import { useTask } from "../state.js";
 import { pickTask } from "./pick.js";
@@ -10,12 +10,12 @@ export async function render(root, taskId) {
   if (!taskId) return pickTask(root, "Scenarios", "scenarios");
   useTask(taskId);
   const id = encodeURIComponent(taskId);
-  clear(root).append(h("h1", {}, "Scenarios"), h("p", { class: "muted" }, "Loading…"));
+  fill(root, h("h1", {}, "Scenarios"), h("p", { class: "muted" }, "Loading…"));
   let roi;
   try {
     roi = await api(`/tasks/${id}/roi`);
   } catch (err) {
-    clear(root).append(h("h1", {}, "Scenarios"), h("p", { class: "summary-line bad" }, errorText(err)));
+    fill(root, h("h1", {}, "Scenarios"), h("p", { class: "summary-line bad" }, errorText(err)));
     return;
   }
   const channels = roi.rows.map((r) => r.channel);
@@ -54,18 +54,18 @@ export async function render(root, taskId) {
         .map((input) => [input.dataset.channel, Number(input.value || 0)]));
     }
     run.disabled = true;
-    clear(out).append(h("p", { class: "muted" }, "Comparing…"));
+    fill(out, h("p", { class: "muted" }, "Comparing…"));
     try {
       const answer = await api(`/tasks/${id}/scenarios`, { json: { scenarios, n_periods: Number(periods.value) || 13 } });
       clear(out);
       await drawComparison(out, answer);
     } catch (err) {
-      clear(out).append(h("section", { class: "card" }, h("p", { class: "summary-line bad", id: "scenario-error" }, errorText(err))));
+      fill(out, h("section", { class: "card" }, h("p", { class: "summary-line bad", id: "scenario-error" }, errorText(err))));
     } finally {
       run.disabled = false;
     }
   });
-  clear(root).append(h("div", { class: "row" }, h("h1", {}, "Scenarios"), h("span", { class: "spacer" }),
+  fill(root, h("div", { class: "row" }, h("h1", {}, "Scenarios"), h("span", { class: "spacer" }),
     h("a", { href: `#/results/${taskId}` }, "← results"),
     h("a", { class: "button", href: `#/optimize/${taskId}` }, "Budget optimizer")), form, out);
 }

@@ -1,6 +1,6 @@
 // Page 3: the task list (listTasks) and one task's live status (getTaskStatus).
 import { api } from "../api.js";
-import { h, clear, errorText, fmt } from "../dom.js";
+import { clear, errorText, fill, fmt, h } from "../dom.js";
 import { useTask } from "../state.js";
 
 const FINAL = ["completed", "failed", "cancelled"];
@@ -19,7 +19,7 @@ function seconds(value) {
 
 function renderList(root) {
   const body = h("div", { id: "task-list" }, h("p", { class: "muted" }, "Loading…"));
-  clear(root).append(h("div", { class: "row" }, h("h1", {}, "Tasks"), h("span", { class: "spacer" }),
+  fill(root, h("div", { class: "row" }, h("h1", {}, "Tasks"), h("span", { class: "spacer" }),
     h("a", { class: "button primary", href: "#/data" }, "New fit")), h("section", { class: "card" }, body));
   let timer = null;
   const load = async () => {
@@ -35,7 +35,7 @@ function renderList(root) {
             h("tbody", {}, list.tasks.map(taskRow)))));
       }
     } catch (err) {
-      clear(body).append(h("p", { class: "summary-line bad" }, errorText(err)));
+      fill(body, h("p", { class: "summary-line bad" }, errorText(err)));
     }
     timer = setTimeout(load, 4000);
   };
@@ -57,7 +57,7 @@ function taskRow(t) {
 function renderTask(root, taskId) {
   useTask(taskId);
   const card = h("section", { class: "card", id: "task-status" }, h("p", { class: "muted" }, "Loading…"));
-  clear(root).append(h("div", { class: "row" }, h("h1", {}, "Task"), h("span", { class: "spacer" }),
+  fill(root, h("div", { class: "row" }, h("h1", {}, "Task"), h("span", { class: "spacer" }),
     h("a", { href: "#/tasks" }, "all tasks")), card);
   let timer = null;
   let stopped = false;
@@ -67,7 +67,7 @@ function renderTask(root, taskId) {
       drawStatus(card, status);
       if (FINAL.includes(status.status)) return;
     } catch (err) {
-      clear(card).append(h("p", { class: "summary-line bad" }, errorText(err)));
+      fill(card, h("p", { class: "summary-line bad" }, errorText(err)));
       if (err.status === 404 || err.status === 401) return;
     }
     if (!stopped) timer = setTimeout(poll, 1000);
@@ -93,7 +93,7 @@ function drawStatus(card, s) {
     } }, "Cancel"));
   }
   const metrics = s.fit_metrics || {};
-  clear(card).append(
+  fill(card, 
     h("div", { class: "row" }, h("h2", {}, s.input_name), h("span", { class: `badge ${s.status}`, id: "task-state" }, s.status)),
     h("div", { class: "progress", role: "progressbar", "aria-valuenow": String(percent),
       "aria-valuemin": "0", "aria-valuemax": "100" }, h("div", { style: `width:${percent}%` })),
