@@ -1,0 +1,93 @@
+"""Execute every example notebook end to end in quick mode (``pytest -m notebooks``).
+
+Each notebook runs in a fresh ``python3`` kernel (jupyter_client starts it with the
+interpreter running pytest), with ``examples/`` as its working directory and
+``BAYESMMM_NOTEBOOK_QUICK=1``. They share one temporary output folder, in reading order,
+so later notebooks reuse the data and fit of earlier ones as a user's would; each
+notebook also rebuilds what it needs when it is missing (run one alone with ``-k``).
+A failing cell fails the test with its source and traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.notebooks._notebooks import EXAMPLES, NOTEBOOKS, notebook_path
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+from nbclient.exceptions import CellExecutionError  # noqa: E402
+
+pytestmark = pytest.mark.notebooks
+
+CELL_TIMEOUT_S = 600
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # colours in IPython tracebacks
+
+
+@pytest.fixture(scope="module")
+def notebook_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Quick mode and a private output folder, set in this process so the kernels inherit
+    them."""
+    out = tmp_path_factory.mktemp("examples-output")
+    saved = {k: os.environ.get(k) for k in ("BAYESMMM_NOTEBOOK_QUICK",
+                                             "BAYESMMM_EXAMPLES_OUTPUT", "MPLBACKEND")}
+    os.environ.update(BAYESMMM_NOTEBOOK_QUICK="1", BAYESMMM_EXAMPLES_OUTPUT=str(out),
+                      MPLBACKEND="Agg")
+    yield out
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def _failure(name: str, nb: nbformat.NotebookNode, exc: CellExecutionError) -> str:
+    """The failing cell's source and traceback (nbclient marks it with an error output)."""
+    for index, cell in enumerate(nb.cells):
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if errors:
+            tb = _ANSI.sub("", "\n".join(errors[0].get("traceback", [])))
+            return (f"{name}.ipynb, cell {index} failed:\n--- source ---\n{cell.source}\n"
+                    f"--- traceback ---\n{tb}")
+    return f"{name}.ipynb failed: {exc}"
+
+
+def _execute(nb: nbformat.NotebookNode, name: str) -> str | None:
+    """Run ``nb`` in a fresh kernel in ``examples/``; the failure message, or None."""
+    client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=CELL_TIMEOUT_S,
+                                     resources={"metadata": {"path": str(EXAMPLES)}})
+    try:
+        client.execute()
+    except CellExecutionError as exc:
+        return _failure(name, nb, exc)
+    return None
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_runs(name: str, notebook_env: Path) -> None:
+    nb = nbformat.read(notebook_path(name), as_version=4)
+    started = time.perf_counter()
+    failure = _execute(nb, name)
+    if failure:
+        pytest.fail(failure, pytrace=False)
+    print(f"{name}: {time.perf_counter() - started:.1f} s")
+
+
+def test_a_failing_cell_is_reported_with_its_source_and_traceback(notebook_env: Path) -> None:
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell("import _shared  # the helper imports from examples/\n"
+                                  "raise ValueError(f'broken cell {x}')"),
+    ])
+    failure = _execute(nb, "broken")
+    assert failure is not None
+    assert "broken.ipynb, cell 1 failed" in failure
+    assert "raise ValueError(f'broken cell {x}')" in failure  # the source
+    assert "ValueError: broken cell 1" in failure  # the traceback, without colour codes
+    assert "\x1b[" not in failure
