@@ -32,6 +32,7 @@ def test_panel_arrays_have_a_geo_axis_sorted_by_panel_and_date() -> None:
     data, report = prepare(df, **KW)
     assert report.ok and "unsorted_dates" in report.codes()
     assert data.panels == ("east", "north", "south")
+    assert all(type(label) is str for label in data.panels)  # not numpy str_
     assert data.y.shape == (3, 60) and data.media.shape == (3, 60, 2)
     assert data.controls.shape == (3, 60, 1) and data.n_geos == 3
     north = df[df["geo"] == "north"].sort_values("date")

@@ -122,6 +122,7 @@ def test_evaluate_plan_forms_agree(flat_fit: Fit) -> None:
     assert current["current_spend"] == pytest.approx(400.0)
     assert current["difference"] == pytest.approx(
         analyze_channel(flat_fit, "c0", 200.0, n_periods=4).sales, rel=1e-9)
+    assert all(dtype == np.float64 for dtype in by_map.table.dtypes)  # .round() works
     unchanged = evaluate_plan(flat_fit, {}, n_periods=4)
     assert unchanged.table["difference"].abs().max() == 0.0
     with pytest.raises(SpecError, match="n_periods"):

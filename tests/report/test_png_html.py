@@ -56,6 +56,23 @@ def test_bars_heatmap_and_waterfall(tiny_fit: bm.Fit, example_data: MMMData) -> 
     assert fall[0].get_height() == pytest.approx(abs(values[0]))
 
 
+def test_a_figure_read_back_from_json_is_redrawn(tiny_fit: bm.Fit,
+                                                  example_data: MMMData) -> None:
+    """Plotly 6 writes arrays as compact ``bdata`` dicts; a figure from JSON (a notebook's
+    output, the service's plot endpoint) draws the same numbers as the original."""
+    import plotly.io as pio
+
+    for fig in (plot_actual_vs_fitted(tiny_fit), plot_correlation(example_data)):
+        again = pio.from_json(fig.to_json())
+        a, b = to_matplotlib(fig).axes[0], to_matplotlib(again).axes[0]
+        for x, y in zip(a.lines, b.lines, strict=True):
+            np.testing.assert_allclose(np.asarray(x.get_ydata(), float),
+                                       np.asarray(y.get_ydata(), float))
+        for x, y in zip(a.images, b.images, strict=True):
+            np.testing.assert_allclose(x.get_array(), y.get_array())
+        assert len(a.lines) + len(a.images) > 0
+
+
 def test_facets_become_a_grid_with_titles(example_data: MMMData) -> None:
     image = to_matplotlib(plot_sales_vs_spend(example_data))
     titles = [ax.get_title() for ax in image.axes]

@@ -176,7 +176,7 @@ def _prepare_panel(df: pd.DataFrame, dates: pd.DatetimeIndex, report: Validation
                    controls: tuple[str, ...], panel_columns: tuple[str, ...]) -> MMMData:
     """Long format (validated, balanced) to ``(n_geos, n_times, ...)`` arrays."""
     keys = panel_labels(df, panel_columns).to_numpy(dtype=str)
-    panels = tuple(dict.fromkeys(sorted(keys)))
+    panels = tuple(str(k) for k in dict.fromkeys(sorted(keys)))
     all_dates = pd.DatetimeIndex(np.sort(dates.unique()))
     g_idx = np.searchsorted(np.asarray(panels), keys)
     t_idx = all_dates.get_indexer(dates)

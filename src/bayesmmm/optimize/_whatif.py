@@ -286,8 +286,9 @@ def evaluate_plan(fit: Fit, plan: PlanInput, *, n_periods: int | None = None, ga
               for c, name in enumerate(planner.channels)),
             ("total", cur_cells.sum(1), new_cells.sum(1), cur_spend.sum(), new_spend.sum())]:
         d = describe(b - a, hdi_prob, "difference_")
-        rows[label] = {"current_spend": sa, "plan_spend": sb, "current_sales": a.mean(),
-                       "plan_sales": b.mean(), "difference": d.pop("difference_mean"),
+        rows[label] = {"current_spend": float(sa), "plan_spend": float(sb),
+                       "current_sales": float(a.mean()), "plan_sales": float(b.mean()),
+                       "difference": float(d.pop("difference_mean")),
                        **{k: float(v) for k, v in d.items()},
                        "current_roi": float(ratio(a.mean(), sa)),
                        "plan_roi": float(ratio(b.mean(), sb))}

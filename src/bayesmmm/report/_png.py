@@ -87,10 +87,37 @@ def _x_values(values: Any, axis: dict[str, Any]) -> np.ndarray:
     return np.asarray(values)
 
 
+def _typed_array(value: Any) -> Any:
+    """Plotly's compact array (``{"dtype", "bdata", "shape"}``, as a figure read back from
+    JSON holds its arrays) as a numpy array; anything else unchanged."""
+    if isinstance(value, dict) and "bdata" in value and "dtype" in value:
+        import base64
+
+        out = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        shape = value.get("shape")
+        if shape:
+            dims = [int(n) for n in str(shape).split(",")] if isinstance(shape, str) else shape
+            out = out.reshape(dims)
+        return out
+    if isinstance(value, dict):  # nested properties, e.g. error_y.array
+        return {k: _typed_array(v) for k, v in value.items()}
+    return value
+
+
+def _plain_arrays(fig: go.Figure) -> go.Figure:
+    """A copy of ``fig`` whose trace arrays are numpy arrays, not compact JSON arrays."""
+    traces = []
+    for trace in fig.to_plotly_json()["data"]:
+        traces.append({k: _typed_array(v) for k, v in trace.items()})
+    return go.Figure(data=traces, layout=fig.layout)
+
+
 def to_matplotlib(fig: go.Figure, dpi: int = 100) -> Figure:
     """Draw a Plotly figure (of the trace kinds listed in this module's docstring) as a
     matplotlib ``Figure`` (object-oriented API, no global pyplot state)."""
     from matplotlib.figure import Figure
+
+    fig = _plain_arrays(fig)
 
     layout = fig.layout.to_plotly_json()
     layout.pop("template", None)
