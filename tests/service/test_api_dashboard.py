@@ -1,6 +1,7 @@
-"""Endpoints the dashboard added: result plots as Plotly JSON (getPlot), scenarios
-(compareScenarios), the optimiser's default budget, column guesses (inspectData), model
-options, and the page with its assets (served locally, no CDN)."""
+"""Endpoints the dashboard added: result plots as Plotly JSON (getPlot), exploratory plots
+before any fit (exploreData), scenarios (compareScenarios), the optimiser's default
+budget, column guesses (inspectData), model options, and the page with its assets (served
+locally, no CDN)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from bayesmmm.service import InlineExecutor, Service, Settings, create_app
 from bayesmmm.service._guess import guess_roles
 from bayesmmm.service._routes_plots import PLOT_NAMES
 from bayesmmm.service._routes_web import WEB_DIR
-from tests.service.conftest import FORM, example_bytes, upload
+from tests.service.conftest import FORM, ServiceFactory, example_bytes, upload
 
 Done = tuple[TestClient, str, Service, Any]
 
@@ -100,6 +101,172 @@ def test_plot_errors(done: Done) -> None:
     r = client.get(f"/v1/tasks/{pending['task_id']}/plots/roi")
     assert r.status_code == 409 and "poll getTaskStatus" in r.json()["detail"]
     client.post(f"/v1/tasks/{pending['task_id']}/cancel")
+
+
+#: The example's columns, no sampler settings (exploreData takes none).
+COLUMNS = {k: FORM[k] for k in ("date_column", "y_column", "channel_columns",
+                                "control_columns")}
+
+
+@pytest.fixture(scope="module")
+def example_mmm() -> Any:
+    return bm.prepare(bm.example_data(), **bm.example_spec().data_kwargs())[0]
+
+
+@pytest.fixture(scope="module")
+def explored(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """exploreData's answer for the example."""
+    root = tmp_path_factory.mktemp("explore")
+    service = Service.build(Settings(database_url=f"sqlite:///{root / 'jobs.db'}",
+                                     artifacts="memory://explore", instance="explore"),
+                            executor=InlineExecutor())
+    service.start(background=False)
+    try:
+        r = TestClient(create_app(service=service, manage=False)).post(
+            "/v1/explore", files=upload(example_bytes()), data=COLUMNS)
+    finally:
+        service.stop()
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/json")
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def _figures(body: dict[str, Any]) -> dict[str, Any]:
+    return {f["name"]: f["figure"] for f in body["figures"]}
+
+
+def _traces(figure: dict[str, Any]) -> dict[str, Any]:
+    return {t.get("name"): t for t in figure["data"]}
+
+
+def test_explore_figures_are_the_eda_figures(explored: dict[str, Any], example_mmm: Any
+                                            ) -> None:
+    expected = report.eda_figures(example_mmm)
+    got = _figures(explored)
+    assert list(got) == list(expected) == [
+        "spend_over_time", "spend_monthly", "spend_quarterly", "sales_over_time",
+        "sales_vs_spend", "total_spend", "correlation", "seasonality_by_week",
+        "seasonality_by_month", "outliers"]
+    for name, figure in expected.items():
+        assert got[name] == json.loads(figure.to_json()), name
+    flagged = report.plot_data_outliers(example_mmm)
+    assert explored["outliers"] == [f"{d:%Y-%m-%d}" for d in
+                                    flagged.loc[flagged["outlier"], "date"]]
+    assert {k: explored[k] for k in ("name", "n_periods", "frequency", "start", "end",
+                                     "panel", "panels", "warnings")} == {
+        "name": "example.csv", "n_periods": 179, "frequency": "weekly",
+        "start": "2018-04-02", "end": "2021-08-30", "panel": None, "panels": [],
+        "warnings": []}
+
+
+@pytest.mark.parametrize(("name", "freq"), [("spend_over_time", None),
+                                            ("spend_monthly", "M"), ("spend_quarterly", "Q")])
+def test_explore_spend_numbers(explored: dict[str, Any], example_mmm: Any, name: str,
+                               freq: str | None) -> None:
+    frame = report.plot_data_spend(example_mmm, freq)
+    traces = _traces(_figures(explored)[name])
+    assert list(traces) == ["x1", "x2"]
+    for channel, part in frame.groupby("channel"):
+        trace = traces[channel]
+        assert pd.to_datetime(list(trace["x"])).equals(pd.DatetimeIndex(part["period"]))
+        np.testing.assert_allclose(_values(trace["y"]), part["spend"])
+
+
+def test_explore_sales_and_scatter_numbers(explored: dict[str, Any], example_mmm: Any
+                                           ) -> None:
+    figures = _figures(explored)
+    sales = report.plot_data_sales(example_mmm)
+    line = figures["sales_over_time"]["data"][0]
+    np.testing.assert_allclose(_values(line["y"]), sales["target"])
+    assert pd.to_datetime(list(line["x"])).equals(pd.DatetimeIndex(sales["period"]))
+    scatter = report.plot_data_sales_vs_spend(example_mmm)
+    traces = _traces(figures["sales_vs_spend"])
+    for channel, part in scatter.groupby("channel"):
+        np.testing.assert_allclose(_values(traces[channel]["x"]), part["spend"])
+        np.testing.assert_allclose(_values(traces[channel]["y"]), part["target"])
+    total = report.plot_data_total_spend(example_mmm)
+    bars = figures["total_spend"]["data"][0]
+    assert list(bars["y"]) == list(total["channel"])
+    np.testing.assert_allclose(_values(bars["x"]), total["spend"])
+
+
+def test_explore_correlation_seasonality_outlier_numbers(explored: dict[str, Any],
+                                                         example_mmm: Any) -> None:
+    figures = _figures(explored)
+    corr = report.plot_data_correlation(example_mmm)
+    heat = figures["correlation"]["data"][0]
+    assert list(heat["x"]) == list(corr.columns) == ["y", "x1", "x2", "event_1", "event_2", "t"]
+    z = np.array([_values(row) for row in heat["z"]]) if isinstance(heat["z"], list) \
+        else _values(heat["z"]).reshape(corr.shape)
+    np.testing.assert_allclose(z, corr.to_numpy())
+    for name, by in (("seasonality_by_month", "month"), ("seasonality_by_week", "week")):
+        frame = report.plot_data_seasonality(example_mmm, by)
+        mean = _traces(figures[name])["mean"]
+        assert list(_values(mean["x"])) == list(frame["period_of_year"])
+        np.testing.assert_allclose(_values(mean["y"]), frame["mean"])
+    outliers = report.plot_data_outliers(example_mmm)
+    traces = figures["outliers"]["data"]
+    np.testing.assert_allclose(_values(traces[1]["y"]), outliers["baseline"])
+    flagged = outliers[outliers["outlier"]]
+    assert len(flagged) >= 1
+    np.testing.assert_allclose(_values(traces[2]["y"]), flagged["target"])
+
+
+def test_explore_refuses_bad_data(client: TestClient) -> None:
+    broken = bm.example_data().drop(columns=["y"])
+    broken["date_week"] = broken["date_week"].astype(str)
+    broken.loc[5, "date_week"] = "2018-13-45"
+    r = client.post("/v1/explore", files=upload(broken.to_csv(index=False).encode()),
+                    data=COLUMNS)
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["code"] == "invalid_data" and "2 problems" in body["detail"]
+    codes = {p["code"] for p in body["validation"]["errors"]}
+    assert codes == {"missing_column", "bad_date_format"}
+    assert all(p["fix"] for p in body["validation"]["errors"])
+    # the same report validateData gives
+    same = client.post("/v1/validate", files=upload(broken.to_csv(index=False).encode()),
+                       data=COLUMNS).json()
+    assert body["validation"] == same
+    r = client.post("/v1/explore", files=upload(example_bytes()), data={**COLUMNS,
+                                                                         "panel": "north"})
+    assert r.status_code == 422 and "no panel columns" in r.json()["detail"]
+    r = client.post("/v1/explore", files=upload(b"\x00\x01binary", "notes.csv"),
+                    data=COLUMNS)
+    assert r.status_code == 422 and "notes.csv" in r.json()["detail"]
+    r = client.post("/v1/explore", json={"date_column": "date_week", "y_column": "y",
+                                         "channel_columns": ["x1"]})
+    assert r.status_code == 422 and r.json()["code"] == "missing_data"  # no table
+    assert client.post("/v1/explore", files=upload(example_bytes()),
+                       data={"y_column": "y"}).status_code == 422  # no columns
+
+
+def test_explore_size_limit(make_service: ServiceFactory) -> None:
+    small = TestClient(create_app(service=make_service(max_upload_bytes=1000), manage=False))
+    r = small.post("/v1/explore", files=upload(example_bytes()), data=COLUMNS)
+    assert r.status_code == 413 and r.json()["code"] == "too_large"
+
+
+def test_explore_panel_data(client: TestClient) -> None:
+    north = bm.example_data().assign(geo="north")
+    south = bm.example_data().assign(geo="south", x1=lambda d: 2 * d["x1"])
+    table = pd.concat([north, south], ignore_index=True)
+    data, _ = bm.prepare(table, **{**bm.example_spec().data_kwargs(),
+                                   "panel_columns": ["geo"]})
+    form = {**COLUMNS, "panel_columns": "geo"}
+    content = table.to_csv(index=False).encode()
+    total = client.post("/v1/explore", files=upload(content), data=form).json()
+    assert total["panels"] == ["north", "south"] and total["panel"] is None
+    assert _figures(total)["total_spend"] == json.loads(
+        report.plot_total_spend(data).to_json())
+    one = client.post("/v1/explore", files=upload(content), data={**form, "panel": "south"})
+    assert one.status_code == 200, one.text
+    bars = _figures(one.json())["total_spend"]["data"][0]
+    np.testing.assert_allclose(_values(bars["x"]),
+                               report.plot_data_total_spend(data, panel="south")["spend"])
+    r = client.post("/v1/explore", files=upload(content), data={**form, "panel": "east"})
+    assert r.status_code == 422 and "east" in r.json()["detail"]
 
 
 def test_compare_scenarios(done: Done) -> None:
@@ -238,6 +405,11 @@ def test_the_page_and_its_assets_are_served_locally(client: TestClient) -> None:
     doc = client.get("/openapi.json").json()
     assert all(p.startswith("/v1/") for p in doc["paths"])
     ops = {op["operationId"] for item in doc["paths"].values() for op in item.values()}
-    assert {"getPlot", "compareScenarios", "inspectData", "getModelOptions"} <= ops
+    assert {"getPlot", "compareScenarios", "inspectData", "getModelOptions",
+            "exploreData"} <= ops
     inspect = doc["paths"]["/v1/inspect"]["post"]["requestBody"]["content"]
     assert set(inspect) == {"application/json", "multipart/form-data"}
+    explore = doc["paths"]["/v1/explore"]["post"]
+    assert set(explore["requestBody"]["content"]) == {"application/json",
+                                                      "multipart/form-data"}
+    assert "413" in explore["responses"] and "422" in explore["responses"]

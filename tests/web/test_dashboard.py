@@ -1,6 +1,7 @@
 """The dashboard in headless Chromium against a real server: the example from upload to
-fit, results, optimiser, scenarios and task list; a broken file's problems; no request
-leaves the server's origin. Screenshots of each page go to ``BAYESMMM_SCREENSHOTS``."""
+fit, results, optimiser, scenarios and task list; its exploratory plots before any fit; a
+broken file's problems; no request leaves the server's origin. Screenshots of each page
+go to ``BAYESMMM_SCREENSHOTS``."""
 
 from __future__ import annotations
 
@@ -150,6 +151,43 @@ def test_example_from_upload_to_budget(server: Server, open_page: Any,
     _shot(page, screenshots / "07-tasks.png")
 
     assert any(r.url.endswith("/vendor/plotly.min.js") for r in guard.requests)
+
+
+def test_explore_the_example_before_any_fit(server: Server, open_page: Any,
+                                            screenshots: Path) -> None:
+    from bayesmmm.report import eda_figures
+
+    expected = list(eda_figures(bm.prepare(bm.example_data(),
+                                           **bm.example_spec().data_kwargs())[0]))
+    page, guard = open_page(server.url)
+    page.goto(f"{server.url}/#/explore")  # nothing checked yet: the page says what to do
+    assert "check it first" in page.wait_for_selector("#view .card").inner_text()
+    page.goto(f"{server.url}/#/data")
+    _drop_file(page, "mmm_example.csv", example_path().read_text(encoding="utf-8"))
+    page.wait_for_selector("#validation-summary.ok")
+    page.click("#explore-data")
+    page.wait_for_function(
+        """n => [...document.querySelectorAll('#explore-plots .js-plotly-plot')]
+                .filter(el => el.querySelector('.main-svg')).length === n""",
+        arg=len(expected), timeout=120_000)
+    drawn = page.eval_on_selector_all("#explore-plots .js-plotly-plot",
+                                      "els => els.map(e => e.dataset.plot)")
+    assert drawn == expected
+    assert page.locator("#explore-plots .plot-error").count() == 0
+    # each figure holds the traces the service sent (e.g. one scatter per channel)
+    scatter = page.evaluate("""() => document.querySelector("[data-plot='sales_vs_spend']")
+                               .data.map(t => t.name)""")
+    assert scatter == ["x1", "x2"]
+    summary = page.inner_text("#explore-summary")
+    assert "179 weekly periods from 2018-04-02 to 2021-08-30" in summary
+    assert "1 outlier period" in summary
+    assert page.get_attribute("#nav a[data-view='data']", "class") == "active"
+    explored = [r for r in guard.requests if r.url == f"{server.url}/v1/explore"]
+    assert len(explored) == 1 and explored[0].method == "POST"
+    assert guard.outside == []
+    _shot(page, screenshots / "10-explore.png")
+    page.click("#explore-to-model")
+    page.wait_for_selector("#model-form")
 
 
 def test_a_broken_file_lists_its_problems_with_fixes(server: Server, open_page: Any,

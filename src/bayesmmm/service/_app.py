@@ -30,6 +30,7 @@ from bayesmmm.service._ingest import describe_errors
 from bayesmmm.service._schemas import (
     JSON_FIELDS,
     LIST_FIELDS,
+    ExploreRequest,
     InspectRequest,
     PredictRequest,
     RunMMMRequest,
@@ -53,7 +54,8 @@ Invalid data is refused at once (422) with every problem and a fix for each."""
 # Operations whose body is a table: JSON (file links) or multipart (an upload).
 _TABLE_BODIES: dict[str, type[BaseModel]] = {
     "runMMMAsync": RunMMMRequest, "validateData": ValidateRequest,
-    "predictWithModel": PredictRequest, "inspectData": InspectRequest}
+    "predictWithModel": PredictRequest, "inspectData": InspectRequest,
+    "exploreData": ExploreRequest}
 
 
 def create_app(settings: Settings | None = None, *, service: Service | None = None,

@@ -1,8 +1,9 @@
-"""Endpoints that need no task: data validation and inspection, model options,
-synthetic data, health."""
+"""Endpoints that need no task: data validation, inspection and exploratory plots, model
+options, synthetic data, health."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -10,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 import bayesmmm
-from bayesmmm.errors import BayesMMMError
+from bayesmmm.errors import BayesMMMError, DataValidationError
 from bayesmmm.service._deps import get_fetcher, get_service, get_settings
 from bayesmmm.service._errors import RequestError
 from bayesmmm.service._fetch import Fetcher
@@ -18,6 +19,9 @@ from bayesmmm.service._guess import describe_columns, guess_roles
 from bayesmmm.service._ingest import build_spec, read_submission
 from bayesmmm.service._routes_tasks import ERRORS
 from bayesmmm.service._schemas import (
+    DataColumns,
+    ExploreRequest,
+    ExploreResponse,
     Health,
     InspectRequest,
     InspectResponse,
@@ -31,15 +35,27 @@ from bayesmmm.service._schemas import (
 from bayesmmm.service._security import get_owner
 from bayesmmm.service._service import Service
 from bayesmmm.service._settings import Settings
-from bayesmmm.service._tables import frame_rows, read_table
+from bayesmmm.service._tables import frame_rows, read_table, validation_error
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1", tags=["tools"])
 
+_TOO_LARGE: dict[int | str, dict[str, Any]] = {
+    413: {"description": "The file is over the size limit."}}
+
+
+def _data_kwargs(body: DataColumns) -> dict[str, Any]:
+    """The columns and options ``bayesmmm.validate`` / ``prepare`` take, checked as
+    runMMMAsync checks them."""
+    columns = body.model_dump(include=set(DataColumns.model_fields) - {"sep"},
+                              exclude_none=True)
+    kwargs: dict[str, Any] = build_spec(ModelChoice(**columns)).data_kwargs()
+    return kwargs
+
 
 @router.post("/validate", operation_id="validateData", response_model=ValidationResponse,
-             responses={**ERRORS, 413: {"description": "The file is over the size limit."}},
+             responses={**ERRORS, **_TOO_LARGE},
              summary="Check a table without fitting")
 async def validate_data(request: Request, _owner: Annotated[str, Depends(get_owner)],
                         settings: Annotated[Settings, Depends(get_settings)],
@@ -49,15 +65,14 @@ async def validate_data(request: Request, _owner: Annotated[str, Depends(get_own
     ``bayesmmm validate`` prints them. ok is false when any error would refuse a fit."""
     body, content, name = await read_submission(request, ValidateRequest, fetcher,
                                                 settings.max_upload_bytes)
-    columns = body.model_dump(exclude={"openaiFileIdRefs", "sep"}, exclude_none=True)
-    spec = build_spec(ModelChoice(**columns))
+    kwargs = _data_kwargs(body)
 
     def run() -> dict[str, Any]:
         from bayesmmm.data import validate
 
         table = read_table(content, name, body.sep)
         try:
-            return validate(table, **spec.data_kwargs()).to_dict()
+            return validate(table, **kwargs).to_dict()
         except BayesMMMError as exc:
             raise RequestError(422, "invalid_options", str(exc)) from None
 
@@ -65,7 +80,7 @@ async def validate_data(request: Request, _owner: Annotated[str, Depends(get_own
 
 
 @router.post("/inspect", operation_id="inspectData", response_model=InspectResponse,
-             responses={**ERRORS, 413: {"description": "The file is over the size limit."}},
+             responses={**ERRORS, **_TOO_LARGE},
              summary="Columns of a table and a guess of their roles")
 async def inspect_data(request: Request, _owner: Annotated[str, Depends(get_owner)],
                        settings: Annotated[Settings, Depends(get_settings)],
@@ -84,6 +99,50 @@ async def inspect_data(request: Request, _owner: Annotated[str, Depends(get_owne
             "guess": guess_roles(table)})
 
     return await run_in_threadpool(run)
+
+
+@router.post("/explore", operation_id="exploreData", response_model=ExploreResponse,
+             responses={**ERRORS, **_TOO_LARGE}, summary="Exploratory plots before any fit")
+async def explore_data(request: Request, _owner: Annotated[str, Depends(get_owner)],
+                       settings: Annotated[Settings, Depends(get_settings)],
+                       fetcher: Annotated[Fetcher, Depends(get_fetcher)]) -> Response:
+    """Every exploratory plot of ``bayesmmm.report.eda_figures`` (as ``bayesmmm eda``
+    draws them) as Plotly figure JSON: spend per channel (weekly, monthly, quarterly),
+    sales, sales against each channel's spend, total spend per channel, correlations,
+    seasonality, outliers. Panel data: the total over cells, or one cell by ``panel``.
+    Data that fails validation answers 422 with the full report under ``validation``."""
+    body, content, name = await read_submission(request, ExploreRequest, fetcher,
+                                                settings.max_upload_bytes)
+    kwargs = _data_kwargs(body)
+
+    def run() -> str:
+        from bayesmmm.data import prepare
+        from bayesmmm.report import eda_figures, plot_data_outliers
+
+        table = read_table(content, name, body.sep)
+        try:
+            data, report = prepare(table, **kwargs)
+            if body.panel is not None and not data.is_panel:
+                raise RequestError(422, "invalid_options", f"panel '{body.panel}' asked for, "
+                                   "but the data has no panel columns. Fix: leave 'panel' "
+                                   "out, or name the panel columns in 'panel_columns'")
+            figures = eda_figures(data, panel=body.panel)
+            flagged = plot_data_outliers(data, panel=body.panel)
+        except DataValidationError as exc:
+            raise validation_error(exc) from None
+        except BayesMMMError as exc:
+            raise RequestError(422, "invalid_options", str(exc)) from None
+        head = {"name": name, "n_periods": data.n_times, "frequency": data.frequency,
+                "start": f"{data.dates[0]:%Y-%m-%d}", "end": f"{data.dates[-1]:%Y-%m-%d}",
+                "panel": body.panel, "panels": list(data.panels),
+                "outliers": [f"{d:%Y-%m-%d}" for d in flagged.loc[flagged["outlier"], "date"]],
+                "warnings": report.to_dict()["warnings"]}
+        # Each figure goes out exactly as fig.to_json() writes it (as getPlot does).
+        parts = ", ".join(f'{{"name": {json.dumps(key)}, "figure": {figure.to_json()}}}'
+                          for key, figure in figures.items())
+        return f'{json.dumps(head)[:-1]}, "figures": [{parts}]}}'
+
+    return Response(await run_in_threadpool(run), media_type="application/json")
 
 
 @router.get("/model-options", operation_id="getModelOptions", response_model=ModelOptions,

@@ -13,6 +13,7 @@ __all__ = [
     "TaskList", "TaskError", "SummaryRow", "SummaryResponse", "TableResponse",
     "ValidationResponse", "ErrorBody", "Health", "LIST_FIELDS", "JSON_FIELDS",
     "InspectRequest", "InspectResponse", "ModelOptions", "ScenariosRequest",
+    "ExploreRequest", "ExploreFigure", "ExploreResponse",
 ]
 
 Status = Literal["pending", "running", "completed", "failed", "cancelled"]
@@ -88,6 +89,13 @@ class ValidateRequest(DataColumns):
     """Check a table without fitting."""
 
     openaiFileIdRefs: list[FileRef] = Field(default_factory=list)
+
+
+class ExploreRequest(ValidateRequest):
+    """Exploratory plots of a table, before any fit."""
+
+    panel: str | None = Field(None, max_length=200, description="Panel data: one panel "
+                              "cell's plots (default: the total over cells).")
 
 
 class InspectRequest(_Strict):
@@ -195,6 +203,28 @@ class ValidationResponse(BaseModel):
     frequency: str | None
     errors: list[dict[str, Any]]
     warnings: list[dict[str, Any]]
+
+
+class ExploreFigure(BaseModel):
+    name: str = Field(description="spend_over_time, spend_monthly, spend_quarterly, "
+                      "sales_over_time, sales_vs_spend, total_spend, correlation, "
+                      "seasonality_by_week, seasonality_by_month, outliers.")
+    figure: dict[str, Any] = Field(description="Plotly figure JSON: {data, layout}.")
+
+
+class ExploreResponse(BaseModel):
+    name: str = Field(description="The file's name.")
+    n_periods: int
+    frequency: str | None
+    start: str = Field(description="First date (%Y-%m-%d).")
+    end: str = Field(description="Last date (%Y-%m-%d).")
+    panel: str | None = Field(description="The panel cell shown (null: the total).")
+    panels: list[str] = Field(description="Panel cells of the data (empty: one series).")
+    outliers: list[str] = Field(description="Dates whose target is flagged as an outlier.")
+    warnings: list[dict[str, Any]] = Field(description="Validation warnings (no errors: "
+                                           "data with errors answers 422).")
+    figures: list[ExploreFigure] = Field(description="Every exploratory plot, in reading "
+                                         "order, as bayesmmm.report.eda_figures draws it.")
 
 
 class ErrorBody(BaseModel):

@@ -2,20 +2,23 @@
 import { api, apiKey, setApiKey } from "./api.js";
 import { errorText, hideAlert, showAlert } from "./dom.js";
 import * as data from "./views/data.js";
+import * as explore from "./views/explore.js";
 import * as model from "./views/model.js";
 import * as optimize from "./views/optimize.js";
 import * as results from "./views/results.js";
 import * as scenarios from "./views/scenarios.js";
 import * as tasks from "./views/tasks.js";
 
-const VIEWS = { data, model, tasks, results, optimize, scenarios };
+const VIEWS = { data, explore, model, tasks, results, optimize, scenarios };
+// Views that belong to a page of the menu.
+const NAV = { explore: "data" };
 let cleanup = null;
 
 async function route() {
   const [name, arg] = location.hash.replace(/^#\/?/, "").split("/");
   const view = VIEWS[name] ? name : "data";
   for (const link of document.querySelectorAll("#nav a")) {
-    link.classList.toggle("active", link.dataset.view === view);
+    link.classList.toggle("active", link.dataset.view === (NAV[view] || view));
   }
   if (typeof cleanup === "function") cleanup();
   cleanup = null;

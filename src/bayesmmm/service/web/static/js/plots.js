@@ -19,14 +19,13 @@ export async function drawFigure(el, figure, { height } = {}) {
   await window.Plotly.newPlot(el, figure.data || [], layout, CONFIG);
 }
 
-/** A card that fetches ``/tasks/{id}/plots/{name}`` and draws it. */
-export function plotCard(taskId, name, { height, wide, label } = {}) {
+/** A card whose ``load()`` gets a figure from ``source()`` (a promise) and draws it. */
+export function figureCard(name, source, { height, wide, label } = {}) {
   const box = h("div", { class: "plot loading", dataset: { plot: name } }, `drawing ${label || name}…`);
   const card = h("section", { class: `card plot-card${wide ? " full" : ""}`, "aria-label": label || name }, box);
   card.load = async () => {
     try {
-      const figure = await api(`/tasks/${encodeURIComponent(taskId)}/plots/${name}`);
-      await drawFigure(box, figure, { height });
+      await drawFigure(box, await source(), { height });
     } catch (err) {
       clear(box);
       box.classList.remove("loading");
@@ -34,6 +33,11 @@ export function plotCard(taskId, name, { height, wide, label } = {}) {
     }
   };
   return card;
+}
+
+/** A card that fetches ``/tasks/{id}/plots/{name}`` and draws it. */
+export function plotCard(taskId, name, options = {}) {
+  return figureCard(name, () => api(`/tasks/${encodeURIComponent(taskId)}/plots/${name}`), options);
 }
 
 /** Run ``jobs`` (functions returning promises) with at most ``limit`` at a time. */

@@ -16,3 +16,20 @@ export function useTask(taskId) {
   }
   return state.taskId || sessionStorage.getItem("bayesmmm.task");
 }
+
+/** The dropped file and the column mapping as multipart fields (validateData, exploreData,
+ * runMMMAsync), plus ``extra`` fields. */
+export function dataForm(extra = {}) {
+  const m = state.mapping;
+  const form = new FormData();
+  form.append("file", state.file, state.file.name);
+  form.append("date_column", m.date_column);
+  form.append("y_column", m.y_column);
+  for (const key of ["channel_columns", "control_columns", "panel_columns"]) {
+    if (m[key].length) form.append(key, m[key].join(","));
+  }
+  for (const [key, value] of Object.entries(extra)) {
+    if (value !== undefined && value !== null && value !== "") form.append(key, value);
+  }
+  return form;
+}

@@ -2,7 +2,7 @@
 import { api } from "../api.js";
 import { checkResults } from "../checks.js";
 import { clear, copyButton, errorText, fill, h, hideAlert, showAlert } from "../dom.js";
-import { state } from "../state.js";
+import { dataForm, state } from "../state.js";
 
 const LIST_ROLES = [
   ["channel_columns", "Channels", "media spend (or impressions) per period"],
@@ -146,15 +146,8 @@ async function runValidation(card) {
     return;
   }
   card.append(h("p", { class: "muted" }, "Checking…"));
-  const form = new FormData();
-  form.append("file", state.file, state.file.name);
-  form.append("date_column", m.date_column);
-  form.append("y_column", m.y_column);
-  for (const key of ["channel_columns", "control_columns", "panel_columns"]) {
-    if (m[key].length) form.append(key, m[key].join(","));
-  }
   try {
-    state.validation = await api("/validate", { form });
+    state.validation = await api("/validate", { form: dataForm() });
     drawReport(card, state.validation);
   } catch (err) {
     state.validation = null;
@@ -174,6 +167,10 @@ function drawReport(card, report) {
   const next = h("a", { class: `button${report.ok ? " primary" : ""}`, href: "#/model",
     id: "to-model", "aria-disabled": report.ok ? "false" : "true",
     onclick: (e) => { if (!report.ok) e.preventDefault(); } }, "Next: model options →");
+  const explore = report.ok
+    ? h("a", { class: "button", href: "#/explore", id: "explore-data",
+      title: "Spend, sales, correlations, seasonality and outliers, before any fit" }, "Explore the data")
+    : null;
   fill(card, 
     h("h2", {}, "3 · Validation"),
     h("p", { class: `summary-line ${report.ok ? "ok" : "bad"}`, id: "validation-summary" }, summary),
@@ -182,7 +179,7 @@ function drawReport(card, report) {
       h("div", { class: "check-head" }, h("span", { class: "badge" }, check.status),
         h("span", {}, check.name)),
       check.problems.map(problemItem)))),
-    h("div", { class: "row", style: "margin-top:.7rem" }, next));
+    h("div", { class: "row", style: "margin-top:.7rem" }, explore, next));
 }
 
 function problemItem(p) {

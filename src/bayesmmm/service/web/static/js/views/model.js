@@ -1,7 +1,7 @@
 // Page 2: model and sampler options, then start the fit (runMMMAsync).
 import { api } from "../api.js";
 import { errorText, field, fill, h, hideAlert, showAlert } from "../dom.js";
-import { state, useTask } from "../state.js";
+import { dataForm, state, useTask } from "../state.js";
 
 export async function render(root) {
   fill(root, h("h1", {}, "Model"));
@@ -62,16 +62,7 @@ export async function render(root) {
     hideAlert();
     start.disabled = true;
     form.querySelector("#start-note").textContent = "Sending the data…";
-    const body = new FormData();
-    body.append("file", state.file, state.file.name);
-    body.append("date_column", m.date_column);
-    body.append("y_column", m.y_column);
-    for (const key of ["channel_columns", "control_columns", "panel_columns"]) {
-      if (m[key].length) body.append(key, m[key].join(","));
-    }
-    for (const [key, input] of Object.entries(inputs)) {
-      if (input.value !== "") body.append(key, input.value);
-    }
+    const body = dataForm(Object.fromEntries(Object.entries(inputs).map(([key, input]) => [key, input.value])));
     try {
       const accepted = await api("/tasks", { form: body });
       useTask(accepted.task_id);
