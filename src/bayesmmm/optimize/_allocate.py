@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -120,7 +121,7 @@ def _objective_of(objective: Objective | None) -> Objective:
 def _goal_of(goal: Goal | float) -> Goal:
     if isinstance(goal, (FixedBudget, TargetROI, TargetMarginalROI)):
         return goal
-    if isinstance(goal, (int, float)) and not isinstance(goal, bool):
+    if isinstance(goal, numbers.Real) and not isinstance(goal, bool):
         return FixedBudget(float(goal))
     raise SpecError(f"goal must be FixedBudget(total), TargetROI(value), "
                     f"TargetMarginalROI(value) or a budget amount, got {goal!r}")
@@ -187,9 +188,9 @@ def allocate(planner: Planner, box: Box, goal: Goal, objective: Objective, hdi_p
         sol = solve_budget(planner, box, goal.total, objective, start=start)
     elif isinstance(goal, TargetMarginalROI):
         sol = solve_marginal(planner, box, goal.value, objective)
+        ref = planner.reference  # the search limit of solve_marginal (free cells' mean)
         capped = box.free & ~np.isfinite(box.high) & (
-            sol.x >= 0.999 * SEARCH_CAP * np.maximum(planner.reference,
-                                                     planner.reference.mean()))
+            sol.x >= 0.999 * SEARCH_CAP * np.maximum(ref, ref[box.free].mean()))
         for c in np.flatnonzero(capped.any(axis=0)):
             notes.append(f"channel {planner.channels[c]!r} stays above the target marginal ROI "
                          f"up to the search limit ({SEARCH_CAP:g}x its historical spend): its "
@@ -224,9 +225,21 @@ def _solve_target_roi(planner: Planner, box: Box, target: float, objective: Obje
     lo = max(box.channel_low().sum(), 1e-6 * max(ref_total, 1.0))
     hi = box.channel_high().sum()
     if gap(math.log(lo)) < 0:
-        raise SpecError(f"no budget reaches ROI {target:g}: even the smallest budget the bounds "
-                        f"allow ({lo:,.0f}) returns {solve(lo).value / lo:.3g} per unit. Fix: "
-                        "lower the target or loosen the lower bounds")
+        # S-shaped curves (Hill with slope > 1): the ROI first rises with the budget, so
+        # climb while it does and start the bracket at the first budget reaching the target
+        best, roi = lo, solve(lo).value / lo
+        while roi < target and best * 4 <= hi:
+            b = best * 4
+            r = solve(b).value / b
+            if r <= roi:
+                break
+            best, roi = b, r
+        if roi < target:
+            raise SpecError(f"no budget reaches ROI {target:g}: the best optimal plan found "
+                            f"returns {roi:.3g} per unit (budget {best:,.3g}; the bounds allow "
+                            f"{lo:,.3g} .. {hi:,.3g}). Fix: lower the target to at most "
+                            f"{roi:.3g} or loosen the lower bounds")
+        lo = best
     if np.isfinite(hi):
         if gap(math.log(hi)) >= 0:
             notes.append(f"the ROI stays above {target:g} up to the largest budget the bounds "
@@ -303,6 +316,10 @@ def _totals(x: np.ndarray, box: Box, opt_cells: np.ndarray, hist_cells: np.ndarr
     uplift = sales - hist
     tol = 1e-6 * np.maximum(np.abs(x), 1.0)
     interior = box.free & (x > box.low + tol) & (x < box.high - tol)
+    for c, lo, hi in box.totals:  # a channel at its total's bound has its own price
+        s = x[:, c].sum()
+        if s <= lo + 1e-6 * max(abs(lo), 1.0) or s >= hi - 1e-6 * max(abs(hi), 1.0):
+            interior[:, c] = False
     m = marg.mean(0)
     mroi = float(np.average(m[interior], weights=x[interior])) if interior.any() else math.nan
     out: dict[str, float] = {"budget": budget}

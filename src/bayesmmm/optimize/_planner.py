@@ -75,9 +75,13 @@ def _time_pattern(pattern: str | Sequence[float] | np.ndarray, spend: np.ndarray
             w = w[None, :, None]
         elif w.ndim == 2:
             w = w[None]
-        if w.ndim != 3 or w.shape[1] != n_periods or not np.isfinite(w).all() or (w < 0).any():
-            raise SpecError(f"pattern weights must be >= 0 and have {n_periods} periods "
-                            f"(shape (P,), (P, C) or (G, P, C)), got shape {np.shape(pattern)}")
+        if w.ndim != 3 or w.shape[1] != n_periods or w.shape[0] not in (1, n_geos) \
+                or w.shape[2] not in (1, n_channels) or not np.isfinite(w).all() or (w < 0).any():
+            raise SpecError(f"pattern weights must be finite, >= 0 and of shape ({n_periods},), "
+                            f"({n_periods}, {n_channels}) or ({n_geos}, {n_periods}, "
+                            f"{n_channels}), got shape "
+                            f"{np.shape(pattern)}. Fix: one weight per horizon period (and "
+                            "per channel / geo)")
         weights = np.broadcast_to(w, (n_geos, n_periods, n_channels))
     total = weights.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):

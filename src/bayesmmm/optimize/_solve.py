@@ -329,7 +329,16 @@ def solve_budget(planner: Planner, box: Box, budget: float, objective: Objective
     eq = (problem.scale / free_budget, 1.0)
     z, res = _run(problem, fun, gradient == "jax", problem.z_bounds(), eq,
                   problem.total_constraints(), method, maxiter, ftol, time_limit)
-    return _finish(problem, objective, z, res, budget, started)
+    sol = _finish(problem, objective, z, res, budget, started)
+    if start is not None:
+        # a warm start (frontier, TargetROI) may lead into a worse local optimum of
+        # S-shaped curves: keep the promise of never doing worse than the historical mix
+        cold = _Problem(planner, box, start_point(planner, box, budget))
+        if -planner.value(objective, cold.z0, cold.free, cold.fixed, cold.scale) > sol.value:
+            return solve_budget(planner, box, budget, objective, method=method,
+                                gradient=gradient, maxiter=maxiter, ftol=ftol,
+                                time_limit=time_limit)
+    return sol
 
 
 def solve_marginal(planner: Planner, box: Box, value: float, objective: Objective, *,

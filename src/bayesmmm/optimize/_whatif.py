@@ -6,6 +6,8 @@ its mean spend per period over the fitted data, for ``n_periods`` periods.
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
@@ -138,7 +140,7 @@ def analyze_channel(fit: Fit, channel: str, spend_increase: float, *, n_periods:
     WhatIf
     """
     c = channel_index(fit, channel)
-    if isinstance(spend_increase, bool) or not isinstance(spend_increase, (int, float)) \
+    if isinstance(spend_increase, bool) or not isinstance(spend_increase, numbers.Real) \
             or not np.isfinite(spend_increase) or spend_increase == 0:
         raise SpecError(f"spend_increase must be a non-zero number, got {spend_increase!r}")
     planner = Planner(fit, n_periods, gap=gap, pattern=pattern, n_draws=None)
@@ -198,8 +200,10 @@ def _plan_array(planner: Planner, plan: PlanInput) -> np.ndarray:
         x = ref.copy()
         w = shares(ref, ref)
         for name, amount in plan.items():
-            if not np.isfinite(amount) or amount < 0:
-                raise SpecError(f"plan spend for {name!r} must be a number >= 0, got {amount!r}")
+            if isinstance(amount, bool) or not isinstance(amount, numbers.Real) \
+                    or not math.isfinite(amount) or amount < 0:
+                raise SpecError(f"plan spend for {name!r} must be a finite number >= 0 (total "
+                                f"over the horizon), got {amount!r}")
             c = planner.channels.index(name)
             x[:, c] = amount * w[:, c]
         arr = planner.spend_per_period(x)
@@ -212,8 +216,14 @@ def _plan_array(planner: Planner, plan: PlanInput) -> np.ndarray:
     if arr.shape != shape:
         raise SpecError(f"the plan has shape {arr.shape} (geos, periods, channels) but the "
                         f"horizon needs {shape}; pass n_periods to match it")
-    if not np.isfinite(arr).all() or (arr < 0).any():
-        raise SpecError("plan spends must be finite numbers >= 0")
+    bad = ~np.isfinite(arr) | (arr < 0)
+    if bad.any():
+        g, t, c = (int(i) for i in np.argwhere(bad)[0])
+        where = f"panel {planner.panels[g]!r}, " if planner.panels else ""
+        raise SpecError(f"plan spends must be finite numbers >= 0, got {int(bad.sum())} bad "
+                        f"value(s), first {float(arr[g, t, c])!r} ({where}period {t}, channel "
+                        f"{planner.channels[c]!r}). Fix: clip or fill them, e.g. "
+                        "plan.clip(lower=0).fillna(0)")
     return arr
 
 
