@@ -233,6 +233,14 @@ def test_target_marginal_roi_equalises_at_the_target(five_channels: Fit) -> None
     assert (table.loc[~spent, "marginal_roi"] <= 2.0 + 1e-6).all()
 
 
+def test_target_marginal_roi_above_every_channel_says_so(five_channels: Fit) -> None:
+    alloc = optimize_budget(five_channels, TargetMarginalROI(1e6), n_periods=6, n_draws=None)
+    assert alloc.channels["optimal"].to_numpy().max() < 1e-6
+    assert any("lower the target marginal ROI" in note for note in alloc.notes)
+    spending = optimize_budget(five_channels, TargetMarginalROI(2.0), n_periods=6, n_draws=None)
+    assert not any("lower the target marginal ROI" in note for note in spending.notes)
+
+
 def test_risk_averse_objective_trades_mean_for_spread(five_channels: Fit) -> None:
     bounds = {c: (0, 4) for c in five_channels.spec.channel_columns}
     kw = {"n_periods": 6, "n_draws": None, "bounds": bounds}

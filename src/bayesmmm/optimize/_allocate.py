@@ -195,6 +195,11 @@ def allocate(planner: Planner, box: Box, goal: Goal, objective: Objective, hdi_p
             notes.append(f"channel {planner.channels[c]!r} stays above the target marginal ROI "
                          f"up to the search limit ({SEARCH_CAP:g}x its historical spend): its "
                          "curve barely saturates; give it an upper bound")
+        at_floor = box.free & (sol.x <= box.low + 1e-9 * np.maximum(ref, 1.0))
+        if box.free.any() and at_floor[box.free].all():
+            notes.append(f"no channel returns {goal.value:g} per extra unit even at its lowest "
+                         "allowed spend, so the plan spends only what the bounds and fixed "
+                         "channels require; lower the target marginal ROI to spend more")
     else:
         sol = _solve_target_roi(planner, box, goal.value, objective, notes)
     if not sol.success:
