@@ -130,7 +130,6 @@ def fit_peer(t0: float, csv: Path, spec: dict[str, Any], s: Settings) -> dict[st
         import pymc_marketing  # noqa: F401
     except ImportError as exc:
         return {"skipped": f"{PEER_MISSING} ({exc})"}
-    import arviz as az
     import pandas as pd
 
     df = pd.read_csv(csv, parse_dates=[spec["date_column"]])
@@ -139,22 +138,35 @@ def fit_peer(t0: float, csv: Path, spec: dict[str, Any], s: Settings) -> dict[st
     idata = mmm.fit(df[columns], df[spec["y_column"]], progressbar=False, random_seed=s.seed,
                     nuts_sampler="nutpie", chains=s.chains, tune=s.warmup, draws=s.draws,
                     target_accept=s.target_accept)
-    names = [n for n in PARAMETERS if n in idata.posterior]
+    return peer_row(idata, PARAMETERS, t0)
+
+
+def peer_row(idata: Any, variables: list[str], t0: float) -> dict[str, Any]:
+    """The peer's row: the clock stops once the summary of ``variables`` is computed."""
+    import arviz as az
+
+    names = [n for n in variables if n in idata.posterior]
     table = az.summary(idata, var_names=names, round_to="none")
     wall = time.perf_counter() - t0
     stats = idata.sample_stats
     steps = float(stats["n_steps"].mean()) if "n_steps" in stats else None
     return {"wall_s": wall, "min_ess_bulk": float(table["ess_bulk"].min()),
+            "min_ess_parameter": str(table["ess_bulk"].idxmin()),
             "max_r_hat": float(table["r_hat"].max()),
             "divergences": int(stats["diverging"].sum()), "steps_per_draw": steps,
-            "n_parameters": len(table)}
+            "n_parameters": len(table), "summary_variables": names}
 
 
-def child_main(kind: str, csv: Path, spec_path: Path, s: Settings) -> int:
-    """Run one fit and print its results as one JSON line after :data:`MARKER`."""
+def child_main(kind: str, csv: Path, spec_path: Path, s: Settings,
+               fitters: dict[str, Any] | None = None, marker: str = MARKER) -> int:
+    """Run one fit and print its results as one JSON line after ``marker``.
+
+    ``fitters`` maps ``kind`` ("bayesmmm", "peer") to ``fit(t0, csv, spec, settings)``;
+    by default this script's own (``geo_speed.py`` passes its geo fitters).
+    """
     t0 = time.perf_counter()  # before the first third-party import
     spec = json.loads(spec_path.read_text())
-    fitter = fit_bayesmmm if kind == "bayesmmm" else fit_peer
+    fitter = (fitters or {"bayesmmm": fit_bayesmmm, "peer": fit_peer})[kind]
     try:
         result = fitter(t0, csv, spec, s)
     except Exception as exc:  # reported by the parent; the traceback goes to stderr
@@ -163,7 +175,7 @@ def child_main(kind: str, csv: Path, spec_path: Path, s: Settings) -> int:
         traceback.print_exc()
         result = {"error": f"{type(exc).__name__}: {exc}"}
     result["peak_mib"] = _peak_mib()
-    print(MARKER + json.dumps(result), flush=True)
+    print(marker + json.dumps(result), flush=True)
     return 0
 
 

@@ -95,10 +95,11 @@ from fit_speed import (  # noqa: E402  (the benchmarks folder is not a package)
     PEER_MISSING,
     Settings,
     _log,
-    _peak_mib,
     peer_missing,
+    peer_row,  # noqa: E402
     versions,
 )
+from fit_speed import child_main as fit_speed_child  # noqa: E402
 
 DATASETS = ("medium_business", "large_business")
 LABELS = ("bayesmmm true-forms", "bayesmmm classic", "pymc-nutpie classic")
@@ -231,7 +232,6 @@ def fit_peer(t0: float, csv: Path, spec: dict[str, Any], s: Settings) -> dict[st
         return {"skipped": f"{PEER_MISSING} ({exc})"}
     import warnings
 
-    import arviz as az
     import pandas as pd
     import pymc
     import pymc_marketing.model_builder as builder
@@ -254,34 +254,14 @@ def fit_peer(t0: float, csv: Path, spec: dict[str, Any], s: Settings) -> dict[st
                         progressbar=False, random_seed=s.seed, nuts_sampler="nutpie",
                         chains=s.chains, tune=s.warmup, draws=s.draws,
                         target_accept=s.target_accept)
-    names = [n for n in PEER_SUMMARY if n in idata.posterior]
-    table = az.summary(idata, var_names=names, round_to="none")
-    wall = time.perf_counter() - t0
-    stats = idata.sample_stats
-    steps = float(stats["n_steps"].mean()) if "n_steps" in stats else None
-    return {"wall_s": wall, "min_ess_bulk": float(table["ess_bulk"].min()),
-            "min_ess_parameter": str(table["ess_bulk"].idxmin()),
-            "max_r_hat": float(table["r_hat"].max()),
-            "divergences": int(stats["diverging"].sum()), "steps_per_draw": steps,
-            "deterministics_s": sum(seconds), "n_parameters": len(table),
-            "summary_variables": names, "fit_file_mib": _fit_file_mib(mmm.save)}
+    return {**peer_row(idata, PEER_SUMMARY, t0), "deterministics_s": sum(seconds),
+            "fit_file_mib": _fit_file_mib(mmm.save)}
 
 
 def child_main(kind: str, csv: Path, spec_path: Path, s: Settings) -> int:
-    """Run one fit and print its results as one JSON line after :data:`MARKER`."""
-    t0 = time.perf_counter()  # before the first third-party import
-    spec = json.loads(spec_path.read_text())
-    fitter = fit_bayesmmm if kind == "bayesmmm" else fit_peer
-    try:
-        result = fitter(t0, csv, spec, s)
-    except Exception as exc:  # reported by the parent; the traceback goes to stderr
-        import traceback
-
-        traceback.print_exc()
-        result = {"error": f"{type(exc).__name__}: {exc}"}
-    result["peak_mib"] = _peak_mib()
-    print(MARKER + json.dumps(result), flush=True)
-    return 0
+    """Run one geo fit in this process (``fit_speed.child_main`` with the geo fitters)."""
+    return fit_speed_child(kind, csv, spec_path, s,
+                           {"bayesmmm": fit_bayesmmm, "peer": fit_peer}, MARKER)
 
 
 # --- datasets -----------------------------------------------------------------------------
