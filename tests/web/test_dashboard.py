@@ -9,9 +9,12 @@ import csv
 import io
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
+import pandas as pd
 import pytest
 
 import bayesmmm as bm
@@ -101,6 +104,7 @@ def test_example_from_upload_to_budget(server: Server, open_page: Any,
                            ".length >= 7", timeout=120_000)
     assert page.locator("#plots .plot-error").count() == 0
     page.wait_for_selector("#result-tables table")
+    assert page.locator("#results-panel").count() == 0  # a national fit: no panel selector
     roi = _download(page, "button[data-filename='roi.csv']")
     assert [row["channel"] for row in roi] == ["x1", "x2"]
     assert all(float(row["roi"]) > 0 for row in roi)
@@ -131,6 +135,22 @@ def test_example_from_upload_to_budget(server: Server, open_page: Any,
     assert float(x1["upper"]) == pytest.approx(2 * float(x1["historical"]), rel=1e-6)
     _shot(page, screenshots / "05-optimizer.png")
 
+    # 5b. what if x1 got 10 more over a quarter: the recommendation in words, the numbers
+    page.select_option("#whatif-channel", "x1")
+    page.fill("#whatif-amount", "10")
+    page.fill("#whatif-periods", "13")
+    page.click("#run-whatif")
+    advice = page.wait_for_selector("#whatif-recommendation").inner_text()
+    assert re.match(r"(Recommended|Not recommended|Uncertain)\. Adding 10 to 'x1' over 13 "
+                    r"periods is expected to bring", advice)
+    assert re.match(r"-?[\d,.]+ \(HDI -?[\d,.]+ – -?[\d,.]+\)$",
+                    page.inner_text("#whatif-sales"))
+    assert re.search(r"\d.* → .*\d", page.inner_text("#whatif-marginal"))
+    assert any(r.url == f"{server.url}/v1/tasks/{task_id}/what-if" and r.method == "POST"
+               for r in guard.requests)
+    assert guard.outside == []
+    _shot(page, screenshots / "11-whatif.png")
+
     # 6. scenarios side by side
     page.click("a[href^='#/scenarios/']")
     page.wait_for_selector("#scenario-form")
@@ -151,6 +171,69 @@ def test_example_from_upload_to_budget(server: Server, open_page: Any,
     _shot(page, screenshots / "07-tasks.png")
 
     assert any(r.url.endswith("/vendor/plotly.min.js") for r in guard.requests)
+
+
+def _geo_fit(server: Server) -> tuple[str, pd.DataFrame]:
+    """A tiny fit of two geos (the example twice, x1 doubled in the south) through the
+    API: its task id and the table."""
+    north = bm.example_data().assign(geo="north")
+    south = bm.example_data().assign(geo="south", x1=lambda d: 2 * d["x1"])
+    table = pd.concat([north, south], ignore_index=True)
+    form = {"date_column": "date_week", "y_column": "y", "channel_columns": "x1,x2",
+            "control_columns": "event_1,event_2,t", "panel_columns": "geo", "chains": "1",
+            "warmup": "50", "draws": "50", "seed": "1"}
+    r = httpx.post(f"{server.url}/v1/tasks", data=form, timeout=60,
+                   files={"file": ("geo.csv", table.to_csv(index=False).encode(), "text/csv")})
+    assert r.status_code == 202, r.text
+    task_id = r.json()["task_id"]
+    deadline = time.monotonic() + FIT_TIMEOUT_MS / 1000
+    while time.monotonic() < deadline:
+        status = httpx.get(f"{server.url}/v1/tasks/{task_id}", timeout=30).json()
+        if status["status"] in ("completed", "failed", "cancelled"):
+            break
+        time.sleep(0.5)
+    assert status["status"] == "completed", status
+    return task_id, table
+
+
+def test_a_geo_fit_shows_each_panel_cell(server: Server, open_page: Any,
+                                         screenshots: Path) -> None:
+    task_id, _ = _geo_fit(server)
+    per_cell = httpx.get(f"{server.url}/v1/tasks/{task_id}/roi", params={"level": "panel"},
+                         timeout=60).json()["rows"]
+    south = {r["channel"]: r["roi"] for r in per_cell if r["panel"] == "south"}
+    total = {r["channel"]: r["roi"] for r in httpx.get(
+        f"{server.url}/v1/tasks/{task_id}/roi", timeout=60).json()["rows"]}
+    assert south.keys() == {"x1", "x2"} and south["x1"] != pytest.approx(total["x1"])
+
+    page, guard = open_page(server.url)
+    page.goto(f"{server.url}/#/results/{task_id}")
+    page.wait_for_selector("#results-panel")
+    options = page.eval_on_selector_all("#results-panel option", "els => els.map(e => e.text)")
+    assert options == ["All panels (total)", "north", "south"]
+    bars = "() => [...document.querySelector(\"#plots [data-plot='roi']\")._fullData[0].y]"
+    page.wait_for_function("() => document.getElementById('plots').dataset.drawn === ''",
+                           timeout=120_000)
+    assert page.evaluate(bars) == pytest.approx([total["x1"], total["x2"]], rel=1e-9)
+
+    page.select_option("#results-panel", "south")
+    page.wait_for_function("() => document.getElementById('plots').dataset.drawn === 'south'",
+                           timeout=120_000)
+    assert page.locator("#plots .plot-error").count() == 0
+    assert page.evaluate(bars) == pytest.approx([south["x1"], south["x2"]], rel=1e-9)
+    plotted = [r for r in guard.requests if f"/tasks/{task_id}/plots/" in r.url]
+    assert sum(r.url.endswith("?panel=south") for r in plotted) == 7
+    roi_table = page.inner_text("#roi-table")
+    assert "ROI: panel south" in roi_table and "north" not in roi_table
+    rows = _download(page, "#roi-table button[data-filename='roi_south.csv']")
+    assert [(r["channel"], r["panel"]) for r in rows] == [("x1", "south"), ("x2", "south")]
+    assert float(rows[0]["roi"]) == pytest.approx(south["x1"], rel=1e-12)
+    _shot(page, screenshots / "12-results-geo.png")
+
+    page.select_option("#results-panel", "")  # back to the total
+    page.wait_for_function("() => document.getElementById('plots').dataset.drawn === ''")
+    assert page.evaluate(bars) == pytest.approx([total["x1"], total["x2"]], rel=1e-9)
+    assert guard.outside == []
 
 
 def test_explore_the_example_before_any_fit(server: Server, open_page: Any,

@@ -35,9 +35,11 @@ export function figureCard(name, source, { height, wide, label } = {}) {
   return card;
 }
 
-/** A card that fetches ``/tasks/{id}/plots/{name}`` and draws it. */
+/** A card that fetches ``/tasks/{id}/plots/{name}`` (one panel cell's with ``panel``) and
+ * draws it. */
 export function plotCard(taskId, name, options = {}) {
-  return figureCard(name, () => api(`/tasks/${encodeURIComponent(taskId)}/plots/${name}`), options);
+  const query = options.panel ? { panel: options.panel } : undefined;
+  return figureCard(name, () => api(`/tasks/${encodeURIComponent(taskId)}/plots/${name}`, { query }), options);
 }
 
 /** Run ``jobs`` (functions returning promises) with at most ``limit`` at a time. */

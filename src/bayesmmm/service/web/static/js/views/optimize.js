@@ -63,7 +63,61 @@ export async function render(root, taskId) {
   });
   fill(root, h("div", { class: "row" }, h("h1", {}, "Budget optimizer"), h("span", { class: "spacer" }),
     h("a", { href: `#/results/${taskId}` }, "← results"),
-    h("a", { class: "button", href: `#/scenarios/${taskId}` }, "Scenarios →")), form, out);
+    h("a", { class: "button", href: `#/scenarios/${taskId}` }, "Scenarios →")), form, out,
+    whatIfForm(id, channels));
+}
+
+/** "What if": one channel's spend changed by an amount over some periods (whatIf). */
+function whatIfForm(id, channels) {
+  const channel = h("select", { id: "whatif-channel" }, channels.map((c) => h("option", { value: c }, c)));
+  const amount = h("input", { type: "number", id: "whatif-amount", step: "any", required: true,
+    placeholder: "e.g. 1000 or -1000" });
+  const periods = h("input", { type: "number", id: "whatif-periods", value: "13", min: "1", step: "1" });
+  const run = h("button", { type: "submit", class: "primary", id: "run-whatif" }, "What if?");
+  const note = h("span", { class: "muted small", id: "whatif-note" });
+  const out = h("div", { id: "whatif-result" });
+  const form = h("form", { class: "card", id: "whatif-form", style: "margin-top:.8rem" },
+    h("h2", {}, "What if…"),
+    h("p", { class: "muted small" }, "Change one channel's spend over the next periods, the others as they are."),
+    h("div", { class: "fields" },
+      field("Channel", channel),
+      field("Change in spend", amount, "over all the periods; negative: a cut"),
+      field("Periods", periods, "13 = a quarter of weekly data")),
+    h("div", { class: "row", style: "margin-top:.7rem" }, run, note), out);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    hideAlert();
+    clear(out);
+    const change = Number(amount.value);
+    if (amount.value === "" || !Number.isFinite(change) || change === 0) {
+      out.append(h("p", { class: "summary-line bad", id: "whatif-error" },
+        "Give the change in spend: a non-zero amount (negative for a cut)."));
+      return;
+    }
+    run.disabled = true;
+    note.textContent = "Working it out…";
+    try {
+      const body = { channel: channel.value, spend_increase: change, n_periods: Number(periods.value) || 13 };
+      const { recommendation, answer: a } = await api(`/tasks/${id}/what-if`, { json: body });
+      const hdi = (name) => Object.keys(a).filter((k) => k.startsWith(`${name}_hdi_`)).map((k) => a[k]);
+      const [salesLow, salesHigh] = hdi("incremental_sales");
+      const [roiLow, roiHigh] = hdi("roi");
+      out.append(
+        h("p", { id: "whatif-recommendation" }, recommendation),
+        h("dl", { class: "kv", id: "whatif-numbers" },
+          h("dt", {}, "Spend over the periods"), h("dd", {}, `${fmt(a.current_spend)} → ${fmt(a.new_spend)} (${a.spend_change > 0 ? "+" : ""}${fmt(a.spend_change)})`),
+          h("dt", {}, "Incremental sales"), h("dd", { id: "whatif-sales" }, `${fmt(a.incremental_sales)} (HDI ${fmt(salesLow)} – ${fmt(salesHigh)})`),
+          h("dt", {}, "ROI of the change"), h("dd", { id: "whatif-roi" }, `${fmt(a.roi)} (HDI ${fmt(roiLow)} – ${fmt(roiHigh)})`),
+          h("dt", {}, "Marginal ROI before → after"), h("dd", { id: "whatif-marginal" }, `${fmt(a.marginal_roi_before)} → ${fmt(a.marginal_roi_after)}`),
+          h("dt", {}, `P(it pays, break-even ROI ${fmt(a.break_even_roi)})`), h("dd", {}, `${fmt(100 * a.prob_profitable)}%`)));
+    } catch (err) {
+      out.append(h("p", { class: "summary-line bad", id: "whatif-error" }, errorText(err)));
+    } finally {
+      run.disabled = false;
+      note.textContent = "";
+    }
+  });
+  return form;
 }
 
 async function drawPlan(out, plan) {

@@ -41,7 +41,9 @@ export async function render(root, taskId) {
     return;
   }
   const metrics = status.fit_metrics || {};
-  const plots = PLOTS.map(([name, title, wide]) => plotCard(taskId, name, { wide, label: title }));
+  const geo = ((status.spec || {}).panel_columns || []).length > 0;
+  const plotBox = h("div", { class: "grid2", id: "plots" });
+  const panelBox = h("div", { class: "row", id: "results-panel-box" });
   const tables = h("div", { id: "result-tables" }, h("p", { class: "muted" }, "Loading tables…"));
   const diagnostics = h("details", { class: "card", id: "diagnostics" },
     h("summary", {}, h("strong", {}, "Diagnostics: posterior vs prior, trace and rank plots")));
@@ -62,27 +64,77 @@ export async function render(root, taskId) {
       Object.entries(metrics).map(([k, v]) => `${k} ${fmt(v)}`).join(" · ")),
     status.warnings.length ? h("div", { class: "card check warn" }, h("strong", {}, "Convergence notes"),
       h("ul", { class: "notes" }, status.warnings.map((w) => h("li", {}, w)))) : null,
-    h("div", { class: "grid2", id: "plots" }, plots),
+    panelBox,
+    plotBox,
     h("section", { class: "card", style: "margin-top:.8rem" }, h("h2", {}, "Tables"), tables),
     diagnostics);
-  loadTables(id, tables);
-  await limited(plots.map((c) => c.load), 2);
+  // Geo fits: ROI per panel cell (getROI level=panel) names the cells of the selector.
+  const byPanel = geo ? api(`/tasks/${id}/roi`, { query: { level: "panel" } }) : Promise.resolve(null);
+  let current = 0;
+  const draw = async (panel) => {
+    const ticket = ++current;
+    plotBox.dataset.panel = panel || "";
+    const plots = PLOTS.map(([name, title, wide]) => plotCard(taskId, name, { wide, label: title, panel }));
+    fill(plotBox, plots);
+    for (const card of plots) {
+      const load = card.load;
+      card.load = () => (ticket === current ? load() : Promise.resolve());
+    }
+    await limited(plots.map((c) => c.load), 2);
+    if (ticket === current) plotBox.dataset.drawn = panel || "";
+  };
+  const panelRoi = {};
+  const tablesReady = loadTables(id, tables, byPanel, panelRoi);
+  if (geo) {
+    byPanel.then((roi) => {
+      const cells = [...new Set(roi.rows.map((r) => r.panel))];
+      const select = h("select", { id: "results-panel" },
+        h("option", { value: "" }, "All panels (total)"),
+        cells.map((c) => h("option", { value: c }, c)));
+      select.addEventListener("change", async () => {
+        const panel = select.value || null;
+        await tablesReady;
+        showPanelRoi(panelRoi, panel);
+        await draw(panel);
+      });
+      fill(panelBox, h("label", { for: "results-panel" }, "Panel"), select,
+        h("span", { class: "muted small" }, `${cells.length} panel cells: the plots and the ROI table show the total or one cell`));
+    }).catch((err) => fill(panelBox, h("p", { class: "summary-line bad" }, errorText(err))));
+  }
+  await draw(null);
 }
 
-async function loadTables(id, box) {
+async function loadTables(id, box, byPanel, panelRoi) {
   try {
-    const [summary, roi, contributions] = await Promise.all([
-      api(`/tasks/${id}/summary`), api(`/tasks/${id}/roi`), api(`/tasks/${id}/contributions`)]);
+    const [summary, roi, contributions, perPanel] = await Promise.all([
+      api(`/tasks/${id}/summary`), api(`/tasks/${id}/roi`), api(`/tasks/${id}/contributions`), byPanel]);
     const summaryColumns = summary.summary.length ? Object.keys(summary.summary[0]) : [];
-    fill(box, 
+    const roiBox = h("div", { id: "roi-table" }, dataTable("ROI", roi.columns, roi.rows, { filename: "roi.csv" }));
+    Object.assign(panelRoi, { total: roi, perPanel, box: roiBox });
+    fill(box,
       h("div", { class: "grid2" },
-        h("div", {}, dataTable("ROI", roi.columns, roi.rows, { filename: "roi.csv" })),
+        roiBox,
         h("div", {}, dataTable("Summary statistics", summaryColumns, summary.summary, { filename: "summary.csv" }))),
+      perPanel ? dataTable("ROI per panel cell", perPanel.columns, perPanel.rows, { filename: "roi_by_panel.csv" }) : null,
       dataTable("Contributions", contributions.columns, contributions.rows,
         { filename: "contributions.csv", maxRows: 60 }));
   } catch (err) {
     fill(box, h("p", { class: "summary-line bad" }, errorText(err)));
   }
+}
+
+/** The ROI table of the total or of one panel cell (from getROI level=panel). */
+function showPanelRoi(panelRoi, panel) {
+  if (!panelRoi.box) return;
+  const { total, perPanel } = panelRoi;
+  if (!panel) {
+    fill(panelRoi.box, dataTable("ROI", total.columns, total.rows, { filename: "roi.csv" }));
+  } else {
+    const rows = perPanel.rows.filter((r) => r.panel === panel);
+    fill(panelRoi.box, dataTable(`ROI: panel ${panel}`, perPanel.columns, rows,
+      { filename: `roi_${panel.replace(/[^A-Za-z0-9_-]+/g, "_")}.csv` }));
+  }
+  panelRoi.box.dataset.panel = panel || "";
 }
 
 async function downloadFit(taskId) {
