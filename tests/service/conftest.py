@@ -44,6 +44,20 @@ def upload(content: bytes, name: str = "example.csv") -> dict[str, Any]:
     return {"file": (name, content, "text/csv")}
 
 
+def completed_service(root: Path, name: str) -> tuple[TestClient, str, Service]:
+    """A started service (inline executor, SQLite under ``root``) with one completed fit
+    of the example at the tiny settings; the caller stops it."""
+    settings = Settings(database_url=f"sqlite:///{root / 'jobs.db'}",
+                        artifacts=f"memory://{name}", instance=name)
+    service = Service.build(settings, executor=InlineExecutor())
+    service.start(background=False)
+    client = TestClient(create_app(service=service, manage=False))
+    r = client.post("/v1/tasks", files=upload(example_bytes()), data=FORM)
+    assert r.status_code == 202, r.text
+    service.drain()
+    return client, r.json()["task_id"], service
+
+
 ServiceFactory = Callable[..., Service]
 
 

@@ -23,7 +23,13 @@ from bayesmmm.service import InlineExecutor, Service, Settings, create_app
 from bayesmmm.service._guess import guess_roles
 from bayesmmm.service._routes_plots import PLOT_NAMES
 from bayesmmm.service._routes_web import WEB_DIR
-from tests.service.conftest import FORM, ServiceFactory, example_bytes, upload
+from tests.service.conftest import (
+    FORM,
+    ServiceFactory,
+    completed_service,
+    example_bytes,
+    upload,
+)
 
 Done = tuple[TestClient, str, Service, Any]
 
@@ -32,16 +38,8 @@ Done = tuple[TestClient, str, Service, Any]
 def done(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Done]:
     """A service with one completed fit of the example, and that fit as the library
     reads it back."""
-    root = tmp_path_factory.mktemp("dashboard")
-    settings = Settings(database_url=f"sqlite:///{root / 'jobs.db'}",
-                        artifacts="memory://dashboard", instance="dashboard")
-    service = Service.build(settings, executor=InlineExecutor())
-    service.start(background=False)
-    client = TestClient(create_app(service=service, manage=False))
-    r = client.post("/v1/tasks", files=upload(example_bytes()), data=FORM)
-    assert r.status_code == 202, r.text
-    service.drain()
-    task_id = r.json()["task_id"]
+    client, task_id, service = completed_service(tmp_path_factory.mktemp("dashboard"),
+                                                 "dashboard")
     job = service.store.get(task_id)
     assert job is not None and job.fit_key is not None
     yield client, task_id, service, service.fits.get(job.fit_key)

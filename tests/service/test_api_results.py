@@ -14,24 +14,23 @@ import pytest
 from fastapi.testclient import TestClient
 
 import bayesmmm as bm
-from bayesmmm.service import InlineExecutor, Service, Settings, create_app
+from bayesmmm.service import InlineExecutor, Service, create_app
 from bayesmmm.service._deps import get_store
-from tests.service.conftest import FORM, QUICK, ServiceFactory, example_bytes, upload
+from tests.service.conftest import (
+    FORM,
+    QUICK,
+    ServiceFactory,
+    completed_service,
+    example_bytes,
+    upload,
+)
 
 
 @pytest.fixture(scope="module")
 def done(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, str, Service]]:
     """A service with one completed fit of the example (tiny settings)."""
-    root = tmp_path_factory.mktemp("service")
-    settings = Settings(database_url=f"sqlite:///{root / 'jobs.db'}", artifacts="memory://done",
-                        instance="results")
-    service = Service.build(settings, executor=InlineExecutor())
-    service.start(background=False)
-    client = TestClient(create_app(service=service, manage=False))
-    r = client.post("/v1/tasks", files=upload(example_bytes()), data=FORM)
-    assert r.status_code == 202, r.text
-    service.drain()
-    yield client, r.json()["task_id"], service
+    client, task_id, service = completed_service(tmp_path_factory.mktemp("service"), "results")
+    yield client, task_id, service
     service.stop()
 
 
