@@ -235,23 +235,29 @@ def describe(csv: Path, spec_path: Path) -> str:
 # --- parent side ----------------------------------------------------------------------------
 
 
-def run_child(kind: str, csv: Path, spec_path: Path, s: Settings, env: dict[str, str],
-              timeout: float) -> dict[str, Any]:
-    """Run one fit in a fresh interpreter and return its parsed JSON line."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--data", str(csv),
-           "--spec", str(spec_path), "--chains", str(s.chains), "--warmup", str(s.warmup),
-           "--draws", str(s.draws), "--seed", str(s.seed), "--target-accept", str(s.target_accept)]
-    started = time.perf_counter()
+def run_child(kind: str, csv: Path | str, spec_path: Path | str, s: Settings,
+              env: dict[str, str], timeout: float, script: Path | None = None,
+              marker: str = MARKER) -> dict[str, Any]:
+    """Run one fit in a fresh interpreter (``script --child kind``, by default this one)
+    and return its parsed JSON line, with the 1-minute load average before and after."""
+    cmd = [sys.executable, str((script or Path(__file__)).resolve()), "--child", kind,
+           "--data", str(csv), "--spec", str(spec_path), "--chains", str(s.chains),
+           "--warmup", str(s.warmup), "--draws", str(s.draws), "--seed", str(s.seed),
+           "--target-accept", str(s.target_accept)]
+    started, load = time.perf_counter(), os.getloadavg()[0]
     try:
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"error": f"timed out after {timeout:.0f} s"}
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(MARKER)]
+    except subprocess.TimeoutExpired:  # subprocess.run has killed the child
+        return {"timed_out": True, "error": f"timed out after {timeout:.0f} s"}
+    # Other work on the machine slows a fit down: keep the 1-minute load around it.
+    load_after = os.getloadavg()[0]
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(marker)]
     if not lines:
         tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
         return {"error": f"no result (exit code {proc.returncode}); stderr tail:\n{tail}"}
-    result = json.loads(lines[-1][len(MARKER):])
+    result = json.loads(lines[-1][len(marker):])
     result["process_s"] = time.perf_counter() - started  # adds interpreter start-up
+    result["load_before_after"] = [round(load, 2), round(load_after, 2)]
     if "error" in result:
         result["error"] += "\n" + "\n".join(proc.stderr.strip().splitlines()[-15:])
     if "min_ess_bulk" in result:

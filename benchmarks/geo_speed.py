@@ -81,7 +81,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -96,10 +95,11 @@ from fit_speed import (  # noqa: E402  (the benchmarks folder is not a package)
     Settings,
     _log,
     peer_missing,
-    peer_row,  # noqa: E402
+    peer_row,
     versions,
 )
 from fit_speed import child_main as fit_speed_child  # noqa: E402
+from fit_speed import run_child as fit_speed_run  # noqa: E402
 
 DATASETS = ("medium_business", "large_business")
 LABELS = ("bayesmmm true-forms", "bayesmmm classic", "pymc-nutpie classic")
@@ -302,29 +302,8 @@ def write_dataset(name: str, data_seed: int, folder: Path) -> dict[str, Any]:
 
 def run_child(kind: str, csv: str, spec: str, s: Settings, env: dict[str, str],
               timeout: float) -> dict[str, Any]:
-    """Run one fit in a fresh interpreter and return its parsed JSON line."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--data", csv,
-           "--spec", spec, "--chains", str(s.chains), "--warmup", str(s.warmup),
-           "--draws", str(s.draws), "--seed", str(s.seed), "--target-accept", str(s.target_accept)]
-    started, load = time.perf_counter(), os.getloadavg()[0]
-    try:
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:  # subprocess.run has killed the child
-        return {"timed_out": True, "error": f"timed out after {timeout:.0f} s"}
-    # Other work on the machine slows a fit down: keep the 1-minute load around it.
-    load_after = os.getloadavg()[0]
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(MARKER)]
-    if not lines:
-        tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
-        return {"error": f"no result (exit code {proc.returncode}); stderr tail:\n{tail}"}
-    result = json.loads(lines[-1][len(MARKER):])
-    result["process_s"] = time.perf_counter() - started  # adds interpreter start-up
-    result["load_before_after"] = [round(load, 2), round(load_after, 2)]
-    if "error" in result:
-        result["error"] += "\n" + "\n".join(proc.stderr.strip().splitlines()[-15:])
-    if "min_ess_bulk" in result:
-        result["ess_per_s"] = result["min_ess_bulk"] / result["wall_s"]
-    return result
+    """Run one geo fit in a fresh interpreter (``fit_speed.run_child`` on this script)."""
+    return fit_speed_run(kind, csv, spec, s, env, timeout, Path(__file__), MARKER)
 
 
 def bench_dataset(files: dict[str, Any], ours: Settings, peer: Settings | None,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import product
+from typing import Any
 
 import jax
 import numpy as np
@@ -172,17 +173,27 @@ def plot_trace(fit: Fit, var_names: Sequence[str] | None = None,
     """Trace plot: one subplot per parameter, one line per chain. Chains that wander
     apart or get stuck show here."""
     frame = plot_data_trace(fit, var_names, max_elements)
+    fig, cells, _ = _chain_lines(frame, "draw", "value", {"width": 1}, opacity=0.8)
+    return finish(fig, "Trace per chain", "draw", "value", cells=cells)
+
+
+def _chain_lines(frame: pd.DataFrame, x: str, y: str, line: dict[str, Any],
+                 **style: Any) -> tuple[go.Figure, list[tuple[int, int]], list[pd.DataFrame]]:
+    """One subplot per ``parameter`` with a line per chain (colour per chain, one legend
+    entry per chain); returns the figure, its cells and each subplot's rows."""
     labels = list(dict.fromkeys(frame["parameter"]))
     fig, cells = facet_grid(labels, max_cols=4)
+    parts = []
     for i, (label, (row, col)) in enumerate(zip(labels, cells, strict=True)):
         part = frame[frame["parameter"] == label]
+        parts.append(part)
         for chain, one in part.groupby("chain"):
-            fig.add_trace(go.Scatter(x=one["draw"], y=one["value"], mode="lines",
+            fig.add_trace(go.Scatter(x=one[x], y=one[y], mode="lines",
                                      name=f"chain {chain}", legendgroup=f"chain {chain}",
-                                     showlegend=i == 0, opacity=0.8,
-                                     line={"color": color(int(chain)), "width": 1}),
+                                     showlegend=i == 0,
+                                     line={"color": color(int(chain)), **line}, **style),
                           row=row, col=col)
-    return finish(fig, "Trace per chain", "draw", "value", cells=cells)
+    return fig, cells, parts
 
 
 def plot_data_rank(fit: Fit, var_names: Sequence[str] | None = None, bins: int = 20,
@@ -216,16 +227,8 @@ def plot_rank(fit: Fit, var_names: Sequence[str] | None = None, bins: int = 20,
     """Rank plot: per parameter, each chain's rank histogram as a step line, with the
     uniform expectation dashed. A chain above or below the others has not mixed."""
     frame = plot_data_rank(fit, var_names, bins, max_elements)
-    labels = list(dict.fromkeys(frame["parameter"]))
-    fig, cells = facet_grid(labels, max_cols=4)
-    for i, (label, (row, col)) in enumerate(zip(labels, cells, strict=True)):
-        part = frame[frame["parameter"] == label]
-        for chain, one in part.groupby("chain"):
-            fig.add_trace(go.Scatter(x=one["bin"], y=one["count"], mode="lines",
-                                     name=f"chain {chain}", legendgroup=f"chain {chain}",
-                                     showlegend=i == 0,
-                                     line={"color": color(int(chain)), "shape": "hvh"}),
-                          row=row, col=col)
+    fig, cells, parts = _chain_lines(frame, "bin", "count", {"shape": "hvh"})
+    for i, (part, (row, col)) in enumerate(zip(parts, cells, strict=True)):
         expected = float(part["expected"].iloc[0])
         fig.add_trace(go.Scatter(x=[0, bins - 1], y=[expected, expected], mode="lines",
                                  name="uniform", legendgroup="uniform", showlegend=i == 0,
