@@ -135,6 +135,8 @@ def fit_bayesmmm(t0: float, csv: Path, spec: dict[str, Any], s: Settings) -> dic
     return {"wall_s": wall, "min_ess_bulk": float(table["ess_bulk"].min()),
             "min_ess_parameter": str(table["ess_bulk"].idxmin()),
             "max_r_hat": float(table["r_hat"].max()),
+            "max_r_hat_parameter": str(table["r_hat"].idxmax()),
+            "n_r_hat_above_1_01": int((table["r_hat"] > 1.01).sum()),
             "divergences": int(fit.sample_stats["diverging"].sum()),
             "steps_per_draw": float(fit.sample_stats["num_steps"].mean()),
             "seconds_warmup": fit.meta.get("seconds_warmup"),
