@@ -68,6 +68,8 @@ one saturation for all channels.
 Nothing is asserted: the script prints a table per dataset and the ESS/s ratios and exits
 0 unless a BayesMMM fit fails. A peer fit that exceeds ``--timeout`` is reported as timed
 out; when PyMC-Marketing or nutpie cannot be imported only BayesMMM is measured.
+``GEO_SPEED_KEEP_FITS=DIR`` keeps each BayesMMM fit in ``DIR`` (its per-parameter
+diagnostics; the printed rows name the worst-ESS and worst-r_hat parameters).
 
 Run it with an interpreter that has both libraries (``pip install 'bayesmmm[bench]'``)::
 
@@ -141,7 +143,19 @@ def fit_bayesmmm(t0: float, csv: Path, spec: dict[str, Any], s: Settings) -> dic
             "steps_per_draw": float(fit.sample_stats["num_steps"].mean()),
             "seconds_warmup": fit.meta.get("seconds_warmup"),
             "seconds_sampling": fit.meta.get("seconds_sampling"), "n_parameters": len(table),
-            "fit_file_mib": _fit_file_mib(fit.save)}
+            "fit_file_mib": _fit_file_mib(fit.save), **_keep_fit(fit, csv, s)}
+
+
+def _keep_fit(fit: Any, csv: Path, s: Settings) -> dict[str, str]:
+    """With ``GEO_SPEED_KEEP_FITS=DIR``, save the fit there for a look afterwards (a large
+    run takes an hour: its per-parameter diagnostics should not be lost with the process)."""
+    folder = os.environ.get("GEO_SPEED_KEEP_FITS")
+    if not folder:
+        return {}
+    path = Path(folder) / f"{Path(csv).stem}_{s.chains}x{s.warmup}x{s.draws}_seed{s.seed}.nc"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fit.save(path)
+    return {"fit_path": str(path)}
 
 
 def _register_logit() -> None:
