@@ -143,19 +143,19 @@ def fit_bayesmmm(t0: float, csv: Path, spec: dict[str, Any], s: Settings) -> dic
             "steps_per_draw": float(fit.sample_stats["num_steps"].mean()),
             "seconds_warmup": fit.meta.get("seconds_warmup"),
             "seconds_sampling": fit.meta.get("seconds_sampling"), "n_parameters": len(table),
-            "fit_file_mib": _fit_file_mib(fit.save), **_keep_fit(fit, csv, s)}
+            **_saved_fit(fit, csv, s)}
 
 
-def _keep_fit(fit: Any, csv: Path, s: Settings) -> dict[str, str]:
-    """With ``GEO_SPEED_KEEP_FITS=DIR``, save the fit there for a look afterwards (a large
+def _saved_fit(fit: Any, csv: Path, s: Settings) -> dict[str, Any]:
+    """The fit file's size; with ``GEO_SPEED_KEEP_FITS=DIR`` the file is kept there (a large
     run takes an hour: its per-parameter diagnostics should not be lost with the process)."""
     folder = os.environ.get("GEO_SPEED_KEEP_FITS")
     if not folder:
-        return {}
+        return {"fit_file_mib": _fit_file_mib(fit.save)}
     path = Path(folder) / f"{Path(csv).stem}_{s.chains}x{s.warmup}x{s.draws}_seed{s.seed}.nc"
     path.parent.mkdir(parents=True, exist_ok=True)
     fit.save(path)
-    return {"fit_path": str(path)}
+    return {"fit_file_mib": path.stat().st_size / 2**20, "fit_path": str(path)}
 
 
 def _register_logit() -> None:

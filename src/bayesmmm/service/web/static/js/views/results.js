@@ -109,8 +109,9 @@ async function loadTables(id, box, byPanel, panelRoi) {
     const [summary, roi, contributions, perPanel] = await Promise.all([
       api(`/tasks/${id}/summary`), api(`/tasks/${id}/roi`), api(`/tasks/${id}/contributions`), byPanel]);
     const summaryColumns = summary.summary.length ? Object.keys(summary.summary[0]) : [];
-    const roiBox = h("div", { id: "roi-table" }, dataTable("ROI", roi.columns, roi.rows, { filename: "roi.csv" }));
+    const roiBox = h("div", { id: "roi-table" });
     Object.assign(panelRoi, { total: roi, perPanel, box: roiBox });
+    showPanelRoi(panelRoi, null);
     fill(box,
       h("div", { class: "grid2" },
         roiBox,
