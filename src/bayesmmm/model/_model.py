@@ -20,24 +20,6 @@ the national prior) and geo values ``T(T^-1(p) + p_sigma * z)``, ``z ~ Normal(0,
 (non-centred), where ``T`` maps the real line onto the prior's support (log for positive
 parameters, logit for (0, 1) ones). Controls are pooled the same way in their
 standardised basis; intercept, trend, seasonality and noise are per geo.
-
-Response basis of beta. The data fix how much a channel moves the target over time,
-``beta * sd_t(f(x_t))`` (its mean goes into the intercept), not ``beta`` and the curve's
-parameters one by one: while a logistic channel is near-linear, ``beta * lam`` is fixed
-and the two lie on a long ridge (posterior correlations of log beta and log lam of -0.8
-to -0.98 on ``large_business``), and once it saturates its time variation shrinks and
-``beta`` must grow to keep it. NUTS therefore samples each channel's log response scale
-
-    r = log beta + mean over geos of log sd_t f_g(x_t; curve parameters of geo g)
-
-(``_saturation_beta_response``) and derives ``beta``. For fixed curve parameters this is
-a shift of ``log beta``, so ``beta``'s prior added as a factor at the derived value plus
-``log beta`` (the Jacobian of ``exp``) gives the specified posterior. It needs every
-channel's contribution to be ``beta`` times its curve (not ``tanh``) and a prior of beta
-on (0, inf); otherwise beta is sampled as before. Geo values stay non-centred around the
-population beta; for logistic channels the standard normal deviations of beta and lam
-are a rotation of the sampled pair that puts a geo's ``log(beta * lam)`` deviation on
-one axis (:func:`_rotate_pair`), so the per-geo ridge is not diagonal either.
 """
 
 from __future__ import annotations
@@ -52,12 +34,8 @@ from bayesmmm.errors import SpecError
 from bayesmmm.model._design import Design
 from bayesmmm.model._mean import lift_effects, media_contributions, trend_component
 from bayesmmm.model._spec import ModelSpec
-from bayesmmm.transforms import SATURATIONS
 
 __all__ = ["model"]
-
-#: A channel's response scale below this (no media variation in a geo) is left out.
-_FLAT = 1e-12
 
 
 def _sample(spec: ModelSpec, name: str, shape: tuple[int, ...],
@@ -104,22 +82,16 @@ def _pool(spec: ModelSpec, name: str, population: Array, prior: dist.Distributio
     return numpyro.deterministic(f"{name}_geo", t(t.inv(population) + sigma * z))
 
 
-def _channel_parameters(spec: ModelSpec, design: Design, n_geos: int,
-                        response_basis: bool) -> dict[str, Array]:
-    """Population (and pooled geo) values of the channel parameters; without beta where
-    it is derived later (ROI prior, response basis), and without the geo values of lam
-    where the response basis draws them paired with beta's."""
+def _channel_parameters(spec: ModelSpec, design: Design, n_geos: int) -> dict[str, Array]:
     panel = n_geos > 1
-    paired = response_basis and panel and bool(_pair_index(spec))
     params: dict[str, Array] = {}
     for name in spec.channel_parameters():
-        if name == "saturation_beta" and (response_basis or spec.media_prior == "roi"):
+        if name == "saturation_beta" and spec.media_prior == "roi":
             continue
         prior = _beta_prior(spec, design) if name == "saturation_beta" \
             else spec.prior(name).to_numpyro()
         params[name] = _sample(spec, name, (len(spec.channels_with(name)),), prior)
-        if panel and name not in spec.geo_shared and not (
-                paired and name == "saturation_lam"):
+        if panel and name not in spec.geo_shared:
             params[f"{name}_geo"] = _pool(spec, name, params[name], prior, n_geos)
     return params
 
@@ -144,87 +116,6 @@ def _roi_media(spec: ModelSpec, design: Design, params: dict[str, Array],
         params["saturation_beta_geo"] = numpyro.deterministic("saturation_beta_geo",
                                                               beta * spread)
     return curves * (beta * spread)[:, None, :]
-
-
-def _response_basis(spec: ModelSpec, design: Design) -> bool:
-    """Whether ``saturation_beta`` is sampled in the response basis (module docstring):
-    every channel's contribution is ``beta`` times its curve and beta's prior lives on
-    (0, inf). An ROI prior already samples a response-like quantity (the ROI)."""
-    if spec.media_prior == "roi":
-        return False
-    if any(SATURATIONS.get(spec.saturation_forms[c]).contribution_fn is not None
-           for c in spec.channel_columns):
-        return False
-    return _beta_prior(spec, design).support is dist.constraints.positive
-
-
-def _pair_index(spec: ModelSpec) -> list[int]:
-    """Positions of the logistic channels whose geo deviations of beta and lam are drawn
-    as a rotated pair (both parameters pooled across geos), else ``[]``."""
-    if {"saturation_beta", "saturation_lam"} & set(spec.geo_shared):
-        return []
-    return [spec.channel_columns.index(c) for c in spec.channels_with("saturation_lam")]
-
-
-def _rotate_pair(w_slope: Array, w_shape: Array, sigma_beta: Array,
-                 sigma_lam: Array) -> tuple[Array, Array]:
-    """Standard normal geo deviations ``(z_beta, z_lam)`` from the sampled ``(w_slope,
-    w_shape)`` by a rotation of angle ``atan2(sigma_lam, sigma_beta)``.
-
-    ``sigma_beta * z_beta + sigma_lam * z_lam`` (a geo's deviation of ``log(beta * lam)``,
-    what its data fix while the channel works in the near-linear part of its curve) is
-    then ``hypot(sigma_beta, sigma_lam) * w_slope``, and ``w_shape`` the direction the data
-    leave to the prior. A rotation maps independent standard normals to independent
-    standard normals with a unit Jacobian whatever the angle, so the model is unchanged.
-    """
-    square = sigma_beta**2 + sigma_lam**2
-    some = square > 0  # both spreads 0 (underflow): no rotation, and no NaN gradient
-    norm = jnp.sqrt(jnp.where(some, square, 1.0))
-    cos, sin = jnp.where(some, sigma_beta / norm, 1.0), jnp.where(some, sigma_lam / norm, 0.0)
-    return cos * w_slope - sin * w_shape, sin * w_slope + cos * w_shape
-
-
-def _response_basis_media(spec: ModelSpec, design: Design, params: dict[str, Array],
-                          n_geos: int) -> Array:
-    """Contributions ``(G, T, C)`` with ``saturation_beta`` (and its geo values) drawn in
-    the response basis; ``params`` gains ``saturation_beta`` (and the ``_geo`` values of
-    beta, and of lam for the rotated logistic pairs)."""
-    prior = _beta_prior(spec, design)
-    n_ch = len(spec.channel_columns)
-    pooled = n_geos > 1 and "saturation_beta" not in spec.geo_shared
-    if pooled:
-        sigma = _sample(spec, "saturation_beta_sigma", (n_ch,))
-        z = numpyro.sample("_saturation_beta_z",
-                           dist.Normal(0.0, 1.0).expand((n_geos, n_ch)).to_event(2))
-        pair = _pair_index(spec)
-        if pair:
-            lam = params["saturation_lam"]
-            sigma_lam = _sample(spec, "saturation_lam_sigma", (len(pair),))
-            w_shape = numpyro.sample("_saturation_lam_z", dist.Normal(0.0, 1.0).expand(
-                (n_geos, len(pair))).to_event(2))
-            at = jnp.asarray(pair)
-            z_slope, z_lam = _rotate_pair(z[:, at], w_shape, sigma[at], sigma_lam)
-            z = z.at[:, at].set(z_slope)
-            t = biject_to(spec.prior("saturation_lam").to_numpyro().support)
-            params["saturation_lam_geo"] = numpyro.deterministic(
-                "saturation_lam_geo", t(t.inv(lam) + sigma_lam * z_lam))
-    curves = media_contributions(spec, design.media, params, beta=jnp.ones((n_geos, n_ch)))
-    # log of each channel's response scale: the sd over time of its curve, averaged over
-    # the geos where the channel varies at all (0 where it varies nowhere)
-    sd = curves.std(axis=1)  # (G, C)
-    varies = sd > _FLAT
-    log_sd = jnp.where(varies, jnp.log(jnp.where(varies, sd, 1.0)), 0.0)
-    log_scale = log_sd.sum(axis=0) / jnp.maximum(varies.sum(axis=0), 1)
-    log_beta = _real("_saturation_beta_response", (n_ch,)) - log_scale
-    beta = numpyro.deterministic("saturation_beta", jnp.exp(log_beta))
-    # beta's prior at that value, times |d beta / d log response| = beta
-    numpyro.factor("_saturation_beta_prior", _log_prior(prior, beta) + log_beta.sum())
-    params["saturation_beta"] = beta
-    if not pooled:
-        return curves * beta
-    beta_g = numpyro.deterministic("saturation_beta_geo", jnp.exp(log_beta + sigma * z))
-    params["saturation_beta_geo"] = beta_g
-    return curves * beta_g[:, None, :]
 
 
 def _trend_parameters(spec: ModelSpec, design: Design, n_geos: int) -> dict[str, Array]:
@@ -268,12 +159,9 @@ def model(spec: ModelSpec, design: Design,
     panel = n_geos > 1
     g = (n_geos,) if panel else ()
 
-    response_basis = _response_basis(spec, design)
-    params = _channel_parameters(spec, design, n_geos, response_basis)
+    params = _channel_parameters(spec, design, n_geos)
     if spec.media_prior == "roi":
         contributions = _roi_media(spec, design, params, n_geos)
-    elif response_basis:
-        contributions = _response_basis_media(spec, design, params, n_geos)
     else:
         contributions = media_contributions(spec, design.media, params)  # (G, T, C)
     media_mean = contributions.mean(axis=1)  # (G, C)
