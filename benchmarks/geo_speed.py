@@ -142,7 +142,8 @@ def fit_bayesmmm(t0: float, csv: Path, spec: dict[str, Any], s: Settings) -> dic
             "divergences": int(fit.sample_stats["diverging"].sum()),
             "steps_per_draw": float(fit.sample_stats["num_steps"].mean()),
             "seconds_warmup": fit.meta.get("seconds_warmup"),
-            "seconds_sampling": fit.meta.get("seconds_sampling"), "n_parameters": len(table),
+            "seconds_sampling": fit.meta.get("seconds_sampling"),
+            "seconds_pilot": fit.meta.get("seconds_pilot"), "n_parameters": len(table),
             **_saved_fit(fit, csv, s)}
 
 

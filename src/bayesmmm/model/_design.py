@@ -170,7 +170,10 @@ class Design(NamedTuple):
     per-geo means in original units; ``fourier`` ``(n_times, 2 n_modes)``; ``trend``
     ``(n_times, n_basis)``; ``spend`` ``(n_geos, n_channels)`` total spend (original
     units, units x cost for priced channels); ``y_scale`` ``(n_geos,)``; ``y``
-    ``(n_geos, n_times)`` or None; ``lift`` or None.
+    ``(n_geos, n_times)`` or None; ``lift`` or None; ``centring`` or None: per pooled
+    parameter (``saturation_beta``, ..., ``gamma_control``) an array ``(n_geos, n)`` of
+    centring weights in [0, 1] for its geo values (None: all non-centred; see
+    :mod:`bayesmmm.model._centring`).
     """
 
     media: Array
@@ -183,6 +186,7 @@ class Design(NamedTuple):
     y_scale: Array
     y: Array | None
     lift: LiftDesign | None
+    centring: dict[str, Array] | None = None
 
 
 def spend_of(spec: ModelSpec, data: MMMData) -> np.ndarray:

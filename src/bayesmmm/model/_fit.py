@@ -17,13 +17,29 @@ import pandas as pd
 
 from bayesmmm.data import MMMData, prepare
 from bayesmmm.errors import SpecError
+from bayesmmm.model._centring import centring_weights, no_centring
 from bayesmmm.model._design import Design, calendar_controls, make_design, make_scalers
 from bayesmmm.model._model import model
 from bayesmmm.model._result import Fit
 from bayesmmm.model._sampler import run_nuts
 from bayesmmm.model._spec import ModelSpec
 
-__all__ = ["SamplerOptions", "fit", "model_data"]
+__all__ = ["CENTRING", "PILOT_DRAWS", "PILOT_WARMUP", "SamplerOptions", "fit", "model_data",
+           "pilot_length"]
+
+#: How geo models sample their geo values: ``auto`` chooses a centring weight per geo
+#: value from a short pilot run (:mod:`bayesmmm.model._centring`); ``none`` samples
+#: every geo value non-centred, with no pilot.
+CENTRING = ("auto", "none")
+#: Longest pilot run of ``centring="auto"`` (per chain); see :func:`pilot_length`.
+PILOT_WARMUP = 200
+PILOT_DRAWS = 100
+
+
+def pilot_length(warmup: int, draws: int) -> tuple[int, int]:
+    """Warm-up and draws of the pilot: a fifth of the warm-up and a tenth of the draws,
+    between (20, 10) and (:data:`PILOT_WARMUP`, :data:`PILOT_DRAWS`)."""
+    return (min(max(warmup // 5, 20), PILOT_WARMUP), min(max(draws // 10, 10), PILOT_DRAWS))
 
 
 @dataclass(frozen=True)
@@ -37,8 +53,12 @@ class SamplerOptions:
     seed: int = 0
     dense_mass: bool = False
     max_tree_depth: int = 10
+    centring: str = "auto"
 
     def __post_init__(self) -> None:
+        if self.centring not in CENTRING:
+            raise SpecError(f"centring must be one of {list(CENTRING)}, got "
+                            f"{self.centring!r}. Fix: use 'auto' (default) or 'none'")
         for name in ("chains", "warmup", "draws", "max_tree_depth"):
             v = getattr(self, name)
             low = 0 if name == "warmup" else 1
@@ -90,6 +110,7 @@ def fit(
     target_accept: float = 0.8,
     seed: int = 0,
     dense_mass: bool = False,
+    centring: str = "auto",
     progress: bool | Callable[[str, int, int], None] = True,
 ) -> Fit:
     """Fit the MMM described by ``spec`` to ``data`` with NUTS.
@@ -107,6 +128,12 @@ def fit(
         Seed of the sampler; the same seed gives the same draws.
     dense_mass : bool
         Adapt a dense mass matrix (helps strongly correlated posteriors).
+    centring : ``"auto"`` or ``"none"``
+        Geo models only: ``"auto"`` first runs a short pilot (phase ``"pilot"``; at
+        most 200 + 100 iterations per chain, :func:`pilot_length`) whose draws set, for each
+        geo value, how far it is sampled centred, and samples the logistic channels'
+        ``beta`` and ``lam`` as a rotated pair; ``"none"`` samples every geo value
+        non-centred. The model, and so the posterior, is the same either way.
     progress : bool or callable(phase, done, total)
         ``True`` shows a Rich progress bar; a callable receives progress instead.
 
@@ -114,7 +141,8 @@ def fit(
     -------
     Fit
     """
-    options = SamplerOptions(chains, warmup, draws, target_accept, seed, dense_mass)
+    options = SamplerOptions(chains, warmup, draws, target_accept, seed, dense_mass,
+                             centring=centring)
     data = model_data(data, spec)
     scalers = make_scalers(data)
     inputs = make_design(spec, data, scalers)
@@ -133,6 +161,7 @@ def fit(
         "seconds_total": time.perf_counter() - started,
         "seconds_warmup": raw.seconds_warmup,
         "seconds_sampling": raw.seconds_sampling,
+        "seconds_pilot": raw.seconds_pilot,
     }
     posterior = {k: v.astype(np.float32) for k, v in raw.samples.items()}
     stats = {"diverging": raw.stats["diverging"].astype(bool),
@@ -171,7 +200,34 @@ def _run(spec: ModelSpec, inputs: Design, o: SamplerOptions,
         # indices must be static: keep them out of the traced arguments
         index = (tuple(int(i) for i in lift.geo), tuple(int(i) for i in lift.channel))
         inputs = inputs._replace(lift=lift._replace(geo=None, channel=None))
-    return run_nuts(partial(model, spec, lift_index=index), (inputs,), chains=o.chains,
-                    warmup=o.warmup,
-                    draws=o.draws, target_accept=o.target_accept, seed=o.seed,
-                    dense_mass=o.dense_mass, max_tree_depth=o.max_tree_depth, progress=progress)
+    fn = partial(model, spec, lift_index=index)
+    pilot_seconds = 0.0
+    if o.centring == "auto" and inputs.media.shape[1] > 1:
+        # The pilot runs the same compiled program as the main run (weights are data).
+        inputs = inputs._replace(centring=no_centring(spec, inputs))
+        started = time.perf_counter()
+        p_warmup, p_draws = pilot_length(o.warmup, o.draws)
+        pilot = run_nuts(fn, (inputs,), chains=o.chains, warmup=p_warmup,
+                         draws=p_draws, target_accept=o.target_accept,
+                         seed=(o.seed + 1) % 2**32, dense_mass=o.dense_mass,
+                         max_tree_depth=o.max_tree_depth,
+                         progress=_pilot_progress(progress, p_warmup, p_draws))
+        inputs = inputs._replace(centring=centring_weights(spec, inputs, pilot.samples))
+        pilot_seconds = time.perf_counter() - started
+    raw = run_nuts(fn, (inputs,), chains=o.chains, warmup=o.warmup, draws=o.draws,
+                   target_accept=o.target_accept, seed=o.seed, dense_mass=o.dense_mass,
+                   max_tree_depth=o.max_tree_depth, progress=progress)
+    raw.seconds_pilot = pilot_seconds
+    return raw
+
+
+def _pilot_progress(progress: Callable[[str, int, int], None] | None, warmup: int,
+                    draws: int) -> Callable[[str, int, int], None] | None:
+    """The pilot's warm-up and draws reported as one phase, ``"pilot"``."""
+    if progress is None:
+        return None
+
+    def callback(phase: str, done: int, total: int) -> None:
+        progress("pilot", done + (warmup if phase == "sampling" else 0), warmup + draws)
+
+    return callback

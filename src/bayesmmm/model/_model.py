@@ -72,27 +72,98 @@ def _beta_prior(spec: ModelSpec, design: Design) -> dist.Distribution:
     return dist.HalfNormal(scale)
 
 
+def _standard(name: str, centre: Array, sigma: Array, n_geos: int,
+              weight: Array | None) -> Array:
+    """Standard normal geo deviations ``z`` ``(n_geos, n)`` of values ``centre + sigma * z``.
+
+    With centring weights ``c`` in [0, 1] (None: 0) the sampled variable is
+    ``w ~ Normal(c * centre, sigma**c)`` and ``z = (w - c * centre) / sigma**c``: ``c = 0``
+    is the non-centred form, ``c = 1`` the centred one (``w`` is the value itself). For
+    fixed ``sigma`` this is an affine map of ``w`` whose Jacobian the density of ``w``
+    carries, so every ``c`` gives the same model (see ``_centring`` for the choice).
+    """
+    if weight is None:
+        return numpyro.sample(f"_{name}_z", dist.Normal(0.0, 1.0).expand(
+            (n_geos, centre.shape[-1])).to_event(2))
+    scale = sigma ** weight
+    w = numpyro.sample(f"_{name}_z", dist.Normal(weight * centre, scale).to_event(2))
+    return (w - weight * centre) / scale
+
+
+def _geo_values(name: str, centre: Array, sigma: Array, n_geos: int,
+                weight: Array | None) -> Array:
+    """Geo values ``centre + sigma * z`` (``z`` from :func:`_standard`)."""
+    return centre + sigma * _standard(name, centre, sigma, n_geos, weight)
+
+
+def _logistic_pair(spec: ModelSpec, params: dict[str, Array],
+                   priors: dict[str, dist.Distribution], n_geos: int,
+                   centring: dict[str, Array]) -> None:
+    """Geo values of ``saturation_beta`` and ``saturation_lam`` as a rotated pair.
+
+    Where a logistic channel works in the near-linear part of its curve the data fix
+    each geo's ``log(beta_g * lam_g)`` but hardly ``beta_g`` and ``lam_g`` apart. The
+    pair's standard normal deviations ``(z_beta, z_lam)`` are a rotation, by the angle
+    ``atan2(sigma_lam, sigma_beta)``, of ``(v, u)`` such that the geo's
+    ``log beta_g + log lam_g = M + S u`` (``M`` the population value, ``S =
+    hypot(sigma_beta, sigma_lam)``). A rotation of independent standard normals gives
+    independent standard normals (unit Jacobian), so the model is unchanged. ``u`` is
+    sampled with the centring weight ``centring["logistic_pair"]`` (``_saturation_lam_z``
+    holds it), ``v`` non-centred (``_saturation_beta_z`` holds it); beta of channels
+    without ``lam`` keeps its own weight.
+    """
+    beta_ch = spec.channels_with("saturation_beta")
+    at = jnp.asarray([beta_ch.index(c) for c in spec.channels_with("saturation_lam")])
+    t_beta = biject_to(priors["saturation_beta"].support)
+    t_lam = biject_to(priors["saturation_lam"].support)
+    m_beta = t_beta.inv(params["saturation_beta"])
+    m_lam = t_lam.inv(params["saturation_lam"])
+    s_beta = _sample(spec, "saturation_beta_sigma", (len(beta_ch),))
+    s_lam = _sample(spec, "saturation_lam_sigma", (m_lam.shape[-1],))
+    w_beta = centring.get("saturation_beta", jnp.zeros((n_geos, len(beta_ch))))
+    z_beta = _standard("saturation_beta", m_beta, s_beta, n_geos, w_beta.at[:, at].set(0.0))
+    s_pair = jnp.sqrt(s_beta[at] ** 2 + s_lam ** 2)
+    u = _standard("saturation_lam", m_beta[at] + m_lam, s_pair, n_geos,
+                  centring["logistic_pair"])
+    cos, sin = s_beta[at] / s_pair, s_lam / s_pair
+    v = z_beta[:, at]
+    z_beta = z_beta.at[:, at].set(cos * u - sin * v)
+    z_lam = sin * u + cos * v
+    params["saturation_beta_geo"] = numpyro.deterministic(
+        "saturation_beta_geo", t_beta(m_beta + s_beta * z_beta))
+    params["saturation_lam_geo"] = numpyro.deterministic(
+        "saturation_lam_geo", t_lam(m_lam + s_lam * z_lam))
+
+
 def _pool(spec: ModelSpec, name: str, population: Array, prior: dist.Distribution,
-          n_geos: int) -> Array:
-    """Geo values around the population value, non-centred in the unconstrained space."""
-    n = population.shape[-1]
-    sigma = _sample(spec, f"{name}_sigma", (n,))
-    z = numpyro.sample(f"_{name}_z", dist.Normal(0.0, 1.0).expand((n_geos, n)).to_event(2))
+          n_geos: int, weight: Array | None) -> Array:
+    """Geo values around the population value, in the unconstrained space of the prior."""
+    sigma = _sample(spec, f"{name}_sigma", (population.shape[-1],))
     t = biject_to(prior.support)
-    return numpyro.deterministic(f"{name}_geo", t(t.inv(population) + sigma * z))
+    return numpyro.deterministic(
+        f"{name}_geo", t(_geo_values(name, t.inv(population), sigma, n_geos, weight)))
 
 
 def _channel_parameters(spec: ModelSpec, design: Design, n_geos: int) -> dict[str, Array]:
     panel = n_geos > 1
+    centring = design.centring or {}
+    pair = panel and "logistic_pair" in centring
     params: dict[str, Array] = {}
+    priors: dict[str, dist.Distribution] = {}
     for name in spec.channel_parameters():
         if name == "saturation_beta" and spec.media_prior == "roi":
             continue
         prior = _beta_prior(spec, design) if name == "saturation_beta" \
             else spec.prior(name).to_numpyro()
+        priors[name] = prior
         params[name] = _sample(spec, name, (len(spec.channels_with(name)),), prior)
+        if pair and name in ("saturation_beta", "saturation_lam"):
+            continue
         if panel and name not in spec.geo_shared:
-            params[f"{name}_geo"] = _pool(spec, name, params[name], prior, n_geos)
+            params[f"{name}_geo"] = _pool(spec, name, params[name], prior, n_geos,
+                                          centring.get(name))
+    if pair:
+        _logistic_pair(spec, params, priors, n_geos, centring)
     return params
 
 
@@ -177,9 +248,8 @@ def model(spec: ModelSpec, design: Design,
                        _log_prior(spec.prior("gamma_control").to_numpyro(), gamma))
         if panel:
             sigma = _sample(spec, "gamma_control_sigma", (n_controls,))
-            z = numpyro.sample("_gamma_control_z",
-                               dist.Normal(0.0, 1.0).expand((n_geos, n_controls)).to_event(2))
-            gamma_std_geo = gamma_std + sigma * z
+            weight = (design.centring or {}).get("gamma_control")
+            gamma_std_geo = _geo_values("gamma_control", gamma_std, sigma, n_geos, weight)
             gamma_geo = numpyro.deterministic("gamma_control_geo",
                                               gamma_std_geo / design.control_scale)
         else:

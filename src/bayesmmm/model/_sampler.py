@@ -31,6 +31,7 @@ class SamplerResult:
     stats: dict[str, np.ndarray]
     seconds_warmup: float
     seconds_sampling: float
+    seconds_pilot: float = 0.0
 
 
 #: Iterations per compiled call. Fixed, so the program (and the compilation cache entry)
