@@ -27,10 +27,10 @@ from bayesmmm.model._spec import ModelSpec
 __all__ = ["CENTRING", "PILOT_DRAWS", "PILOT_WARMUP", "SamplerOptions", "fit", "model_data",
            "pilot_length"]
 
-#: How geo models sample their geo values: ``auto`` chooses a centring weight per geo
-#: value from a short pilot run (:mod:`bayesmmm.model._centring`); ``none`` samples
-#: every geo value non-centred, with no pilot.
-CENTRING = ("auto", "none")
+#: How geo models sample their geo values: ``none`` (default) samples every geo value
+#: non-centred; ``auto`` chooses a centring weight per geo value from a short pilot run
+#: (:mod:`bayesmmm.model._centring`).
+CENTRING = ("none", "auto")
 #: Longest pilot run of ``centring="auto"`` (per chain); see :func:`pilot_length`.
 PILOT_WARMUP = 200
 PILOT_DRAWS = 100
@@ -53,12 +53,12 @@ class SamplerOptions:
     seed: int = 0
     dense_mass: bool = False
     max_tree_depth: int = 10
-    centring: str = "auto"
+    centring: str = "none"
 
     def __post_init__(self) -> None:
         if self.centring not in CENTRING:
             raise SpecError(f"centring must be one of {list(CENTRING)}, got "
-                            f"{self.centring!r}. Fix: use 'auto' (default) or 'none'")
+                            f"{self.centring!r}. Fix: use 'none' (default) or 'auto'")
         for name in ("chains", "warmup", "draws", "max_tree_depth"):
             v = getattr(self, name)
             low = 0 if name == "warmup" else 1
@@ -110,7 +110,7 @@ def fit(
     target_accept: float = 0.8,
     seed: int = 0,
     dense_mass: bool = False,
-    centring: str = "auto",
+    centring: str = "none",
     progress: bool | Callable[[str, int, int], None] = True,
 ) -> Fit:
     """Fit the MMM described by ``spec`` to ``data`` with NUTS.
@@ -128,12 +128,14 @@ def fit(
         Seed of the sampler; the same seed gives the same draws.
     dense_mass : bool
         Adapt a dense mass matrix (helps strongly correlated posteriors).
-    centring : ``"auto"`` or ``"none"``
+    centring : ``"none"`` (default) or ``"auto"``
         Geo models only: ``"auto"`` first runs a short pilot (phase ``"pilot"``; at
         most 200 + 100 iterations per chain, :func:`pilot_length`) whose draws set, for each
         geo value, how far it is sampled centred, and samples the logistic channels'
         ``beta`` and ``lam`` as a rotated pair; ``"none"`` samples every geo value
-        non-centred. The model, and so the posterior, is the same either way.
+        non-centred. The model, and so the posterior, is the same either way. ``"auto"``
+        pays off on panels of a few geos (about 3x the ESS per gradient on 8 geos); on
+        20 geos and more its pilot costs more than it saves (docs/benchmarks.md).
     progress : bool or callable(phase, done, total)
         ``True`` shows a Rich progress bar; a callable receives progress instead.
 

@@ -75,9 +75,9 @@ class SamplerChoice(_Strict):
     target_accept: float = Field(0.8, gt=0, lt=1)
     seed: int = Field(0, ge=0, lt=2**32, description="The same seed gives the same draws.")
     dense_mass: bool = False
-    centring: Literal["auto", "none"] = Field(
-        "auto", description="Geo models: 'auto' picks how centred each geo value is "
-        "sampled from a short pilot run; 'none' samples them all non-centred.")
+    centring: Literal["none", "auto"] = Field(
+        "none", description="Geo models: 'none' samples every geo value non-centred; "
+        "'auto' picks how centred each is sampled from a short pilot run.")
 
 
 class RunMMMRequest(ModelChoice, SamplerChoice):
