@@ -8,10 +8,10 @@ data pin each geo down: then ``z`` and ``sigma`` form a funnel). In between, the
 ``w ~ Normal(c m, sigma**c)``. For a normal likelihood of ``theta_g`` with variance
 ``s2`` the posterior of ``w`` does not depend on ``sigma`` (to first order) when
 ``c = sigma**2 / (sigma**2 + s2)`` (Gorinova, Moore & Hoffman 2020, "Automatic
-reparameterisation of probabilistic programs"), and since the posterior variance of
-``theta_g`` is ``v = sigma**2 s2 / (sigma**2 + s2)``, that is ``c = 1 - v / sigma**2``.
-:func:`centring_weights` estimates it for every geo and parameter from the draws of a
-short pilot run (in any parametrisation: the model is the same).
+reparameterisation of probabilistic programs"). :func:`centring_weights` estimates the
+data's precision ``1 / s2`` of every geo value from the draws of a short pilot run (in
+any parametrisation: the model is the same) and sets ``c`` at a low quantile of the
+pilot's ``sigma`` (:func:`_weight`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from numpyro.distributions.transforms import biject_to
 from bayesmmm.model._design import Design
 from bayesmmm.model._spec import ModelSpec
 
-__all__ = ["centring_weights", "has_pair", "no_centring"]
+__all__ = ["centring_weights", "has_pair", "no_centring", "pair_index"]
 
 
 def _pooled(spec: ModelSpec, design: Design) -> dict[str, int]:
@@ -45,19 +45,25 @@ def has_pair(spec: ModelSpec, design: Design) -> bool:
     return "saturation_beta" in pooled and "saturation_lam" in pooled
 
 
-def no_centring(spec: ModelSpec, design: Design, pair: bool = True) -> dict[str, Array]:
+def pair_index(spec: ModelSpec) -> list[int]:
+    """Positions, among ``saturation_beta``'s channels, of the channels with ``lam``."""
+    beta = spec.channels_with("saturation_beta")
+    return [beta.index(c) for c in spec.channels_with("saturation_lam")]
+
+
+def no_centring(spec: ModelSpec, design: Design) -> dict[str, Array]:
     """Zero weights (the non-centred form) for every pooled parameter of a panel, and
-    for the logistic pair where there is one and ``pair``."""
+    for the logistic pair where there is one."""
     n_geos = design.media.shape[1]
     out = {name: np.zeros((n_geos, n), np.float32)
            for name, n in _pooled(spec, design).items()}
-    if pair and has_pair(spec, design):
+    if has_pair(spec, design):
         out["logistic_pair"] = np.zeros_like(out["saturation_lam"])
     return {k: jnp.asarray(v) for k, v in out.items()}
 
 
-def centring_weights(spec: ModelSpec, design: Design, samples: dict[str, Any],
-                     pair: bool = True) -> dict[str, Array]:
+def centring_weights(spec: ModelSpec, design: Design, samples: dict[str, Any]
+                     ) -> dict[str, Array]:
     """Centring weights (:func:`_weight`) from pilot draws.
 
     ``samples`` holds constrained draws ``(chains, draws, ...)`` of ``{name}_geo`` and
@@ -78,9 +84,8 @@ def centring_weights(spec: ModelSpec, design: Design, samples: dict[str, Any],
         sigma = np.asarray(samples[f"{name}_sigma"], np.float64).reshape(-1, n)
         out[name] = _weight(var, sigma)
         thetas[name], spreads[name] = theta, sigma
-    if pair and has_pair(spec, design):
-        at = [spec.channels_with("saturation_beta").index(c)
-              for c in spec.channels_with("saturation_lam")]
+    if has_pair(spec, design):
+        at = pair_index(spec)
         total = thetas["saturation_beta"][..., at] + thetas["saturation_lam"]
         spread = np.hypot(spreads["saturation_beta"][:, at], spreads["saturation_lam"])
         out["logistic_pair"] = _weight(_variance(total), spread)

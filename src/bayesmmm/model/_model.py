@@ -31,6 +31,7 @@ from jax import Array
 from numpyro.distributions.transforms import biject_to
 
 from bayesmmm.errors import SpecError
+from bayesmmm.model._centring import pair_index
 from bayesmmm.model._design import Design
 from bayesmmm.model._mean import lift_effects, media_contributions, trend_component
 from bayesmmm.model._spec import ModelSpec
@@ -112,15 +113,15 @@ def _logistic_pair(spec: ModelSpec, params: dict[str, Array],
     holds it), ``v`` non-centred (``_saturation_beta_z`` holds it); beta of channels
     without ``lam`` keeps its own weight.
     """
-    beta_ch = spec.channels_with("saturation_beta")
-    at = jnp.asarray([beta_ch.index(c) for c in spec.channels_with("saturation_lam")])
+    n_beta = len(spec.channels_with("saturation_beta"))
+    at = jnp.asarray(pair_index(spec))
     t_beta = biject_to(priors["saturation_beta"].support)
     t_lam = biject_to(priors["saturation_lam"].support)
     m_beta = t_beta.inv(params["saturation_beta"])
     m_lam = t_lam.inv(params["saturation_lam"])
-    s_beta = _sample(spec, "saturation_beta_sigma", (len(beta_ch),))
+    s_beta = _sample(spec, "saturation_beta_sigma", (n_beta,))
     s_lam = _sample(spec, "saturation_lam_sigma", (m_lam.shape[-1],))
-    w_beta = centring.get("saturation_beta", jnp.zeros((n_geos, len(beta_ch))))
+    w_beta = centring.get("saturation_beta", jnp.zeros((n_geos, n_beta)))
     z_beta = _standard("saturation_beta", m_beta, s_beta, n_geos, w_beta.at[:, at].set(0.0))
     s_pair = jnp.sqrt(s_beta[at] ** 2 + s_lam ** 2)
     u = _standard("saturation_lam", m_beta[at] + m_lam, s_pair, n_geos,
