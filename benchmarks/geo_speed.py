@@ -70,6 +70,8 @@ Nothing is asserted: the script prints a table per dataset and the ESS/s ratios 
 out; when PyMC-Marketing or nutpie cannot be imported only BayesMMM is measured.
 ``GEO_SPEED_KEEP_FITS=DIR`` keeps each BayesMMM fit in ``DIR`` (its per-parameter
 diagnostics; the printed rows name the worst-ESS and worst-r_hat parameters).
+``GEO_SPEED_PROGRESS=FILE`` appends each BayesMMM fit's progress to ``FILE`` (seconds since
+the clock started, phase, iterations done), one line per compiled chunk of 50 iterations.
 
 Run it with an interpreter that has both libraries (``pip install 'bayesmmm[bench]'``)::
 
@@ -123,6 +125,21 @@ def _fit_file_mib(save: Any) -> float:
         return path.stat().st_size / 2**20
 
 
+def _progress_log(t0: float) -> Any:
+    """With ``GEO_SPEED_PROGRESS=FILE``, a callback appending ``seconds phase done/total``
+    to FILE after each compiled chunk (a large run takes hours: its rate can be read, and
+    the run judged, while it runs); otherwise ``False`` (no progress output)."""
+    path = os.environ.get("GEO_SPEED_PROGRESS")
+    if not path:
+        return False
+
+    def log(phase: str, done: int, total: int) -> None:
+        with open(path, "a") as f:
+            f.write(f"{time.perf_counter() - t0:.1f} {phase} {done}/{total}\n")
+
+    return log
+
+
 def fit_bayesmmm(t0: float, csv: Path, spec: dict[str, Any], s: Settings) -> dict[str, Any]:
     """Fit BayesMMM's geo model; the clock stops after the summary of all parameters."""
     import pandas as pd
@@ -131,13 +148,16 @@ def fit_bayesmmm(t0: float, csv: Path, spec: dict[str, Any], s: Settings) -> dic
 
     data = pd.read_csv(csv)
     fit = bm.fit(data, bm.ModelSpec.from_dict(spec), chains=s.chains, warmup=s.warmup,
-                 draws=s.draws, target_accept=s.target_accept, seed=s.seed, progress=False)
+                 draws=s.draws, target_accept=s.target_accept, seed=s.seed,
+                 progress=_progress_log(t0))
     table = fit.summary()
     wall = time.perf_counter() - t0
     return {"wall_s": wall, "min_ess_bulk": float(table["ess_bulk"].min()),
             "min_ess_parameter": str(table["ess_bulk"].idxmin()),
             "max_r_hat": float(table["r_hat"].max()),
-            "max_r_hat_parameter": str(table["r_hat"].idxmax()),
+            # one chain (--quick) has no r_hat: NaN throughout
+            "max_r_hat_parameter": (str(table["r_hat"].idxmax())
+                                    if table["r_hat"].notna().any() else None),
             "n_r_hat_above_1_01": int((table["r_hat"] > 1.01).sum()),
             "divergences": int(fit.sample_stats["diverging"].sum()),
             "steps_per_draw": float(fit.sample_stats["num_steps"].mean()),
