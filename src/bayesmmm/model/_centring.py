@@ -1,4 +1,4 @@
-"""Centring weights for the geo hierarchy, chosen from a pilot run.
+"""Centring weights for the geo hierarchy, chosen from warm-up draws.
 
 A geo value ``theta_g ~ Normal(m, sigma)`` (in the unconstrained space of its prior) can
 be sampled non-centred (``theta_g = m + sigma * z``, best where the data say little about
@@ -9,9 +9,10 @@ data pin each geo down: then ``z`` and ``sigma`` form a funnel). In between, the
 ``s2`` the posterior of ``w`` does not depend on ``sigma`` (to first order) when
 ``c = sigma**2 / (sigma**2 + s2)`` (Gorinova, Moore & Hoffman 2020, "Automatic
 reparameterisation of probabilistic programs"). :func:`centring_weights` estimates the
-data's precision ``1 / s2`` of every geo value from the draws of a short pilot run (in
-any parametrisation: the model is the same) and sets ``c`` at a low quantile of the
-pilot's ``sigma`` (:func:`_weight`).
+data's precision ``1 / s2`` of every geo value from the draws of one warm-up window (in
+any parametrisation: the model is the same; ``bayesmmm.model._sampler.rebase_window``
+picks the window) and sets ``c`` at a low quantile of those draws' ``sigma``
+(:func:`_weight`).
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def no_centring(spec: ModelSpec, design: Design) -> dict[str, Array]:
 
 def centring_weights(spec: ModelSpec, design: Design, samples: dict[str, Any]
                      ) -> dict[str, Array]:
-    """Centring weights (:func:`_weight`) from pilot draws.
+    """Centring weights (:func:`_weight`) from warm-up draws.
 
     ``samples`` holds constrained draws ``(chains, draws, ...)`` of ``{name}_geo`` and
     ``{name}_sigma`` (and ``gamma_control_geo``); returns ``{name: (n_geos, n)}`` float32.
@@ -96,7 +97,7 @@ def _variance(theta: np.ndarray) -> np.ndarray:
     return np.nanvar(np.where(np.isfinite(theta), theta, np.nan), axis=0)
 
 
-#: The quantile of the pilot's spread at which the weight is set (see :func:`_weight`).
+#: The quantile of the draws' spread at which the weight is set (see :func:`_weight`).
 SPREAD_QUANTILE = 0.1
 
 

@@ -21,25 +21,15 @@ from bayesmmm.model._centring import centring_weights, no_centring
 from bayesmmm.model._design import Design, calendar_controls, make_design, make_scalers
 from bayesmmm.model._model import model
 from bayesmmm.model._result import Fit
-from bayesmmm.model._sampler import run_nuts
+from bayesmmm.model._sampler import Rebase, run_nuts
 from bayesmmm.model._spec import ModelSpec
 
-__all__ = ["CENTRING", "PILOT_DRAWS", "PILOT_WARMUP", "SamplerOptions", "fit", "model_data",
-           "pilot_length"]
+__all__ = ["CENTRING", "SamplerOptions", "fit", "model_data"]
 
 #: How geo models sample their geo values: ``none`` (default) samples every geo value
-#: non-centred; ``auto`` chooses a centring weight per geo value from a short pilot run
-#: (:mod:`bayesmmm.model._centring`).
+#: non-centred; ``auto`` chooses a centring weight per geo value from warm-up draws and
+#: changes to that basis in the middle of the warm-up (:mod:`bayesmmm.model._centring`).
 CENTRING = ("none", "auto")
-#: Longest pilot run of ``centring="auto"`` (per chain); see :func:`pilot_length`.
-PILOT_WARMUP = 200
-PILOT_DRAWS = 100
-
-
-def pilot_length(warmup: int, draws: int) -> tuple[int, int]:
-    """Warm-up and draws of the pilot: a fifth of the warm-up and a tenth of the draws,
-    between (20, 10) and (:data:`PILOT_WARMUP`, :data:`PILOT_DRAWS`)."""
-    return (min(max(warmup // 5, 20), PILOT_WARMUP), min(max(draws // 10, 10), PILOT_DRAWS))
 
 
 @dataclass(frozen=True)
@@ -59,6 +49,9 @@ class SamplerOptions:
         if self.centring not in CENTRING:
             raise SpecError(f"centring must be one of {list(CENTRING)}, got "
                             f"{self.centring!r}. Fix: use 'none' (default) or 'auto'")
+        if self.centring == "auto" and self.dense_mass:
+            raise SpecError("centring='auto' adapts a diagonal mass matrix, but dense_mass "
+                            "is True. Fix: pass dense_mass=False, or centring='none'")
         for name in ("chains", "warmup", "draws", "max_tree_depth"):
             v = getattr(self, name)
             low = 0 if name == "warmup" else 1
@@ -129,13 +122,15 @@ def fit(
     dense_mass : bool
         Adapt a dense mass matrix (helps strongly correlated posteriors).
     centring : ``"none"`` (default) or ``"auto"``
-        Geo models only: ``"auto"`` first runs a short pilot (phase ``"pilot"``; at
-        most 200 + 100 iterations per chain, :func:`pilot_length`) whose draws set, for each
-        geo value, how far it is sampled centred, and samples the logistic channels'
-        ``beta`` and ``lam`` as a rotated pair; ``"none"`` samples every geo value
-        non-centred. The model, and so the posterior, is the same either way. ``"auto"``
-        pays off on panels of a few geos (about 3x the ESS per gradient on 8 geos); on
-        20 geos and more its pilot costs more than it saves (docs/benchmarks.md).
+        Geo models only: ``"auto"`` samples the logistic channels' ``beta`` and ``lam``
+        as a rotated pair and, from the draws of one warm-up window (iterations 150-249
+        of 1,000; :func:`bayesmmm.model._sampler.rebase_window`), sets for each geo value
+        how far it is sampled centred, moves the chains to that basis and lets the rest
+        of the warm-up adapt to it; ``"none"`` samples every geo value non-centred. The
+        model, and so the posterior, is the same either way. ``"auto"`` gives 2-3x the
+        ESS per gradient on 8 and 20 geos (docs/benchmarks.md). Needs
+        ``dense_mass=False``; a warm-up too short for the window (under 400) keeps the
+        non-centred values.
     progress : bool or callable(phase, done, total)
         ``True`` shows a Rich progress bar; a callable receives progress instead.
 
@@ -163,7 +158,6 @@ def fit(
         "seconds_total": time.perf_counter() - started,
         "seconds_warmup": raw.seconds_warmup,
         "seconds_sampling": raw.seconds_sampling,
-        "seconds_pilot": raw.seconds_pilot,
     }
     posterior = {k: v.astype(np.float32) for k, v in raw.samples.items()}
     stats = {"diverging": raw.stats["diverging"].astype(bool),
@@ -203,33 +197,16 @@ def _run(spec: ModelSpec, inputs: Design, o: SamplerOptions,
         index = (tuple(int(i) for i in lift.geo), tuple(int(i) for i in lift.channel))
         inputs = inputs._replace(lift=lift._replace(geo=None, channel=None))
     fn = partial(model, spec, lift_index=index)
-    pilot_seconds = 0.0
+    rebase = None
     if o.centring == "auto" and inputs.media.shape[1] > 1:
-        # The pilot runs the same compiled program as the main run (weights are data).
-        inputs = inputs._replace(centring=no_centring(spec, inputs))
-        started = time.perf_counter()
-        p_warmup, p_draws = pilot_length(o.warmup, o.draws)
-        pilot = run_nuts(fn, (inputs,), chains=o.chains, warmup=p_warmup,
-                         draws=p_draws, target_accept=o.target_accept,
-                         seed=(o.seed + 1) % 2**32, dense_mass=o.dense_mass,
-                         max_tree_depth=o.max_tree_depth,
-                         progress=_pilot_progress(progress, p_warmup, p_draws))
-        inputs = inputs._replace(centring=centring_weights(spec, inputs, pilot.samples))
-        pilot_seconds = time.perf_counter() - started
-    raw = run_nuts(fn, (inputs,), chains=o.chains, warmup=o.warmup, draws=o.draws,
-                   target_accept=o.target_accept, seed=o.seed, dense_mass=o.dense_mass,
-                   max_tree_depth=o.max_tree_depth, progress=progress)
-    raw.seconds_pilot = pilot_seconds
-    return raw
-
-
-def _pilot_progress(progress: Callable[[str, int, int], None] | None, warmup: int,
-                    draws: int) -> Callable[[str, int, int], None] | None:
-    """The pilot's warm-up and draws reported as one phase, ``"pilot"``."""
-    if progress is None:
-        return None
-
-    def callback(phase: str, done: int, total: int) -> None:
-        progress("pilot", done + (warmup if phase == "sampling" else 0), warmup + draws)
-
-    return callback
+        # Warm-up starts non-centred (zero weights: the same compiled program, weights
+        # are data); the weights from one window's draws then set the basis.
+        zero = no_centring(spec, inputs)
+        inputs = base = inputs._replace(centring=zero)
+        rebase = Rebase(
+            new_args=lambda draws: (base._replace(
+                centring=centring_weights(spec, base, draws)),),
+            sites=tuple(f"_{k}_z" for k in zero if k != "logistic_pair"))
+    return run_nuts(fn, (inputs,), chains=o.chains, warmup=o.warmup, draws=o.draws,
+                    target_accept=o.target_accept, seed=o.seed, dense_mass=o.dense_mass,
+                    max_tree_depth=o.max_tree_depth, progress=progress, rebase=rebase)

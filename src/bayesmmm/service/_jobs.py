@@ -53,7 +53,7 @@ def _progress(emit: Emit, sampler: dict[str, Any]) -> Callable[[str, int, int], 
                 and done < total:
             return
         last.update(time=now, phase=phase)
-        finished = 0 if phase == "pilot" else done + (warmup if phase == "sampling" else 0)
+        finished = done + (warmup if phase == "sampling" else 0)
         emit("progress", phase=phase, done=done, total=total,
              fraction=finished / max(warmup + draws, 1))
 

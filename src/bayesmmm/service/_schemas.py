@@ -77,7 +77,8 @@ class SamplerChoice(_Strict):
     dense_mass: bool = False
     centring: Literal["none", "auto"] = Field(
         "none", description="Geo models: 'none' samples every geo value non-centred; "
-        "'auto' picks how centred each is sampled from a short pilot run.")
+        "'auto' picks how centred each is sampled from warm-up draws (needs "
+        "dense_mass false).")
 
 
 class RunMMMRequest(ModelChoice, SamplerChoice):
