@@ -63,7 +63,8 @@ AdstockOpt = Annotated[str | None, typer.Option(
 SaturationOpt = Annotated[str | None, typer.Option(
     "--saturation", help="Saturation form for all channels (logistic, hill, ...).")]
 
-_SAMPLER_KEYS = ("chains", "warmup", "draws", "target_accept", "seed", "centring")
+_SAMPLER_KEYS = ("chains", "warmup", "draws", "target_accept", "seed", "centring",
+                 "time_limit")
 
 
 def _fail(message: str, code: int) -> None:

@@ -53,11 +53,26 @@ def test_progress_callback_sees_both_phases() -> None:
      ({"target_accept": 1.2}, r"target_accept must be in \(0, 1\)"),
      ({"draws": 2.5}, "draws must be an integer"),
      ({"seed": -1}, r"seed must be an integer in \[0, 2\*\*32\)"),
-     ({"seed": 2**40}, "seed must be an integer in")],
+     ({"seed": 2**40}, "seed must be an integer in"),
+     ({"time_limit": 0}, "time_limit must be a number of seconds > 0"),
+     ({"time_limit": "10m"}, "time_limit must be a number of seconds")],
 )
 def test_bad_sampler_options(kwargs: dict, message: str) -> None:
     with pytest.raises(SpecError, match=message):
         bm.fit(bm.example_data(), bm.example_spec(), **kwargs)
+
+
+def test_time_limit_stops_sampling_after_a_chunk_not_the_warmup() -> None:
+    seen: list[tuple[str, int, int]] = []
+    f = bm.fit(bm.example_data(), bm.example_spec(), chains=2, warmup=60, draws=200,
+               time_limit=1e-6, progress=lambda *a: seen.append(a))
+    assert ("warmup", 60, 60) in seen               # the warm-up is never cut
+    assert seen[-1] == ("sampling", 50, 200)        # one chunk of draws, then the stop
+    assert f.n_draws == 50 and f.posterior["intercept"].shape == (2, 50)
+    assert f.meta["stopped_early"] and f.meta["options"]["time_limit"] == 1e-6
+    whole = bm.fit(bm.example_data(), bm.example_spec(), chains=2, warmup=60, draws=80,
+                   time_limit=3600, progress=False)
+    assert whole.n_draws == 80 and not whole.meta["stopped_early"]
 
 
 def test_model_without_controls_or_seasonality() -> None:

@@ -44,6 +44,7 @@ class SamplerOptions:
     dense_mass: bool = False
     max_tree_depth: int = 10
     centring: str = "none"
+    time_limit: float | None = None
 
     def __post_init__(self) -> None:
         if self.centring not in CENTRING:
@@ -57,6 +58,11 @@ class SamplerOptions:
             low = 0 if name == "warmup" else 1
             if isinstance(v, bool) or not isinstance(v, int) or v < low:
                 raise SpecError(f"{name} must be an integer >= {low}, got {v!r}")
+        limit = self.time_limit
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int | float)
+                                  or not limit > 0):
+            raise SpecError(f"time_limit must be a number of seconds > 0 or None, got "
+                            f"{limit!r}. Fix: e.g. time_limit=600, or None for no limit")
         if not 0 < self.target_accept < 1:
             raise SpecError(f"target_accept must be in (0, 1), got {self.target_accept!r}."
                             " Fix: use 0.8 (default) or 0.9-0.99 when there are divergences")
@@ -104,6 +110,7 @@ def fit(
     seed: int = 0,
     dense_mass: bool = False,
     centring: str = "none",
+    time_limit: float | None = None,
     progress: bool | Callable[[str, int, int], None] = True,
 ) -> Fit:
     """Fit the MMM described by ``spec`` to ``data`` with NUTS.
@@ -131,6 +138,11 @@ def fit(
         ESS per gradient on 8 and 20 geos (docs/benchmarks.md). Needs
         ``dense_mass=False``; a warm-up too short for the window (under 400) keeps the
         non-centred values.
+    time_limit : float, optional
+        Seconds from the call after which sampling stops early, at the end of the chunk
+        of 50 draws under way; the warm-up always completes. The fit then holds fewer
+        than ``draws`` draws (at least 50, or ``draws`` if fewer) and its ``meta`` says
+        ``stopped_early``: a time-boxed fit whose diagnostics tell whether it is enough.
     progress : bool or callable(phase, done, total)
         ``True`` shows a Rich progress bar; a callable receives progress instead.
 
@@ -138,26 +150,27 @@ def fit(
     -------
     Fit
     """
+    started = time.perf_counter()
     options = SamplerOptions(chains, warmup, draws, target_accept, seed, dense_mass,
-                             centring=centring)
+                             centring=centring, time_limit=time_limit)
     data = model_data(data, spec)
     scalers = make_scalers(data)
     inputs = make_design(spec, data, scalers)
-    started = time.perf_counter()
     with _preload("arviz"):  # summaries need it; importing costs ~1 s, so overlap it
         if progress is True:
             from bayesmmm.model._progress import rich_progress
 
             with rich_progress(options.chains) as callback:
-                raw = _run(spec, inputs, options, callback)
+                raw = _run(spec, inputs, options, callback, started)
         else:
-            raw = _run(spec, inputs, options, progress or None)
+            raw = _run(spec, inputs, options, progress or None, started)
     meta = {
         "sampler": "nuts",
         "options": options.__dict__,
         "seconds_total": time.perf_counter() - started,
         "seconds_warmup": raw.seconds_warmup,
         "seconds_sampling": raw.seconds_sampling,
+        "stopped_early": raw.stats["diverging"].shape[1] < options.draws,
     }
     posterior = {k: v.astype(np.float32) for k, v in raw.samples.items()}
     stats = {"diverging": raw.stats["diverging"].astype(bool),
@@ -189,7 +202,7 @@ def _quiet_import(module: str) -> None:
 
 
 def _run(spec: ModelSpec, inputs: Design, o: SamplerOptions,
-         progress: Callable[[str, int, int], None] | None) -> Any:
+         progress: Callable[[str, int, int], None] | None, started: float | None = None) -> Any:
     index = None
     lift = inputs.lift
     if lift is not None and lift.geo is not None and lift.channel is not None:
@@ -209,4 +222,7 @@ def _run(spec: ModelSpec, inputs: Design, o: SamplerOptions,
             sites=tuple(f"_{k}_z" for k in zero if k != "logistic_pair"))
     return run_nuts(fn, (inputs,), chains=o.chains, warmup=o.warmup, draws=o.draws,
                     target_accept=o.target_accept, seed=o.seed, dense_mass=o.dense_mass,
-                    max_tree_depth=o.max_tree_depth, progress=progress, rebase=rebase)
+                    max_tree_depth=o.max_tree_depth, progress=progress, rebase=rebase,
+                    deadline=(None if o.time_limit is None
+                              else (time.perf_counter() if started is None else started)
+                              + o.time_limit))

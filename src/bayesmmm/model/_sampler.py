@@ -143,6 +143,7 @@ def run_nuts(
     max_tree_depth: int = 10,
     progress: ProgressFn | None = None,
     rebase: Rebase | None = None,
+    deadline: float | None = None,
 ) -> SamplerResult:
     """Run NUTS and return constrained draws (deterministic sites included).
 
@@ -162,6 +163,10 @@ def run_nuts(
         Called after each chunk with phase ``"warmup"`` or ``"sampling"``.
     rebase : Rebase, optional
         Change the sampling basis once in the warm-up (diagonal mass matrix only).
+    deadline : float, optional
+        A ``time.perf_counter()`` reading after which sampling stops at the end of the
+        current chunk (the warm-up always completes): fewer than ``draws`` draws, at
+        least one chunk's.
     """
     if rebase is not None and dense_mass:
         raise ValueError("a rebase needs a diagonal mass matrix (dense_mass=False)")
@@ -239,6 +244,10 @@ def run_nuts(
             if progress is not None:
                 jax.block_until_ready(state)
                 progress(phase, done, total)
+            if phase == "sampling" and deadline is not None and done < total:
+                jax.block_until_ready(state)
+                if time.perf_counter() > deadline:
+                    break
         jax.block_until_ready(state)
         seconds[phase] = time.perf_counter() - start
 
