@@ -70,6 +70,8 @@ def test_time_limit_stops_sampling_after_a_chunk_not_the_warmup() -> None:
     assert seen[-1] == ("sampling", 50, 200)        # one chunk of draws, then the stop
     assert f.n_draws == 50 and f.posterior["intercept"].shape == (2, 50)
     assert f.meta["stopped_early"] and f.meta["options"]["time_limit"] == 1e-6
+    assert any("stopped at the time limit" in w and "after 50 of 200 draws" in w
+               for w in f.warnings())
     whole = bm.fit(bm.example_data(), bm.example_spec(), chains=2, warmup=60, draws=80,
                    time_limit=3600, progress=False)
     assert whole.n_draws == 80 and not whole.meta["stopped_early"]

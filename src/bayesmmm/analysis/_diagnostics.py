@@ -47,9 +47,16 @@ def fit_metrics(fit: Fit) -> dict[str, float]:
 
 
 def convergence_warnings(fit: Fit) -> list[str]:
-    """Plain-words warnings: r_hat > 1.01, any divergence, ess_bulk < 400."""
+    """Plain-words warnings: r_hat > 1.01, any divergence, ess_bulk < 400, draws cut
+    short by a time limit."""
     out = []
     table = summary(fit)
+    if fit.meta.get("stopped_early"):
+        options = fit.meta.get("options", {})
+        out.append(
+            f"Sampling stopped at the time limit ({options.get('time_limit')} s) after "
+            f"{fit.n_draws} of {options.get('draws')} draws per chain. Judge the fit by the "
+            "checks below, or allow more time (time_limit) or ask for fewer draws.")
     if fit.n_chains < 2:
         out.append("With one chain, convergence (r_hat) cannot be checked: the chain may be "
                    "stuck without any sign. Run at least 2 chains (4 recommended).")

@@ -84,6 +84,8 @@ def run_fit(payload: JobPayload, emit: Emit) -> dict[str, Any]:
                 "warnings": fitted.warnings(),
                 "fit_metrics": {k: float(v) for k, v in fitted.fit_metrics().items()},
                 "divergences": int(fitted.sample_stats["diverging"].sum()),
+                "draws": fitted.n_draws,
+                "stopped_early": bool(fitted.meta.get("stopped_early", False)),
                 "seconds": {k: float(fitted.meta[k]) for k in
                             ("seconds_total", "seconds_warmup", "seconds_sampling")
                             if k in fitted.meta},

@@ -79,6 +79,10 @@ class SamplerChoice(_Strict):
         "none", description="Geo models: 'none' samples every geo value non-centred; "
         "'auto' picks how centred each is sampled from warm-up draws (needs "
         "dense_mass false).")
+    time_limit: float | None = Field(
+        None, gt=0, le=7 * 86400, description="Seconds after which sampling stops early "
+        "(the warm-up always completes); the result's warnings then say how many draws "
+        "were taken.")
 
 
 class RunMMMRequest(ModelChoice, SamplerChoice):
