@@ -31,6 +31,9 @@ def test_upload_is_accepted_and_queued(client: TestClient, service: Service) -> 
                                  "centring": "none", "time_limit": None}
     job = service.store.get(body["task_id"])
     assert job is not None and service.artifacts.get(job.input_key) == example_bytes()
+    timed = client.post("/v1/tasks", files=upload(example_bytes()),
+                        data={**FORM, "time_limit": "600"}).json()
+    assert client.get(f"/v1/tasks/{timed['task_id']}").json()["sampler"]["time_limit"] == 600
 
 
 def test_task_ids_are_unique_and_unguessable(client: TestClient) -> None:
@@ -125,7 +128,8 @@ def test_invalid_model_options_refused(client: TestClient, change: dict[str, str
     ({"y_column": None}, "y_column: Field required"),
     ({"colour": "red"}, "colour: Extra inputs are not permitted"),
     ({"model_options": "{not json"}, "'model_options' is not valid JSON"),
-], ids=["chains", "target-accept", "missing-field", "extra-field", "bad-json"])
+    ({"time_limit": "0"}, "time_limit: Input should be greater than 0"),
+], ids=["chains", "target-accept", "missing-field", "extra-field", "bad-json", "time-limit"])
 def test_invalid_fields_refused(client: TestClient, change: dict[str, Any],
                                 fragment: str) -> None:
     form = {k: v for k, v in {**FORM, **change}.items() if v is not None}
