@@ -156,14 +156,15 @@ def fit(
     data = model_data(data, spec)
     scalers = make_scalers(data)
     inputs = make_design(spec, data, scalers)
+    deadline = None if time_limit is None else started + time_limit
     with _preload("arviz"):  # summaries need it; importing costs ~1 s, so overlap it
         if progress is True:
             from bayesmmm.model._progress import rich_progress
 
             with rich_progress(options.chains) as callback:
-                raw = _run(spec, inputs, options, callback, started)
+                raw = _run(spec, inputs, options, callback, deadline)
         else:
-            raw = _run(spec, inputs, options, progress or None, started)
+            raw = _run(spec, inputs, options, progress or None, deadline)
     meta = {
         "sampler": "nuts",
         "options": options.__dict__,
@@ -202,7 +203,8 @@ def _quiet_import(module: str) -> None:
 
 
 def _run(spec: ModelSpec, inputs: Design, o: SamplerOptions,
-         progress: Callable[[str, int, int], None] | None, started: float | None = None) -> Any:
+         progress: Callable[[str, int, int], None] | None,
+         deadline: float | None = None) -> Any:
     index = None
     lift = inputs.lift
     if lift is not None and lift.geo is not None and lift.channel is not None:
@@ -223,6 +225,4 @@ def _run(spec: ModelSpec, inputs: Design, o: SamplerOptions,
     return run_nuts(fn, (inputs,), chains=o.chains, warmup=o.warmup, draws=o.draws,
                     target_accept=o.target_accept, seed=o.seed, dense_mass=o.dense_mass,
                     max_tree_depth=o.max_tree_depth, progress=progress, rebase=rebase,
-                    deadline=(None if o.time_limit is None
-                              else (time.perf_counter() if started is None else started)
-                              + o.time_limit))
+                    deadline=deadline)

@@ -241,13 +241,13 @@ def run_nuts(
                     move = jax.vmap(move, in_axes=(0, None, None))
                 state = jax.pmap(move, in_axes=(0, None, None))(state, model_args, new_args)
                 model_args, recorded = new_args, []
+            if progress is not None or deadline is not None:
+                jax.block_until_ready(state)
             if progress is not None:
-                jax.block_until_ready(state)
                 progress(phase, done, total)
-            if phase == "sampling" and deadline is not None and done < total:
-                jax.block_until_ready(state)
-                if time.perf_counter() > deadline:
-                    break
+            if phase == "sampling" and deadline is not None and done < total \
+                    and time.perf_counter() > deadline:
+                break
         jax.block_until_ready(state)
         seconds[phase] = time.perf_counter() - start
 
