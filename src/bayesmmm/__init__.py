@@ -7,22 +7,20 @@
 >>> fit.summary(); fit.roi(); fit.save("fit.nc")      # doctest: +SKIP
 """
 
-from bayesmmm import _runtime
-
-_runtime.configure()  # before any JAX computation: host devices and compilation cache
-
-from bayesmmm.data import MMMData, ValidationReport, load_table, prepare, validate  # noqa: E402
-from bayesmmm.datasets import example_data, example_spec  # noqa: E402
-from bayesmmm.errors import (  # noqa: E402
+from bayesmmm import analysis as _analysis  # noqa: F401  (gives Fit its answer methods)
+from bayesmmm._runtime import configure
+from bayesmmm.data import MMMData, ValidationReport, load_table, prepare, validate
+from bayesmmm.datasets import example_data, example_spec
+from bayesmmm.errors import (
     BayesMMMError,
     DataLoadError,
     DataValidationError,
     FitFileError,
     SpecError,
 )
-from bayesmmm.model import Fit, ModelSpec, fit, load_fit  # noqa: E402
-from bayesmmm.priors import Prior  # noqa: E402
-from bayesmmm.synth import simulate_classic  # noqa: E402
+from bayesmmm.model import Fit, ModelSpec, SamplerOptions, fit, load_fit
+from bayesmmm.priors import Prior
+from bayesmmm.synth import simulate_classic
 
 __version__ = "0.1.0"
 
@@ -35,9 +33,11 @@ __all__ = [
     "MMMData",
     "ModelSpec",
     "Prior",
+    "SamplerOptions",
     "SpecError",
     "ValidationReport",
     "__version__",
+    "configure",
     "example_data",
     "example_spec",
     "fit",

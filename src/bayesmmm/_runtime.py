@@ -1,10 +1,16 @@
-"""Process-wide JAX set-up, done once before JAX starts its backend.
+"""Process-wide JAX set-up, done on the first fit or by an explicit :func:`configure`.
 
-* Host CPU devices: NUTS chains run one per XLA device with ``pmap``; XLA's CPU
-  backend shows one device unless told otherwise, so we ask for several (virtual
-  devices share the real cores, one thread each).
-* The persistent compilation cache: a second fit of the same shapes skips XLA
-  compilation. ``BAYESMMM_CACHE_DIR`` moves it; ``BAYESMMM_CACHE_DIR=off`` disables it.
+Importing bayesmmm changes nothing in the process: no environment variable, no JAX
+setting. The first fit (or simulation, or fit file loaded) calls :func:`configure`, which
+
+* asks JAX for several host CPU devices (``jax_num_cpu_devices``), because NUTS chains
+  run one per XLA device with ``pmap``; XLA's CPU backend shows one device unless told
+  otherwise (virtual devices share the real cores, one thread each). JAX reads this when
+  its backend starts, so it only takes effect if no JAX computation ran before: call
+  ``bm.configure()`` first in a session that uses JAX before fitting. A user's own
+  ``XLA_FLAGS=--xla_force_host_platform_device_count`` or ``jax_num_cpu_devices`` wins.
+* turns on JAX's persistent compilation cache, so a second fit of the same shapes skips
+  XLA compilation. ``BAYESMMM_CACHE_DIR`` moves it; ``BAYESMMM_CACHE_DIR=off`` disables it.
 """
 
 from __future__ import annotations
@@ -12,15 +18,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+__all__ = ["cache_dir", "configure", "is_configured"]
+
 _DEFAULT_HOST_DEVICES = 8
-
-
-def _set_host_devices() -> None:
-    default = max(_DEFAULT_HOST_DEVICES, os.cpu_count() or 1)
-    n = int(os.environ.get("BAYESMMM_HOST_DEVICES", default))
-    flags = os.environ.get("XLA_FLAGS", "")
-    if "xla_force_host_platform_device_count" not in flags:
-        os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={n}".strip()
+_state: dict[str, bool] = {"done": False}
 
 
 def cache_dir() -> Path | None:
@@ -34,10 +35,25 @@ def cache_dir() -> Path | None:
     return Path(base) / "bayesmmm" / "jax"
 
 
-def _enable_compilation_cache() -> None:
+def _set_host_devices(n: int | None) -> None:
+    import jax
+    from jax._src import xla_bridge
+
+    if "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", ""):
+        return  # the user chose
+    if int(jax.config.jax_num_cpu_devices) > 0 and n is None:
+        return  # the user chose through JAX
+    if xla_bridge.backends_are_initialized():
+        return  # too late: JAX already runs with what it has (chains then share devices)
+    if n is None:
+        n = int(os.environ.get("BAYESMMM_HOST_DEVICES",
+                               max(_DEFAULT_HOST_DEVICES, os.cpu_count() or 1)))
+    jax.config.update("jax_num_cpu_devices", n)
+
+
+def _enable_compilation_cache(path: Path | None) -> None:
     import jax
 
-    path = cache_dir()
     if path is None:
         return
     try:
@@ -49,7 +65,29 @@ def _enable_compilation_cache() -> None:
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
-def configure() -> None:
-    """Idempotent: host devices first (read when the backend starts), then the cache."""
-    _set_host_devices()
-    _enable_compilation_cache()
+def configure(host_devices: int | None = None, cache: str | Path | None = None, *,
+              force: bool = False) -> None:
+    """Set JAX up for BayesMMM: host CPU devices and the compilation cache.
+
+    Called by the first fit; call it yourself, before any other JAX work, to choose.
+
+    Parameters
+    ----------
+    host_devices : int, optional
+        Host CPU devices for parallel chains (default ``BAYESMMM_HOST_DEVICES`` or
+        ``max(8, cores)``). Only effective before JAX's backend starts.
+    cache : str or Path, optional
+        Folder of the compilation cache (default :func:`cache_dir`); ``"off"`` disables it.
+    force : bool
+        Apply again even if already configured (e.g. to move the cache).
+    """
+    if _state["done"] and not force:
+        return
+    _set_host_devices(host_devices)
+    path = cache_dir() if cache is None else None if cache == "off" else Path(cache)
+    _enable_compilation_cache(path)
+    _state["done"] = True
+
+
+def is_configured() -> bool:
+    return _state["done"]

@@ -92,6 +92,9 @@ class Prior:
         checked = {k: _check_value(self.dist, k, self.params[k]) for k in names}
         object.__setattr__(self, "params", checked)
 
+    def __hash__(self) -> int:  # params is a dict: hash its (validated, hashable) items
+        return hash((self.dist, tuple(sorted(self.params.items()))))
+
     def to_numpyro(self) -> Distribution:
         """Build the NumPyro distribution this prior describes."""
         cls, names = ALLOWED_DISTRIBUTIONS[self.dist]

@@ -22,11 +22,12 @@ from numpyro.infer.util import log_density, potential_energy
 
 import bayesmmm as bm
 from bayesmmm.errors import SpecError
-from bayesmmm.model import make_design, make_scalers
+from bayesmmm.model import ModelStructure, make_design, make_scalers
 from bayesmmm.model._centring import _weight, centring_weights, has_pair, no_centring
 from bayesmmm.model._fit import SamplerOptions, model_data
 from bayesmmm.model._model import model
-from bayesmmm.model._sampler import _rebased, rebase_window
+from bayesmmm.model._sampler import move_state as _rebased
+from bayesmmm.model._sampler import rebase_window
 from bayesmmm.synth import ChannelConfig, ControlConfig, SimulationConfig, simulate
 
 
@@ -40,16 +41,17 @@ def _panel(n_weeks: int = 52, n_geos: int = 3):  # type: ignore[no-untyped-def]
     sim = simulate(cfg, seed=0)
     spec = bm.ModelSpec(**sim.spec_kwargs)
     data = model_data(sim.data, spec)
-    return sim, spec, make_design(spec, data, make_scalers(data))
+    structure = ModelStructure.build(spec, data)
+    return sim, structure, make_design(spec, data, make_scalers(data), structure=structure)
 
 
-def _random_weights(spec: bm.ModelSpec, design, seed: int) -> dict:  # type: ignore[no-untyped-def]
+def _random_weights(spec: ModelStructure, design, seed: int) -> dict:  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(seed)
     return {k: jnp.asarray(rng.uniform(0.0, 1.0, v.shape), jnp.float32)
-            for k, v in no_centring(spec, design).items()}
+            for k, v in no_centring(spec).items()}
 
 
-def _deviations(spec: bm.ModelSpec, draws: dict, name: str) -> np.ndarray:
+def _deviations(spec: ModelStructure, draws: dict, name: str) -> np.ndarray:
     """Standard normal deviations ``(T^-1(geo) - T^-1(population)) / sigma`` per draw."""
     from numpyro.distributions.transforms import biject_to
 
@@ -67,8 +69,8 @@ def _proper(fn):  # type: ignore[no-untyped-def]
 
 def test_the_panel_has_a_logistic_pair_and_a_hill_channel() -> None:
     _, spec, design = _panel()
-    assert has_pair(spec, design)
-    w = no_centring(spec, design)
+    assert has_pair(spec)
+    w = no_centring(spec)
     assert set(w) == {"adstock_alpha", "saturation_lam", "saturation_kappa", "saturation_slope",
                       "saturation_beta", "gamma_control", "logistic_pair"}
     assert w["saturation_beta"].shape == (3, 2) and w["logistic_pair"].shape == (3, 1)
@@ -175,7 +177,7 @@ def test_pair_weight_reads_the_sum_of_log_beta_and_log_lam() -> None:
         "saturation_lam_geo": np.exp((total - shift)[None, ..., None] + np.log(2.0)),
     }
     for name in ("adstock_alpha", "saturation_kappa", "saturation_slope"):
-        k = len(spec.channels_with(name))
+        k = len(spec.media.param(name).channels)
         samples[name] = np.full((1, n, k), 0.5)
         samples[f"{name}_sigma"] = np.full((1, n, k), 0.3)
         samples[f"{name}_geo"] = np.full((1, n, 2, k), 0.5) * np.exp(
@@ -210,7 +212,7 @@ def test_moving_a_chain_to_new_weights_keeps_its_point_and_its_energy() -> None:
     by the squared ratio of the new to the old scale."""
     _, spec, design = _panel()
     fn = partial(model, spec)
-    old = (design._replace(centring=no_centring(spec, design)),)
+    old = (design._replace(centring=no_centring(spec)),)
     new = (design._replace(centring=_random_weights(spec, design, 3)),)
     kernel = NUTS(fn)
     state = kernel.init(jax.random.PRNGKey(0), 10, None, old, {})
@@ -241,7 +243,8 @@ def test_moving_a_chain_to_new_weights_keeps_its_point_and_its_energy() -> None:
 def test_auto_and_none_fit_the_same_posterior() -> None:
     """Both bases sample one posterior: the population means agree within their sd; the
     ``auto`` run, which changes basis in its warm-up, does not diverge."""
-    sim, spec, _ = _panel(n_weeks=104, n_geos=4)
+    sim, _, _ = _panel(n_weeks=104, n_geos=4)
+    spec = bm.ModelSpec(**sim.spec_kwargs)
     fits = {c: bm.fit(sim.data, spec, chains=2, warmup=500, draws=300, seed=0,
                       centring=c, progress=False) for c in ("auto", "none")}
     assert fits["auto"].meta["options"]["centring"] == "auto"

@@ -16,7 +16,7 @@ from numpyro.infer.util import log_density
 
 import bayesmmm as bm
 from bayesmmm.data import prepare
-from bayesmmm.model import make_design, make_scalers
+from bayesmmm.model import ModelStructure, make_design, make_scalers
 from bayesmmm.model._model import model
 from bayesmmm.transforms import geometric_adstock, logistic_saturation
 
@@ -44,10 +44,11 @@ def test_log_density_equals_reference_up_to_a_constant() -> None:
                       channel_columns=spec.channel_columns, control_columns=spec.control_columns)
     scalers = make_scalers(data)
     inputs = make_design(spec, data, scalers)
+    structure = ModelStructure.build(spec, data)
     media = data.media / scalers.channel_scale
     ref_args = (jnp.asarray(media, jnp.float32), jnp.asarray(data.controls, jnp.float32),
                 inputs.fourier, inputs.y[0], spec.adstock_max_lag)
-    ours = partial(model, spec)
+    ours = partial(model, structure)
     rng = np.random.default_rng(0)
     diffs = []
     for _ in range(6):
@@ -83,7 +84,8 @@ def test_no_controls_no_seasonality_model_runs() -> None:
     latent = {"adstock_alpha": jnp.array([0.3]), "saturation_lam": jnp.array([2.0]),
               "saturation_beta": jnp.array([0.4]), "y_sigma": jnp.array(0.1),
               "_level": jnp.array(0.6)}
-    value, trace = log_density(partial(model, spec), (inputs,), {}, latent)
+    value, trace = log_density(partial(model, ModelStructure.build(spec, data)), (inputs,),
+                               {}, latent)
     assert {"intercept", "_level", "saturation_beta", "y"} <= set(trace)
     assert "gamma_control" not in trace and "gamma_fourier" not in trace
     assert jnp.isfinite(value) and float(trace["intercept"]["value"]) < 0.6

@@ -46,6 +46,8 @@ DOMAINS: dict[str, str] = {
     "kappa": "positive",
     "slope": "positive",
     "c": "positive",
+    "knee": "positive",
+    "ratio": "unit",
 }
 
 #: Values at and near the edges of each domain (where gradients tend to break).
@@ -56,7 +58,7 @@ EDGES: dict[str, list[float]] = {
 }
 
 #: Saturation curves that are not bounded by 1.
-UNBOUNDED = {"power", "none"}
+UNBOUNDED = {"power", "none", "piecewise_linear"}
 
 ADSTOCK_NAMES = ADSTOCKS.names()
 SATURATION_NAMES = SATURATIONS.names()
@@ -476,6 +478,24 @@ def test_power_formula_and_linear_none() -> None:
     np.testing.assert_allclose(curve("none", x), x)
     form = SATURATIONS.get("none")
     np.testing.assert_allclose(np.asarray(form.contribution(x, 1.5)), 1.5 * x, rtol=1e-6)
+
+
+def test_piecewise_linear_formula_knee_and_edges() -> None:
+    """Slope 1/knee up to the knee (where f = 1), ratio/knee after; ratio 0 caps at 1,
+    ratio 1 is the straight line x/knee."""
+    x = np.array([0.0, 0.2, 0.5, 0.8, 2.0])
+    knee, ratio = 0.5, 0.25
+    expected = np.where(x <= knee, x / knee, 1.0 + ratio * (x - knee) / knee)
+    np.testing.assert_allclose(curve("piecewise_linear", x, knee=knee, ratio=ratio), expected,
+                               rtol=1e-6)
+    np.testing.assert_allclose(curve("piecewise_linear", x, knee=knee, ratio=0.0),
+                               np.minimum(x / knee, 1.0), rtol=1e-6)
+    np.testing.assert_allclose(curve("piecewise_linear", x, knee=knee, ratio=1.0), x / knee,
+                               rtol=1e-6)
+    form = SATURATIONS.get("piecewise_linear")
+    slope = jax.grad(lambda v: form.apply(v, knee=knee, ratio=ratio))
+    assert float(slope(0.3)) == pytest.approx(1 / knee, rel=1e-6)
+    assert float(slope(1.5)) == pytest.approx(ratio / knee, rel=1e-6)
 
 
 def test_logistic_formula() -> None:

@@ -9,20 +9,23 @@ from bayesmmm.analysis._diagnostics import (
     fit_metrics,
 )
 from bayesmmm.analysis._draws import (
+    baseline_draws,
     channel_draws,
     component_draws,
-    component_draws_gt,
     flat_params,
     hdi,
     mean_draws,
-    mean_draws_gt,
-    media_draws_gt,
+    media_param_draws,
 )
 from bayesmmm.analysis._predict import holdout_metrics, predict, predict_draws, train_test_split
+from bayesmmm.model._result import ANSWERS
 
-__all__ = ["ESS_BULK_MIN", "R_HAT_MAX", "Comparison", "compare_fits", "compare_specs",
-           "log_likelihood", "component_draws_gt", "flat_params", "mean_draws_gt",
-           "media_draws_gt", "channel_draws", "component_draws", "contributions",
+ANSWERS.update(summary=summary, contributions=contributions, roi=roi, media_share=media_share,
+               fit_metrics=fit_metrics, warnings=convergence_warnings)
+
+__all__ = ["ESS_BULK_MIN", "R_HAT_MAX", "Comparison", "baseline_draws", "compare_fits",
+           "compare_specs", "log_likelihood", "flat_params", "channel_draws",
+           "component_draws", "contributions", "media_param_draws",
            "convergence_warnings", "fit_metrics", "hdi", "hdi_columns", "holdout_metrics",
            "mean_draws", "media_share", "predict", "predict_draws", "roi", "summary",
            "train_test_split"]

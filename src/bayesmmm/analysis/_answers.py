@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bayesmmm.analysis._draws import component_draws_gt, hdi
+from bayesmmm.analysis._draws import component_draws, hdi
 from bayesmmm.model import Fit
 from bayesmmm.model._design import spend_of
 
@@ -68,7 +68,7 @@ def contributions(fit: Fit, hdi_prob: float = 0.94, level: str = "total") -> pd.
     kinds.update({c: "channel" for c in fit.spec.channel_columns})
     frames = []
     dates = fit.data.dates.strftime("%Y-%m-%d")
-    draws_gt = component_draws_gt(fit)
+    draws_gt = component_draws(fit, keep_geo=True)
     for panel, g in _levels(fit, level):
         for name, draws in draws_gt.items():
             d = draws[:, g].sum(axis=1) if isinstance(g, slice) else draws[:, g]
@@ -80,7 +80,7 @@ def contributions(fit: Fit, hdi_prob: float = 0.94, level: str = "total") -> pd.
 
 def _channel_totals(fit: Fit, g: slice | int = slice(None)) -> np.ndarray:
     """Total contribution over the fitted period, ``(n_samples, n_channels)``."""
-    draws = component_draws_gt(fit)
+    draws = component_draws(fit, keep_geo=True)
     return np.stack([draws[c][:, g].reshape(len(draws[c]), -1).sum(axis=1)
                      for c in fit.spec.channel_columns], axis=1)
 

@@ -8,9 +8,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from bayesmmm.analysis._draws import mean_draws_gt
+from bayesmmm.analysis._draws import mean_draws
 from bayesmmm.analysis._predict import holdout_metrics, train_test_split
 from bayesmmm.data import MMMData
 from bayesmmm.errors import SpecError
@@ -21,7 +20,9 @@ __all__ = ["Comparison", "compare_fits", "compare_specs", "log_likelihood"]
 
 def log_likelihood(f: Fit) -> np.ndarray:
     """Pointwise log likelihood ``(n_chains, n_draws, n_geos * n_times)`` (original units)."""
-    mu = mean_draws_gt(f)  # (S, G, T)
+    from scipy import stats
+
+    mu = mean_draws(f, keep_geo=True)  # (S, G, T)
     sigma = f.posterior["y_sigma"].reshape(len(mu), -1) * f.scalers.y_scale_g  # (S, G)
     ll = stats.norm.logpdf(f.data.y_gt[None], mu, sigma[:, :, None])
     return ll.reshape(f.n_chains, f.n_draws, -1)

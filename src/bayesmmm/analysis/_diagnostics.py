@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from bayesmmm.analysis._answers import summary
-from bayesmmm.analysis._draws import mean_draws_gt
+from bayesmmm.analysis._draws import mean_draws
 from bayesmmm.model import Fit
 
 __all__ = ["fit_metrics", "convergence_warnings", "R_HAT_MAX", "ESS_BULK_MIN"]
@@ -26,7 +26,7 @@ def fit_metrics(fit: Fit) -> dict[str, float]:
         94% posterior predictive interval, noise included).
     """
     y = fit.data.y_gt.reshape(-1)  # geo models: every (geo, period) is one observation
-    mu = mean_draws_gt(fit).reshape(-1, len(y))
+    mu = mean_draws(fit, keep_geo=True).reshape(-1, len(y))
     pred = mu.mean(axis=0)
     resid = y - pred
     ss_res = float(np.sum(resid**2))

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from bayesmmm.analysis._answers import _describe, hdi_columns
-from bayesmmm.analysis._draws import baseline_draws_gt, flat_params, media_draws_gt
+from bayesmmm.analysis._draws import baseline_draws, channel_draws, flat_params
 from bayesmmm.data import MMMData
 from bayesmmm.errors import SpecError
 from bayesmmm.model import Fit, model_data
@@ -74,8 +74,8 @@ def predict_draws(fit: Fit, data: MMMData | pd.DataFrame | str, *,
     zeros = np.zeros((new.n_geos, gap, new.media_gt.shape[-1]))
     media = np.concatenate([history, zeros, new.media_gt], axis=1)
     params = flat_params(fit)
-    out = media_draws_gt(fit, media, params)[:, :, -new.n_times:].sum(axis=-1)
-    for part in baseline_draws_gt(fit, new, params, t_offset=offset).values():
+    out = channel_draws(fit, media, params=params, keep_geo=True)[:, :, -new.n_times:].sum(-1)
+    for part in baseline_draws(fit, new, params, t_offset=offset).values():
         out = out + part
     if noise:
         sigma = np.asarray(params["y_sigma"]).reshape(len(out), -1) * fit.scalers.y_scale_g

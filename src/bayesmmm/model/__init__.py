@@ -1,4 +1,5 @@
-"""Model layer: the spec, the NumPyro model, NUTS fitting, the fitted result and its file."""
+"""Model layer: the spec, its static structure, the NumPyro model, NUTS fitting, the fitted
+result and its file."""
 
 from bayesmmm.model._design import (
     Design,
@@ -7,18 +8,23 @@ from bayesmmm.model._design import (
     fourier_names,
     make_design,
     make_scalers,
+    spend_of,
     trend_basis,
 )
-from bayesmmm.model._fit import SamplerOptions, fit, model_data
+from bayesmmm.model._fit import fit, model_data
 from bayesmmm.model._io import load_fit, save_fit
 from bayesmmm.model._lift import LiftTest
 from bayesmmm.model._mean import geo_param, media_contributions, trend_component
-from bayesmmm.model._presets import PRESETS, preset_spec
+from bayesmmm.model._options import SamplerOptions
+from bayesmmm.model._presets import PRESETS, preset_spec, spec_from_options
 from bayesmmm.model._result import Fit
+from bayesmmm.model._seasonality import SEASONALITIES
 from bayesmmm.model._spec import MEDIA_PRIORS, TRENDS, ModelSpec, default_priors
+from bayesmmm.model._structure import MediaStructure, ModelStructure, Site
 
-__all__ = ["MEDIA_PRIORS", "PRESETS", "TRENDS", "Design", "Fit", "LiftTest", "ModelSpec",
-           "SamplerOptions", "Scalers", "default_priors", "fit", "fourier_features",
-           "fourier_names", "geo_param", "load_fit", "make_design", "make_scalers",
-           "media_contributions", "model_data", "preset_spec", "save_fit", "trend_basis",
+__all__ = ["MEDIA_PRIORS", "PRESETS", "SEASONALITIES", "TRENDS", "Design", "Fit", "LiftTest",
+           "MediaStructure", "ModelSpec", "ModelStructure", "SamplerOptions", "Scalers", "Site",
+           "default_priors", "fit", "fourier_features", "fourier_names", "geo_param",
+           "load_fit", "make_design", "make_scalers", "media_contributions", "model_data",
+           "preset_spec", "save_fit", "spec_from_options", "spend_of", "trend_basis",
            "trend_component"]

@@ -25,71 +25,63 @@ from jax import Array
 from numpyro.distributions.transforms import biject_to
 
 from bayesmmm.model._design import Design
-from bayesmmm.model._spec import ModelSpec
+from bayesmmm.model._structure import ModelStructure, Site
 
-__all__ = ["centring_weights", "has_pair", "no_centring", "pair_index"]
-
-
-def _pooled(spec: ModelSpec, design: Design) -> dict[str, int]:
-    """Pooled parameter -> its number of elements (channels or controls)."""
-    out = {name: len(spec.channels_with(name)) for name in spec.channel_parameters()
-           if name not in spec.geo_shared
-           and not (name == "saturation_beta" and spec.media_prior == "roi")}
-    if design.controls.shape[-1]:
-        out["gamma_control"] = int(design.controls.shape[-1])
-    return out
+__all__ = ["centring_weights", "has_pair", "no_centring", "pair_index", "rebased_sites"]
 
 
-def has_pair(spec: ModelSpec, design: Design) -> bool:
+def has_pair(structure: ModelStructure) -> bool:
     """Whether the model samples logistic channels' geo ``beta`` and ``lam`` as a pair."""
-    pooled = _pooled(spec, design)
-    return "saturation_beta" in pooled and "saturation_lam" in pooled
+    return structure.pair is not None
 
 
-def pair_index(spec: ModelSpec) -> list[int]:
+def pair_index(structure: ModelStructure) -> list[int]:
     """Positions, among ``saturation_beta``'s channels, of the channels with ``lam``."""
-    beta = spec.channels_with("saturation_beta")
-    return [beta.index(c) for c in spec.channels_with("saturation_lam")]
+    return list(structure.pair or ())
 
 
-def no_centring(spec: ModelSpec, design: Design) -> dict[str, Array]:
+def no_centring(structure: ModelStructure) -> dict[str, Array]:
     """Zero weights (the non-centred form) for every pooled parameter of a panel, and
     for the logistic pair where there is one."""
-    n_geos = design.media.shape[1]
-    out = {name: np.zeros((n_geos, n), np.float32)
-           for name, n in _pooled(spec, design).items()}
-    if has_pair(spec, design):
-        out["logistic_pair"] = np.zeros_like(out["saturation_lam"])
+    n_geos = structure.n_geos
+    out = {name: np.zeros((n_geos, n), np.float32) for name, n in structure.pooled}
+    if has_pair(structure):
+        out[Site.PAIR] = np.zeros_like(out[Site.LAM])
     return {k: jnp.asarray(v) for k, v in out.items()}
 
 
-def centring_weights(spec: ModelSpec, design: Design, samples: dict[str, Any]
+def rebased_sites(structure: ModelStructure) -> tuple[str, ...]:
+    """The latent sites whose basis the centring weights set (the geo deviations)."""
+    return tuple(Site.deviation(name) for name, _ in structure.pooled)
+
+
+def centring_weights(structure: ModelStructure, design: Design, samples: dict[str, Any]
                      ) -> dict[str, Array]:
     """Centring weights (:func:`_weight`) from warm-up draws.
 
-    ``samples`` holds constrained draws ``(chains, draws, ...)`` of ``{name}_geo`` and
-    ``{name}_sigma`` (and ``gamma_control_geo``); returns ``{name: (n_geos, n)}`` float32.
+    ``samples`` holds constrained draws ``(chains, draws, ...)`` of the geo values and
+    spreads of every pooled parameter; returns ``{name: (n_geos, n)}`` float32.
     """
     out: dict[str, np.ndarray] = {}
     thetas: dict[str, np.ndarray] = {}
     spreads: dict[str, np.ndarray] = {}
-    for name, n in _pooled(spec, design).items():
-        geo = np.asarray(samples[f"{name}_geo"], np.float64)
-        if name == "gamma_control":
+    for name, n in structure.pooled:
+        geo = np.asarray(samples[Site.geo(name)], np.float64)
+        if name == Site.GAMMA_CONTROL:
             theta = geo * np.asarray(design.control_scale, np.float64)
         else:
-            prior = spec.prior(name).to_numpyro()
+            prior = structure.prior(name).to_numpyro()
             theta = np.asarray(biject_to(prior.support).inv(geo), np.float64)
         theta = theta.reshape(-1, *theta.shape[-2:])
         var = _variance(theta)
-        sigma = np.asarray(samples[f"{name}_sigma"], np.float64).reshape(-1, n)
+        sigma = np.asarray(samples[Site.spread(name)], np.float64).reshape(-1, n)
         out[name] = _weight(var, sigma)
         thetas[name], spreads[name] = theta, sigma
-    if has_pair(spec, design):
-        at = pair_index(spec)
-        total = thetas["saturation_beta"][..., at] + thetas["saturation_lam"]
-        spread = np.hypot(spreads["saturation_beta"][:, at], spreads["saturation_lam"])
-        out["logistic_pair"] = _weight(_variance(total), spread)
+    if has_pair(structure):
+        at = pair_index(structure)
+        total = thetas[Site.BETA][..., at] + thetas[Site.LAM]
+        spread = np.hypot(spreads[Site.BETA][:, at], spreads[Site.LAM])
+        out[Site.PAIR] = _weight(_variance(total), spread)
     return {k: jnp.asarray(v) for k, v in out.items()}
 
 

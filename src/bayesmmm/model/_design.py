@@ -19,57 +19,24 @@ from jax import Array
 
 from bayesmmm.data import MMMData
 from bayesmmm.errors import SpecError
+from bayesmmm.model._seasonality import fourier_features, fourier_names
 from bayesmmm.model._spec import ModelSpec
+from bayesmmm.model._structure import ModelStructure
+from bayesmmm.model._trends import TRENDS
 from bayesmmm.transforms import lag_stack
 
 __all__ = ["Design", "LiftDesign", "Scalers", "calendar_controls", "fourier_features",
-           "fourier_names", "make_design", "make_scalers", "trend_basis"]
-
-
-def fourier_names(n_modes: int) -> list[str]:
-    """``['sin_order_1', ..., 'sin_order_n', 'cos_order_1', ..., 'cos_order_n']``."""
-    return [f"{f}_order_{k}" for f in ("sin", "cos") for k in range(1, n_modes + 1)]
-
-
-def fourier_features(day_of_year: np.ndarray, n_modes: int) -> np.ndarray:
-    r"""Yearly Fourier terms :math:`\sin(2\pi k d / 365.25)`, :math:`\cos(2\pi k d / 365.25)`.
-
-    Returns
-    -------
-    ndarray, shape ``(n_times, 2 * n_modes)``, ordered as :func:`fourier_names`.
-    """
-    if n_modes == 0:
-        return np.zeros((len(day_of_year), 0))
-    k = np.arange(1, n_modes + 1)
-    angle = 2 * np.pi * np.asarray(day_of_year, dtype=float)[:, None] * k[None, :] / 365.25
-    return np.concatenate([np.sin(angle), np.cos(angle)], axis=1)
+           "fourier_names", "make_design", "make_scalers", "spend_of", "trend_basis"]
 
 
 def trend_basis(kind: str, t: np.ndarray, n_train: int, n_changepoints: int) -> np.ndarray:
-    """Design matrix of the trend at period indices ``t`` (0 = first fitted period).
-
-    ``linear``: ``[s]`` with ``s = t / (n_train - 1)``; ``piecewise``: ``[s, (s - c_j)+]``
-    at changepoints ``c_j`` evenly spaced inside the first 80% of the fitted range;
-    ``power``: ``[t]`` (the model raises it to a power); ``smooth``: linear
-    interpolation weights on ``n_changepoints + 1`` evenly spaced knots (held flat after
-    the last); ``none``: no columns. Shape ``(len(t), n_basis)``.
-    """
-    t = np.asarray(t, dtype=float)
-    s = t / max(n_train - 1, 1)
-    if kind == "none":
-        return np.zeros((len(t), 0))
-    if kind == "linear":
-        return s[:, None]
-    if kind == "piecewise":
-        cps = np.linspace(0.0, 0.8, n_changepoints + 2)[1:-1]
-        return np.column_stack([s, *(np.clip(s - c, 0.0, None) for c in cps)])
-    if kind == "power":
-        return t[:, None]
-    if kind == "smooth":
-        knots = np.linspace(0.0, 1.0, n_changepoints + 1)
-        eye = np.eye(len(knots))
-        return np.stack([np.interp(s, knots, eye[k]) for k in range(len(knots))], axis=1)
-    raise SpecError(f"Unknown trend {kind!r}")
+    """Design matrix ``(len(t), n_basis)`` of trend ``kind`` at period indices ``t``
+    (0 = first fitted period); see :data:`bayesmmm.model._trends.TRENDS`."""
+    try:
+        form = TRENDS.get(kind)
+    except ValueError as exc:
+        raise SpecError(str(exc)) from None
+    return form.basis(np.asarray(t), n_train, n_changepoints)
 
 
 @dataclass(frozen=True)
@@ -151,12 +118,11 @@ class LiftDesign(NamedTuple):
     """Experiments as arrays: ``n`` tests over ``n_times`` periods.
 
     ``delta`` ``(n, l_max, n_times)``: the lag stack of the scaled spend change;
-    ``geo``/``channel`` ``(n,)`` indices; ``lift``/``se`` ``(n,)`` in scaled target units.
+    ``lift``/``se`` ``(n,)`` in scaled target units. Each test's geo and channel are
+    static: ``ModelStructure.lift``.
     """
 
     delta: Array
-    geo: np.ndarray | None
-    channel: np.ndarray | None
     lift: Array
     se: Array
 
@@ -195,29 +161,21 @@ def spend_of(spec: ModelSpec, data: MMMData) -> np.ndarray:
     return data.media_gt * cost
 
 
-def _lift_design(spec: ModelSpec, data: MMMData, scalers: Scalers) -> LiftDesign | None:
+def _lift_design(spec: ModelSpec, structure: ModelStructure, data: MMMData,
+                 scalers: Scalers) -> LiftDesign | None:
     if not spec.lift_tests:
         return None
     l_max = spec.adstock_max_lag
-    deltas, geos, chans, lifts, ses = [], [], [], [], []
+    deltas, lifts, ses = [], [], []
     cost = {c: spec.cost_per_unit.get(c, 1.0) for c in spec.channel_columns}
-    for i, test in enumerate(spec.lift_tests):
+    for i, (test, site) in enumerate(zip(spec.lift_tests, structure.lift, strict=True)):
         where = f"lift test #{i + 1} ({test.channel!r})"
-        if data.is_panel and data.n_geos > 1:
-            if test.panel not in data.panels:
-                raise SpecError(f"{where}: panel {test.panel!r} is not one of the data's "
-                                f"panels {list(data.panels)[:8]}. Fix: set 'panel'")
-            g = data.panels.index(test.panel)
-        else:
-            if test.panel is not None and test.panel not in data.panels:
-                raise SpecError(f"{where}: the data has no panels; leave 'panel' empty")
-            g = 0
+        g, c = site.geo, site.channel
         inside = (data.dates >= pd.Timestamp(test.start)) & (data.dates <= pd.Timestamp(test.end))
         if not inside.any():
             raise SpecError(f"{where}: no period of the data lies in {test.start} .. "
                             f"{test.end} (data: {data.dates[0]:%Y-%m-%d} .. "
                             f"{data.dates[-1]:%Y-%m-%d})")
-        c = spec.channel_columns.index(test.channel)
         units = test.spend_change / cost[test.channel]
         x = np.where(inside, units / inside.sum(), 0.0) / scalers.channel_scale_g[g, c]
         below = data.media_gt[g, inside, c] / scalers.channel_scale_g[g, c] + x[inside] < -1e-9
@@ -226,22 +184,24 @@ def _lift_design(spec: ModelSpec, data: MMMData, scalers: Scalers) -> LiftDesign
                             "the test periods; spend_change must not exceed the spend there")
         deltas.append(np.asarray(lag_stack(x[:, None], l_max))[:, :, 0])
         y_s = scalers.y_scale_g[g]
-        geos.append(g)
-        chans.append(c)
         lifts.append(test.lift / y_s)
         ses.append(test.lift_se / y_s)
     f32 = jnp.float32
-    return LiftDesign(jnp.asarray(np.stack(deltas), f32), np.asarray(geos), np.asarray(chans),
-                      jnp.asarray(lifts, f32), jnp.asarray(ses, f32))
+    return LiftDesign(jnp.asarray(np.stack(deltas), f32), jnp.asarray(lifts, f32),
+                      jnp.asarray(ses, f32))
 
 
 def make_design(spec: ModelSpec, data: MMMData, scalers: Scalers, *, with_target: bool = True,
-                t_offset: int = 0, n_train: int | None = None) -> Design:
+                t_offset: int = 0, n_train: int | None = None,
+                structure: ModelStructure | None = None) -> Design:
     """The model's arrays for ``data`` (whose controls already include calendar columns).
 
     ``t_offset``/``n_train`` place the periods on the fitted time axis (for forecasts:
-    ``t_offset`` = periods between the first fitted period and ``data``'s first).
+    ``t_offset`` = periods between the first fitted period and ``data``'s first);
+    ``structure`` is :meth:`ModelStructure.build` of ``spec`` and ``data`` (built if
+    not given).
     """
+    structure = ModelStructure.build(spec, data) if structure is None else structure
     def f32(a: Any) -> Array:
         return jnp.asarray(a, dtype=jnp.float32)
 
@@ -254,11 +214,10 @@ def make_design(spec: ModelSpec, data: MMMData, scalers: Scalers, *, with_target
         controls=f32(controls - controls.mean(axis=1, keepdims=True)),
         control_scale=f32(scalers.control_scale),
         control_mean=f32(data.controls_gt.mean(axis=1)),
-        fourier=f32(fourier_features(data.dates.day_of_year.to_numpy(),
-                                     spec.yearly_seasonality)),
+        fourier=f32(structure.fourier(data.dates)),
         trend=f32(trend_basis(spec.trend, t, n_train, spec.trend_changepoints)),
         spend=f32(spend_of(spec, data).sum(axis=1)),
         y_scale=f32(scalers.y_scale_g),
         y=f32(data.y_gt / scalers.y_scale_g[:, None]) if with_target else None,
-        lift=_lift_design(spec, data, scalers) if with_target else None,
+        lift=_lift_design(spec, structure, data, scalers) if with_target else None,
     )

@@ -31,17 +31,17 @@ from jax import Array
 from numpyro.distributions.transforms import biject_to
 
 from bayesmmm.errors import SpecError
-from bayesmmm.model._centring import pair_index
 from bayesmmm.model._design import Design
 from bayesmmm.model._mean import lift_effects, media_contributions, trend_component
-from bayesmmm.model._spec import ModelSpec
+from bayesmmm.model._structure import ModelStructure, Site
+from bayesmmm.model._trends import TrendContext, log_prior
 
 __all__ = ["model"]
 
 
-def _sample(spec: ModelSpec, name: str, shape: tuple[int, ...],
+def _sample(structure: ModelStructure, name: str, shape: tuple[int, ...],
             prior: dist.Distribution | None = None) -> Array:
-    d = spec.prior(name).to_numpyro() if prior is None else prior
+    d = structure.prior(name).to_numpyro() if prior is None else prior
     if shape:
         d = d.expand(shape).to_event(len(shape))
     return numpyro.sample(name, d)
@@ -51,25 +51,16 @@ def _real(name: str, shape: tuple[int, ...]) -> Array:
     return numpyro.sample(name, dist.ImproperUniform(dist.constraints.real, (), shape))
 
 
-def _log_prior(prior: dist.Distribution, value: Array) -> Array:
-    """Log density of a derived quantity, -inf outside the prior's support (NumPyro does
-    not check the support itself, e.g. a HalfNormal intercept must stay >= 0)."""
-    inside = prior.support(value)
-    mean = prior.mean
-    safe = jnp.where(inside, value, jnp.where(jnp.isfinite(mean), mean, 0.5))
-    return jnp.where(inside, prior.log_prob(safe), -jnp.inf).sum()
-
-
-def _beta_prior(spec: ModelSpec, design: Design) -> dist.Distribution:
-    prior = spec.prior("saturation_beta")
-    if spec.media_prior != "spend_share":
+def _beta_prior(structure: ModelStructure, design: Design) -> dist.Distribution:
+    prior = structure.prior(Site.BETA)
+    if structure.media_prior != "spend_share":
         return prior.to_numpyro()
     if prior.dist != "HalfNormal":
         raise SpecError("media_prior='spend_share' scales a HalfNormal prior of "
                         f"saturation_beta, but it is {prior.dist}. Fix: drop the override")
     spend = design.spend.sum(axis=0)
     share = spend / spend.sum()
-    scale = jnp.asarray(prior.params["scale"]) * len(spec.channel_columns) * share
+    scale = jnp.asarray(prior.params["scale"]) * len(structure.channels) * share
     return dist.HalfNormal(scale)
 
 
@@ -84,10 +75,10 @@ def _standard(name: str, centre: Array, sigma: Array, n_geos: int,
     carries, so every ``c`` gives the same model (see ``_centring`` for the choice).
     """
     if weight is None:
-        return numpyro.sample(f"_{name}_z", dist.Normal(0.0, 1.0).expand(
+        return numpyro.sample(Site.deviation(name), dist.Normal(0.0, 1.0).expand(
             (n_geos, centre.shape[-1])).to_event(2))
     scale = sigma ** weight
-    w = numpyro.sample(f"_{name}_z", dist.Normal(weight * centre, scale).to_event(2))
+    w = numpyro.sample(Site.deviation(name), dist.Normal(weight * centre, scale).to_event(2))
     return (w - weight * centre) / scale
 
 
@@ -97,9 +88,8 @@ def _geo_values(name: str, centre: Array, sigma: Array, n_geos: int,
     return centre + sigma * _standard(name, centre, sigma, n_geos, weight)
 
 
-def _logistic_pair(spec: ModelSpec, params: dict[str, Array],
-                   priors: dict[str, dist.Distribution], n_geos: int,
-                   centring: dict[str, Array]) -> None:
+def _logistic_pair(structure: ModelStructure, params: dict[str, Array],
+                   priors: dict[str, dist.Distribution], centring: dict[str, Array]) -> None:
     """Geo values of ``saturation_beta`` and ``saturation_lam`` as a rotated pair.
 
     Where a logistic channel works in the near-linear part of its curve the data fix
@@ -109,209 +99,176 @@ def _logistic_pair(spec: ModelSpec, params: dict[str, Array],
     ``log beta_g + log lam_g = M + S u`` (``M`` the population value, ``S =
     hypot(sigma_beta, sigma_lam)``). A rotation of independent standard normals gives
     independent standard normals (unit Jacobian), so the model is unchanged. ``u`` is
-    sampled with the centring weight ``centring["logistic_pair"]`` (``_saturation_lam_z``
-    holds it), ``v`` non-centred (``_saturation_beta_z`` holds it); beta of channels
-    without ``lam`` keeps its own weight.
+    sampled with the centring weight ``centring[Site.PAIR]`` (the deviation site of
+    ``saturation_lam`` holds it), ``v`` non-centred (that of ``saturation_beta`` holds
+    it); beta of channels without ``lam`` keeps its own weight.
     """
-    n_beta = len(spec.channels_with("saturation_beta"))
-    at = jnp.asarray(pair_index(spec))
-    t_beta = biject_to(priors["saturation_beta"].support)
-    t_lam = biject_to(priors["saturation_lam"].support)
-    m_beta = t_beta.inv(params["saturation_beta"])
-    m_lam = t_lam.inv(params["saturation_lam"])
-    s_beta = _sample(spec, "saturation_beta_sigma", (n_beta,))
-    s_lam = _sample(spec, "saturation_lam_sigma", (m_lam.shape[-1],))
-    w_beta = centring.get("saturation_beta", jnp.zeros((n_geos, n_beta)))
-    z_beta = _standard("saturation_beta", m_beta, s_beta, n_geos, w_beta.at[:, at].set(0.0))
+    n_geos = structure.n_geos
+    n_beta = len(structure.media.param(Site.BETA).channels)
+    assert structure.pair is not None
+    at = jnp.asarray(structure.pair)
+    t_beta = biject_to(priors[Site.BETA].support)
+    t_lam = biject_to(priors[Site.LAM].support)
+    m_beta = t_beta.inv(params[Site.BETA])
+    m_lam = t_lam.inv(params[Site.LAM])
+    s_beta = _sample(structure, Site.spread(Site.BETA), (n_beta,))
+    s_lam = _sample(structure, Site.spread(Site.LAM), (m_lam.shape[-1],))
+    w_beta = centring.get(Site.BETA, jnp.zeros((n_geos, n_beta)))
+    z_beta = _standard(Site.BETA, m_beta, s_beta, n_geos, w_beta.at[:, at].set(0.0))
     s_pair = jnp.sqrt(s_beta[at] ** 2 + s_lam ** 2)
-    u = _standard("saturation_lam", m_beta[at] + m_lam, s_pair, n_geos,
-                  centring["logistic_pair"])
+    u = _standard(Site.LAM, m_beta[at] + m_lam, s_pair, n_geos, centring[Site.PAIR])
     cos, sin = s_beta[at] / s_pair, s_lam / s_pair
     v = z_beta[:, at]
     z_beta = z_beta.at[:, at].set(cos * u - sin * v)
     z_lam = sin * u + cos * v
-    params["saturation_beta_geo"] = numpyro.deterministic(
-        "saturation_beta_geo", t_beta(m_beta + s_beta * z_beta))
-    params["saturation_lam_geo"] = numpyro.deterministic(
-        "saturation_lam_geo", t_lam(m_lam + s_lam * z_lam))
+    params[Site.geo(Site.BETA)] = numpyro.deterministic(
+        Site.geo(Site.BETA), t_beta(m_beta + s_beta * z_beta))
+    params[Site.geo(Site.LAM)] = numpyro.deterministic(
+        Site.geo(Site.LAM), t_lam(m_lam + s_lam * z_lam))
 
 
-def _pool(spec: ModelSpec, name: str, population: Array, prior: dist.Distribution,
-          n_geos: int, weight: Array | None) -> Array:
+def _pool(structure: ModelStructure, name: str, population: Array,
+          prior: dist.Distribution, weight: Array | None) -> Array:
     """Geo values around the population value, in the unconstrained space of the prior."""
-    sigma = _sample(spec, f"{name}_sigma", (population.shape[-1],))
+    sigma = _sample(structure, Site.spread(name), (population.shape[-1],))
     t = biject_to(prior.support)
-    return numpyro.deterministic(
-        f"{name}_geo", t(_geo_values(name, t.inv(population), sigma, n_geos, weight)))
+    return numpyro.deterministic(Site.geo(name), t(_geo_values(
+        name, t.inv(population), sigma, structure.n_geos, weight)))
 
 
-def _channel_parameters(spec: ModelSpec, design: Design, n_geos: int) -> dict[str, Array]:
-    panel = n_geos > 1
+def _channel_parameters(structure: ModelStructure, design: Design) -> dict[str, Array]:
     centring = design.centring or {}
-    pair = panel and "logistic_pair" in centring
+    pair = structure.pair is not None and Site.PAIR in centring
     params: dict[str, Array] = {}
     priors: dict[str, dist.Distribution] = {}
-    for name in spec.channel_parameters():
-        if name == "saturation_beta" and spec.media_prior == "roi":
+    for p in structure.media.params:
+        name = p.name
+        if name == Site.BETA and not structure.beta_sampled:
             continue
-        prior = _beta_prior(spec, design) if name == "saturation_beta" \
-            else spec.prior(name).to_numpyro()
+        prior = _beta_prior(structure, design) if name == Site.BETA \
+            else structure.prior(name).to_numpyro()
         priors[name] = prior
-        params[name] = _sample(spec, name, (len(spec.channels_with(name)),), prior)
-        if pair and name in ("saturation_beta", "saturation_lam"):
+        params[name] = _sample(structure, name, (len(p.channels),), prior)
+        if pair and name in (Site.BETA, Site.LAM):
             continue
-        if panel and name not in spec.geo_shared:
-            params[f"{name}_geo"] = _pool(spec, name, params[name], prior, n_geos,
-                                          centring.get(name))
+        if structure.is_pooled(name):
+            params[Site.geo(name)] = _pool(structure, name, params[name], prior,
+                                           centring.get(name))
     if pair:
-        _logistic_pair(spec, params, priors, n_geos, centring)
+        _logistic_pair(structure, params, priors, centring)
     return params
 
 
-def _roi_media(spec: ModelSpec, design: Design, params: dict[str, Array],
-               n_geos: int) -> Array:
+def _roi_media(structure: ModelStructure, design: Design, params: dict[str, Array]) -> Array:
     """Meridian-style ROI prior: sample ROI, derive beta so the fitted ROI equals it."""
-    n_ch = len(spec.channel_columns)
-    roi = _sample(spec, "roi", (n_ch,))
-    if n_geos > 1 and "saturation_beta" not in spec.geo_shared:
-        sigma = _sample(spec, "saturation_beta_sigma", (n_ch,))
-        z = numpyro.sample("_saturation_beta_z",
+    n_geos, n_ch = structure.n_geos, len(structure.channels)
+    roi = _sample(structure, Site.ROI, (n_ch,))
+    pooled = structure.panel and Site.BETA not in structure.geo_shared
+    if pooled:
+        sigma = _sample(structure, Site.spread(Site.BETA), (n_ch,))
+        z = numpyro.sample(Site.deviation(Site.BETA),
                            dist.Normal(0.0, 1.0).expand((n_geos, n_ch)).to_event(2))
         spread = jnp.exp(sigma * z)  # (G, C)
     else:
         spread = jnp.ones((n_geos, n_ch))
-    curves = media_contributions(spec, design.media, params, beta=jnp.ones((n_geos, n_ch)))
+    curves = media_contributions(structure, design.media, params,
+                                 beta=jnp.ones((n_geos, n_ch)))
     reach = (design.y_scale[:, None] * spread * curves.sum(axis=1)).sum(axis=0)  # (C,)
-    beta = numpyro.deterministic("saturation_beta", roi * design.spend.sum(axis=0) / reach)
-    params["saturation_beta"] = beta
-    if n_geos > 1 and "saturation_beta" not in spec.geo_shared:
-        params["saturation_beta_geo"] = numpyro.deterministic("saturation_beta_geo",
-                                                              beta * spread)
+    beta = numpyro.deterministic(Site.BETA, roi * design.spend.sum(axis=0) / reach)
+    params[Site.BETA] = beta
+    if pooled:
+        params[Site.geo(Site.BETA)] = numpyro.deterministic(Site.geo(Site.BETA), beta * spread)
     return curves * (beta * spread)[:, None, :]
 
 
-def _trend_parameters(spec: ModelSpec, design: Design, n_geos: int) -> dict[str, Array]:
-    g = (n_geos,) if n_geos > 1 else ()
-    kind = spec.trend
-    if kind in ("linear", "piecewise"):
-        out = {"trend_slope": _sample(spec, "trend_slope", g)}
-        if kind == "piecewise":
-            out["trend_delta"] = _sample(spec, "trend_delta", (*g, design.trend.shape[1] - 1))
-        return out
-    if kind == "power":
-        # coef * t**e with t up to hundreds makes coef and e a narrow curved ridge.
-        # Sample coef_s = coef * t_max**e (the trend at the last period) instead and add
-        # the Jacobian |d coef / d coef_s| = t_max**-e: the same posterior, a round one.
-        exponent = _sample(spec, "trend_exponent", g)
-        t_max = jnp.maximum(design.trend[:, 0].max(), 1.0)
-        coef_s = _real("_trend_coef_s", g)
-        coef = numpyro.deterministic("trend_coef", coef_s * t_max ** -exponent)
-        numpyro.factor("_trend_coef_prior",
-                       _log_prior(spec.prior("trend_coef").to_numpyro(), coef)
-                       - (exponent * jnp.log(t_max)).sum())
-        return {"trend_coef": coef, "trend_exponent": exponent}
-    # smooth: a Gaussian random walk on knots, the first knot at 0 (the level absorbs it)
-    sigma = _sample(spec, "trend_sigma", ())
-    n_steps = design.trend.shape[1] - 1
-    z = numpyro.sample("_trend_z", dist.Normal(0.0, 1.0).expand((*g, n_steps)).to_event(
-        len(g) + 1))
-    walk = jnp.cumsum(sigma * z, axis=-1)
-    knots = jnp.concatenate([jnp.zeros((*g, 1)), walk], axis=-1)
-    return {"trend_knots": numpyro.deterministic("trend_knots", knots)}
+def _with_geo_axis(structure: ModelStructure, value: Array) -> Array:
+    """A per-geo site's value with its geo axis: national scalars become ``(1, ...)``."""
+    return value if structure.panel else value[None]
 
 
-def model(spec: ModelSpec, design: Design,
-          lift_index: tuple[tuple[int, ...], tuple[int, ...]] | None = None) -> None:
+def _controls(structure: ModelStructure, design: Design) -> tuple[Array, Array]:
+    """Centred control effects ``(G, T)`` and their mean ``(G,)``."""
+    gamma_std = _real(Site.GAMMA_CONTROL_STD, (len(structure.controls),))
+    gamma = numpyro.deterministic(Site.GAMMA_CONTROL, gamma_std / design.control_scale)
+    # gamma_std = gamma * scale: a constant Jacobian, so the prior factor is exact
+    numpyro.factor(Site.prior_factor(Site.GAMMA_CONTROL),
+                   log_prior(structure.prior(Site.GAMMA_CONTROL).to_numpyro(), gamma))
+    if structure.panel:
+        sigma = _sample(structure, Site.spread(Site.GAMMA_CONTROL), (len(structure.controls),))
+        weight = (design.centring or {}).get(Site.GAMMA_CONTROL)
+        gamma_std_geo = _geo_values(Site.GAMMA_CONTROL, gamma_std, sigma, structure.n_geos,
+                                    weight)
+        gamma_geo = numpyro.deterministic(Site.geo(Site.GAMMA_CONTROL),
+                                          gamma_std_geo / design.control_scale)
+    else:
+        gamma_std_geo, gamma_geo = gamma_std[None], gamma[None]
+    return (jnp.einsum("gtk,gk->gt", design.controls, gamma_std_geo),
+            (gamma_geo * design.control_mean).sum(-1))
+
+
+def _trend(structure: ModelStructure, design: Design) -> Array:
+    """The trend ``(G, T)`` (not centred)."""
+    def sample(name: str, shape: tuple[int, ...]) -> Array:
+        return _sample(structure, name, shape)
+
+    ctx = TrendContext(sample, lambda name: structure.prior(name).to_numpyro(),
+                       structure.geo_shape, design.trend)
+    params = structure.trend_form.sample(ctx)
+    shared = structure.trend_form.shared
+    geo = {k: (v if k in shared else _with_geo_axis(structure, v)) for k, v in params.items()}
+    return trend_component(structure, design.trend, geo)
+
+
+def model(structure: ModelStructure, design: Design) -> None:
     """NumPyro model of the MMM (parameter names as PyMC-Marketing for national data).
 
-    ``lift_index`` holds the (geo, channel) indices of the lift tests as static Python
-    integers (the design's arrays are traced); it defaults to the design's own.
+    ``structure`` (static) says what the model is; ``design`` holds its arrays.
     """
-    n_geos = design.media.shape[1]  # (l_max, G, T, C)
-    panel = n_geos > 1
-    g = (n_geos,) if panel else ()
-
-    params = _channel_parameters(spec, design, n_geos)
-    if spec.media_prior == "roi":
-        contributions = _roi_media(spec, design, params, n_geos)
+    g = structure.geo_shape
+    params = _channel_parameters(structure, design)
+    if structure.beta_sampled:
+        contributions = media_contributions(structure, design.media, params)  # (G, T, C)
     else:
-        contributions = media_contributions(spec, design.media, params)  # (G, T, C)
+        contributions = _roi_media(structure, design, params)
     media_mean = contributions.mean(axis=1)  # (G, C)
     mu = (contributions - media_mean[:, None, :]).sum(-1)  # (G, T), centred
     shift = media_mean.sum(-1)  # (G,): intercept = _level - shift
 
-    n_controls = design.controls.shape[-1]
-    if n_controls:
-        gamma_std = _real("_gamma_control_std", (n_controls,))
-        gamma = numpyro.deterministic("gamma_control", gamma_std / design.control_scale)
-        # gamma_std = gamma * scale: a constant Jacobian, so the prior factor is exact
-        numpyro.factor("_gamma_control_prior",
-                       _log_prior(spec.prior("gamma_control").to_numpyro(), gamma))
-        if panel:
-            sigma = _sample(spec, "gamma_control_sigma", (n_controls,))
-            weight = (design.centring or {}).get("gamma_control")
-            gamma_std_geo = _geo_values("gamma_control", gamma_std, sigma, n_geos, weight)
-            gamma_geo = numpyro.deterministic("gamma_control_geo",
-                                              gamma_std_geo / design.control_scale)
-        else:
-            gamma_std_geo, gamma_geo = gamma_std[None], gamma[None]
-        mu = mu + jnp.einsum("gtk,gk->gt", design.controls, gamma_std_geo)
-        shift = shift + (gamma_geo * design.control_mean).sum(-1)
+    if structure.controls:
+        effect, mean = _controls(structure, design)
+        mu, shift = mu + effect, shift + mean
 
-    n_fourier = design.fourier.shape[-1]
-    if n_fourier:
-        gamma_f = _sample(spec, "gamma_fourier", (*g, n_fourier))
-        gamma_f = gamma_f if panel else gamma_f[None]
+    if structure.n_fourier:
+        gamma_f = _with_geo_axis(structure, _sample(structure, Site.GAMMA_FOURIER,
+                                                    (*g, structure.n_fourier)))
         f_mean = design.fourier.mean(axis=0)
         mu = mu + gamma_f @ (design.fourier - f_mean).T
         shift = shift + gamma_f @ f_mean
 
-    if spec.trend != "none":
-        trend = trend_component(spec, design.trend, _trend_parameters(spec, design, n_geos),
-                                panel)  # (G or 1, T)
+    if structure.trend != "none":
+        trend = _trend(structure, design)  # (G, T)
         t_mean = trend.mean(axis=-1)
         mu = mu + trend - t_mean[..., None]
         shift = shift + t_mean
 
-    intercept_prior = spec.prior("intercept").to_numpyro()
+    intercept_prior = structure.prior(Site.INTERCEPT).to_numpyro()
     if intercept_prior.support is dist.constraints.real:
-        level = _real("_level", g)
-        numpyro.factor("_intercept_prior", _log_prior(
-            intercept_prior, numpyro.deterministic("intercept",
-                                                   level - (shift if panel else shift[0]))))
+        level = _real(Site.LEVEL, g)
+        numpyro.factor(Site.prior_factor(Site.INTERCEPT), log_prior(
+            intercept_prior, numpyro.deterministic(
+                Site.INTERCEPT, level - (shift if structure.panel else shift[0]))))
     else:
         # A bounded intercept (LightweightMMM's HalfNormal) is a hard wall in the level
         # basis; sample it directly (unconstrained by NumPyro) instead.
-        intercept = _sample(spec, "intercept", g)
-        level = intercept + (shift if panel else shift[0])
-    sigma_y = _sample(spec, "y_sigma", g)
-    level_g = level if panel else level[None]
-    sigma_g = sigma_y if panel else sigma_y[None]
-    numpyro.sample("y", dist.Normal(mu + level_g[:, None], sigma_g[:, None]).to_event(2),
+        intercept = _sample(structure, Site.INTERCEPT, g)
+        level = intercept + (shift if structure.panel else shift[0])
+    sigma_y = _sample(structure, Site.Y_SIGMA, g)
+    level_g = _with_geo_axis(structure, level)
+    sigma_g = _with_geo_axis(structure, sigma_y)
+    numpyro.sample(Site.Y, dist.Normal(mu + level_g[:, None], sigma_g[:, None]).to_event(2),
                    obs=design.y)
 
     lift = design.lift
     if lift is not None:
-        if lift_index is None:
-            if lift.geo is None or lift.channel is None:
-                raise SpecError("lift tests need their (geo, channel) indices")
-            lift_index = (tuple(int(i) for i in lift.geo), tuple(int(i) for i in lift.channel))
-        effect = lift_effects(spec, design.media, lift.delta, *lift_index, params)
-        numpyro.sample("lift", dist.Normal(effect, lift.se).to_event(1), obs=lift.lift)
-
-
-def site_dims(spec: ModelSpec, name: str, panel: bool) -> list[str]:
-    """Dimension names of a posterior site (for ArviZ and the fit file)."""
-    geo = ["geo"] if panel else []
-    base = name.removesuffix("_geo").removesuffix("_sigma")
-    if base.startswith(("adstock_", "saturation_")):
-        channel_dim = "channel" if len(spec.channels_with(base)) == len(spec.channel_columns) \
-            else f"{base}_channel"
-        return [*geo, channel_dim] if name.endswith("_geo") else [channel_dim]
-    table: dict[str, list[str]] = {
-        "roi": ["channel"], "gamma_control": ["control"], "gamma_control_sigma": ["control"],
-        "gamma_control_geo": ["geo", "control"], "gamma_fourier": [*geo, "fourier_mode"],
-        "intercept": geo, "y_sigma": geo, "trend_slope": geo, "trend_coef": geo,
-        "trend_exponent": geo, "trend_delta": [*geo, "changepoint"],
-        "trend_knots": [*geo, "knot"], "trend_sigma": []}
-    return table.get(name, [])
+        effect = lift_effects(structure, design.media, lift.delta, params)
+        numpyro.sample(Site.LIFT, dist.Normal(effect, lift.se).to_event(1), obs=lift.lift)

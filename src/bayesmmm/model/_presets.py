@@ -27,13 +27,15 @@ is in units of the max rather than the mean); its geometric adstock is recursive
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from bayesmmm.errors import SpecError
 from bayesmmm.model._spec import ModelSpec
 from bayesmmm.priors import Prior
 from bayesmmm.transforms import Registry
 
-__all__ = ["PRESETS", "preset_spec"]
+__all__ = ["PRESETS", "preset_spec", "spec_from_options"]
 
 
 def _lightweight_base() -> dict[str, Any]:
@@ -91,8 +93,22 @@ def preset_spec(name: str, **columns: Any) -> ModelSpec:
     try:
         base = PRESETS.get(name)
     except ValueError as exc:
-        from bayesmmm.errors import SpecError
-
         raise SpecError(str(exc)) from None
     kw = _with({"priors": {}, **base}, **columns) if base else dict(columns)
     return ModelSpec(**kw)
+
+
+def spec_from_options(options: Mapping[str, Any], preset: str | None = None) -> ModelSpec:
+    """The spec a surface's merged options ask for: ``options`` (spec fields, as from a
+    config file, flags or a request) over the preset's, or over the spec defaults.
+
+    The one merge rule of the CLI, config files and the service: fields given explicitly
+    win over the preset's and ``priors`` are merged (:func:`preset_spec`). Unknown or
+    missing fields are a ``SpecError`` naming them.
+    """
+    ModelSpec.check_fields(options)
+    priors = options.get("priors")
+    if priors is not None and not isinstance(priors, Mapping):
+        raise SpecError(f"'priors' must map parameter names to priors, got {priors!r}")
+    return preset_spec(preset, **options) if preset is not None \
+        else ModelSpec.from_dict(options)

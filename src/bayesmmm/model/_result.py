@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -10,15 +11,31 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bayesmmm.data import MMMData
-from bayesmmm.model._design import Scalers, fourier_names
-from bayesmmm.model._model import site_dims
+from bayesmmm.model._design import Scalers
+from bayesmmm.model._fitfile import save_fit
 from bayesmmm.model._spec import ModelSpec
+from bayesmmm.model._structure import ModelStructure
 
 if TYPE_CHECKING:  # pragma: no cover
     import arviz as az
     import pandas as pd
 
-__all__ = ["Fit", "Scalers"]
+__all__ = ["ANSWERS", "Fit", "Scalers"]
+
+#: The answers behind :class:`Fit`'s shortcut methods, by method name (``summary``,
+#: ``contributions``, ``roi``, ``media_share``, ``fit_metrics``, ``warnings``): functions
+#: of the analysis layer taking the fit first. ``bayesmmm.analysis`` fills it on import
+#: (importing ``bayesmmm`` imports it), so the model layer does not depend on the layer
+#: above it.
+ANSWERS: dict[str, Callable[..., Any]] = {}
+
+
+def _answer(name: str) -> Callable[..., Any]:
+    try:
+        return ANSWERS[name]
+    except KeyError:
+        raise RuntimeError(f"Fit.{name} needs the analysis layer: import bayesmmm.analysis"
+                           ) from None
 
 
 @dataclass
@@ -63,35 +80,23 @@ class Fit:
         """A geo model (more than one panel cell)."""
         return self.data.n_geos > 1
 
+    @cached_property
+    def structure(self) -> ModelStructure:
+        """The model's static structure (names, channel groups, index maps)."""
+        return ModelStructure.build(self.spec, self.data)
+
     @property
     def coords(self) -> dict[str, list[str]]:
-        out = {"channel": list(self.spec.channel_columns),
-               "control": list(self.data.control_names),
-               "fourier_mode": fourier_names(self.spec.yearly_seasonality)}
-        if self.is_panel:
-            out["geo"] = list(self.data.panels)
-        for name in self.spec.channel_parameters():
-            have = self.spec.channels_with(name)
-            if len(have) != len(self.spec.channel_columns):
-                out[f"{name}_channel"] = have
-        for name, dim in (("trend_delta", "changepoint"), ("trend_knots", "knot")):
-            if name in self.posterior:
-                out[dim] = [str(k) for k in range(self.posterior[name].shape[-1])]
-        return out
+        return self.structure.coords(self.posterior)
 
     @property
     def dims(self) -> dict[str, list[str]]:
-        return {name: site_dims(self.spec, name, self.is_panel) for name in self.posterior}
+        return {name: self.structure.dims(name) for name in self.posterior}
 
     def parameter_names(self) -> list[str]:
         """Posterior parameters in summary order: baseline, media, hierarchy, controls,
         seasonality, noise."""
-        channel = self.spec.channel_parameters()
-        trend = sorted(n for n in self.posterior if n.startswith("trend_"))
-        order = ["intercept", *trend, *channel, "roi", *(f"{n}_sigma" for n in channel),
-                 *(f"{n}_geo" for n in channel), "gamma_control", "gamma_control_sigma",
-                 "gamma_control_geo", "gamma_fourier", "y_sigma"]
-        return [n for n in order if n in self.posterior]
+        return self.structure.parameter_names(self.posterior)
 
     @cached_property
     def inference_data(self) -> az.InferenceData:
@@ -106,39 +111,26 @@ class Fit:
         return az.from_dict(posterior={n: self.posterior[n] for n in names}, sample_stats=stats,
                             coords=self.coords, dims=self.dims)
 
-    # Answers (the analysis layer does the work; these are shortcuts).
+    # Answers: shortcuts to the analysis layer's functions, found in ANSWERS (the analysis
+    # layer registers them when imported; the model layer never imports it).
     def summary(self, hdi_prob: float = 0.94) -> pd.DataFrame:
-        from bayesmmm.analysis import summary
-
-        return summary(self, hdi_prob=hdi_prob)
+        return _answer("summary")(self, hdi_prob=hdi_prob)
 
     def contributions(self, hdi_prob: float = 0.94, level: str = "total") -> pd.DataFrame:
-        from bayesmmm.analysis import contributions
-
-        return contributions(self, hdi_prob=hdi_prob, level=level)
+        return _answer("contributions")(self, hdi_prob=hdi_prob, level=level)
 
     def roi(self, hdi_prob: float = 0.94, level: str = "total") -> pd.DataFrame:
-        from bayesmmm.analysis import roi
-
-        return roi(self, hdi_prob=hdi_prob, level=level)
+        return _answer("roi")(self, hdi_prob=hdi_prob, level=level)
 
     def media_share(self, hdi_prob: float = 0.94, level: str = "total") -> pd.DataFrame:
-        from bayesmmm.analysis import media_share
-
-        return media_share(self, hdi_prob=hdi_prob, level=level)
+        return _answer("media_share")(self, hdi_prob=hdi_prob, level=level)
 
     def fit_metrics(self) -> dict[str, float]:
-        from bayesmmm.analysis import fit_metrics
-
-        return fit_metrics(self)
+        return _answer("fit_metrics")(self)
 
     def warnings(self) -> list[str]:
-        from bayesmmm.analysis import convergence_warnings
-
-        return convergence_warnings(self)
+        return _answer("warnings")(self)
 
     def save(self, path: str | Path) -> Path:
         """Write the fit to one compressed NetCDF file; see :func:`load_fit`."""
-        from bayesmmm.model._io import save_fit
-
         return save_fit(self, path)

@@ -8,6 +8,7 @@ from typing import Any
 
 from bayesmmm.errors import SpecError
 from bayesmmm.model._lift import LiftTest, lift_tests_from
+from bayesmmm.model._trends import TRENDS as _TREND_FORMS
 from bayesmmm.priors import Prior
 from bayesmmm.transforms import ADSTOCKS, SATURATIONS
 
@@ -17,11 +18,9 @@ __all__ = ["MEDIA_PRIORS", "RESERVED_NAMES", "TRENDS", "ModelSpec", "default_pri
 #: contributions, so the spec refuses it.
 RESERVED_NAMES = frozenset({"intercept", "seasonality", "trend"})
 
-#: Baseline trends: ``none``; ``linear`` (slope over the scaled time 0..1);
-#: ``piecewise`` (Prophet-style slope changes at evenly spaced changepoints);
-#: ``power`` (LightweightMMM's ``coef * t ** exponent``, t = 0, 1, ...);
-#: ``smooth`` (a time-varying intercept: a Gaussian random walk on knots, interpolated).
-TRENDS = ("none", "linear", "piecewise", "power", "smooth")
+#: Baseline trends (a registry: ``none``, ``linear``, ``piecewise``, ``power``,
+#: ``smooth``; see :mod:`bayesmmm.model._trends`).
+TRENDS = _TREND_FORMS
 
 #: How the media coefficients get their prior: ``default`` (``saturation_beta`` as given),
 #: ``spend_share`` (HalfNormal scale in proportion to each channel's share of spend, as
@@ -34,15 +33,6 @@ _BASE_PRIORS: dict[str, Prior] = {
     "gamma_control": Prior("Normal", {"loc": 0, "scale": 2}),
     "gamma_fourier": Prior("Laplace", {"loc": 0, "scale": 1}),
     "y_sigma": Prior("HalfNormal", {"scale": 2}),
-}
-_TREND_PRIORS: dict[str, dict[str, Prior]] = {
-    "none": {},
-    "linear": {"trend_slope": Prior("Normal", {"loc": 0, "scale": 1})},
-    "piecewise": {"trend_slope": Prior("Normal", {"loc": 0, "scale": 1}),
-                  "trend_delta": Prior("Laplace", {"loc": 0, "scale": 0.25})},
-    "power": {"trend_coef": Prior("Normal", {"loc": 0, "scale": 1}),
-              "trend_exponent": Prior("Uniform", {"low": 0.5, "high": 1.5})},
-    "smooth": {"trend_sigma": Prior("HalfNormal", {"scale": 0.1})},
 }
 _ROI_PRIOR = Prior("LogNormal", {"loc": 0.2, "scale": 0.9})  # Meridian's default ROI prior
 _GEO_SIGMA_PRIOR = Prior("HalfNormal", {"scale": 0.3})  # geo spread, unconstrained space
@@ -91,7 +81,7 @@ def default_priors(adstock: str | Mapping[str, str] = "geometric",
         for name in dict.fromkeys(names):
             out.update({f"{prefix}_{k}": v for k, v in registry.get(name).priors.items()})
     out.update(_BASE_PRIORS)
-    out.update(_TREND_PRIORS[trend])
+    out.update(_TREND_FORMS.get(trend).priors)
     if media_prior == "roi":
         out["roi"] = _ROI_PRIOR
     if panel:
@@ -210,7 +200,7 @@ class ModelSpec:
         for flag in ("adstock_normalize", "saturation_first"):
             if not isinstance(getattr(self, flag), bool):
                 raise SpecError(f"{flag} must be true or false, got {getattr(self, flag)!r}")
-        _check_choice("trend", self.trend, TRENDS)
+        _check_choice("trend", self.trend, TRENDS.names())
         _check_choice("media_prior", self.media_prior, MEDIA_PRIORS)
         ad = _forms(self.adstock, self.channel_columns, "adstock", ADSTOCKS)
         sat = _forms(self.saturation, self.channel_columns, "saturation", SATURATIONS)
@@ -372,7 +362,8 @@ class ModelSpec:
         return out
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> ModelSpec:
+    def check_fields(cls, d: Mapping[str, Any]) -> None:
+        """``SpecError`` naming unknown or missing required fields of ``d``."""
         allowed = set(cls.__dataclass_fields__)
         unknown = set(d) - allowed
         if unknown:
@@ -380,6 +371,10 @@ class ModelSpec:
         missing = {"date_column", "y_column", "channel_columns"} - set(d)
         if missing:
             raise SpecError(f"spec is missing required field(s) {sorted(missing)}")
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ModelSpec:
+        cls.check_fields(d)
         kw = dict(d)
         priors = d.get("priors") or {}
         if not isinstance(priors, Mapping):

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
+from bayesmmm.analysis import media_param_draws
 from bayesmmm.errors import SpecError
 from bayesmmm.model import Fit, media_contributions
 from bayesmmm.model._design import spend_of
@@ -123,13 +124,12 @@ def _curve_draws(fit: Fit, grid: np.ndarray, n_draws: int | None, seed: int
                  ) -> tuple[np.ndarray, np.ndarray]:
     """Sales and d sales / d multiplier per draw ``(S, M, G, C)``, original units."""
     check_count("seed", seed, 0)
-    params = {k: v.reshape((-1,) + v.shape[2:]) for k, v in fit.posterior.items()
-              if k.startswith(("adstock_", "saturation_"))}
+    params = media_param_draws(fit)
     total = fit.n_chains * fit.n_draws
     index = np.arange(total)
     if n_draws is not None and check_count("n_draws", n_draws, 1) < total:
         index = np.sort(np.random.default_rng(seed).choice(total, n_draws, replace=False))
-    spec = fit.spec
+    structure = fit.structure.media
     scaled = fit.data.media_gt / fit.scalers.channel_scale_g[:, None, :]
     n_geos, n_times, n_channels = scaled.shape
     chunk = max(1, min(len(index), _BLOCK // (n_geos * n_times * n_channels)))
@@ -139,8 +139,8 @@ def _curve_draws(fit: Fit, grid: np.ndarray, n_draws: int | None, seed: int
         y_j = jnp.asarray(y_scale)
 
         def at(p: dict[str, jax.Array], m: jax.Array) -> jax.Array:
-            lagged = lag_stack(media * m, spec.adstock_max_lag)
-            return media_contributions(spec, lagged, p).sum(-2) * y_j[:, None]
+            lagged = lag_stack(media * m, structure.l_max)
+            return media_contributions(structure, lagged, p).sum(-2) * y_j[:, None]
 
         @jax.jit
         def curve(p: dict[str, jax.Array], ms: jax.Array) -> tuple[jax.Array, jax.Array]:

@@ -26,6 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
+from bayesmmm.analysis import media_param_draws
 from bayesmmm.errors import SpecError
 from bayesmmm.model import Fit, media_contributions
 from bayesmmm.model._design import spend_of
@@ -152,8 +153,7 @@ class Planner:
         window = self.gap + self.n_periods + l_max - 1
         cap = max(16, _BLOCK // (self.n_geos * window * self.n_channels))
         self.chunk = min(len(self.draw_index), cap)
-        self._params_all = {k: v.reshape((-1,) + v.shape[2:]) for k, v in fit.posterior.items()
-                            if k.startswith(("adstock_", "saturation_"))}
+        self._params_all = media_param_draws(fit)
         y_scale = np.asarray(fit.scalers.y_scale_g, dtype=float)
         self._build(tail, y_scale)
         with jax.enable_x64(True):
@@ -163,8 +163,8 @@ class Planner:
 
     # the compiled kernels ----------------------------------------------------------------
     def _build(self, tail: np.ndarray, y_scale: np.ndarray) -> None:
-        spec, gap, n_tail = self.fit.spec, self.gap, tail.shape[1]
-        l_max = spec.adstock_max_lag
+        media, gap, n_tail = self.fit.structure.media, self.gap, tail.shape[1]
+        l_max = media.l_max
         n_geos, n_channels = self.n_geos, self.n_channels
         # the data enter the compiled kernels as arguments, not as captured constants:
         # XLA would otherwise constant-fold whole (draws x geos x periods x channels)
@@ -181,7 +181,7 @@ class Planner:
             after = jnp.zeros((n_geos, l_max - 1, n_channels))
             series = jnp.concatenate([c["tail"], pad, plan, after], axis=1)
             lagged = lag_stack(series, l_max)[:, :, n_tail:, :]
-            contrib = media_contributions(spec, lagged, params)
+            contrib = media_contributions(media, lagged, params)
             return contrib.sum(axis=-2) * c["y"][:, None]
 
         def spread(c: Mapping[str, Array], x_gc: Array) -> Array:

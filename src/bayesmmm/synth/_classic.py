@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
+from bayesmmm._runtime import configure
 from bayesmmm.synth._simulation import Simulation
 from bayesmmm.synth._spend import Pattern, spend_pattern
 from bayesmmm.transforms import geometric_adstock, logistic_saturation
@@ -69,6 +70,7 @@ def simulate_classic(
     noise_sd, unit : float
     seed : int
     """
+    configure()  # JAX set-up before its first computation in this process
     from bayesmmm.model import fourier_features  # shared definition of the seasonal basis
 
     rng = np.random.default_rng(seed)

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bayesmmm._runtime import configure
 from bayesmmm.synth._config import SimulationConfig
 from bayesmmm.synth._generator import World, draw_world
 from bayesmmm.synth._simulation import Simulation
@@ -57,6 +58,7 @@ def simulate(config: SimulationConfig, seed: int = 0) -> Simulation:
 
         ``spec_kwargs``: the model spec's arguments (``spec.json``).
     """
+    configure()  # JAX set-up before its first computation in this process
     world = draw_world(config, seed)
     return Simulation(_frame(world), _truth(world), _spec(world.config))
 

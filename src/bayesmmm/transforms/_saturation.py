@@ -23,8 +23,8 @@ from bayesmmm.transforms._numeric import _floats, _floor
 from bayesmmm.transforms._registry import Registry
 
 __all__ = ["SATURATIONS", "SaturationForm", "hill_saturation", "linear_saturation",
-           "logistic_saturation", "michaelis_menten_saturation", "power_saturation",
-           "tanh_contribution", "tanh_saturation"]
+           "logistic_saturation", "michaelis_menten_saturation", "piecewise_linear_saturation",
+           "power_saturation", "tanh_contribution", "tanh_saturation"]
 
 
 def _log_positive(x: Array) -> tuple[Array, Array]:
@@ -155,6 +155,31 @@ def power_saturation(x: ArrayLike, rho: ArrayLike) -> Array:
     return jnp.where(positive, jnp.exp(rho * log_x), 0.0)
 
 
+def piecewise_linear_saturation(x: ArrayLike, knee: ArrayLike, ratio: ArrayLike) -> Array:
+    r"""Piecewise-linear saturation: a constant return up to a knee, a lower one after.
+
+    .. math:: f(x) = \frac{\min(x, \kappa) + r \max(x - \kappa, 0)}{\kappa}
+
+    :math:`\kappa` (``knee``) is the media level where returns drop; :math:`r`
+    (``ratio``) the return of a unit beyond the knee relative to a unit before it
+    (``r = 0``: nothing more past the knee, ``r = 1``: linear). :math:`f(\kappa) = 1`, so
+    the channel's ``beta`` is its contribution at the knee. Zero at 0, non-decreasing,
+    unbounded for :math:`r > 0`.
+
+    Parameters
+    ----------
+    x : array_like, shape ``(..., n_times, n_channels)``
+        Media (>= 0).
+    knee : array_like, broadcastable to ``x``
+        Knee (> 0), in the units of ``x``.
+    ratio : array_like, broadcastable to ``x``
+        Return past the knee relative to before it, in [0, 1].
+    """
+    x, knee, ratio = _floats(x, knee, ratio)
+    k = _floor(knee)
+    return (jnp.minimum(x, k) + ratio * jnp.maximum(x - k, 0.0)) / k
+
+
 def linear_saturation(x: ArrayLike) -> Array:
     r"""No saturation: the contribution is linear in the media.
 
@@ -212,6 +237,9 @@ for _form in [
                    contribution_fn=tanh_contribution),
     SaturationForm("power", ("rho",), power_saturation,
                    _with_beta(rho=Prior("Beta", {"concentration1": 2, "concentration0": 2}))),
+    SaturationForm("piecewise_linear", ("knee", "ratio"), piecewise_linear_saturation,
+                   _with_beta(knee=Prior("Gamma", {"concentration": 3, "rate": 5}),
+                              ratio=Prior("Beta", {"concentration1": 1, "concentration0": 3}))),
     SaturationForm("none", (), linear_saturation, _with_beta()),
 ]:
     SATURATIONS.add(_form.name, _form)
