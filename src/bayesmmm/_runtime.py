@@ -41,7 +41,7 @@ def _set_host_devices(n: int | None) -> None:
 
     if "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", ""):
         return  # the user chose
-    if int(jax.config.jax_num_cpu_devices) > 0 and n is None:
+    if int(getattr(jax.config, "jax_num_cpu_devices", -1)) > 0 and n is None:
         return  # the user chose through JAX
     if xla_bridge.backends_are_initialized():
         return  # too late: JAX already runs with what it has (chains then share devices)

@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bayesmmm.analysis._draws import mean_draws
+from bayesmmm.analysis._draws import mean_draws, noise_draws
 from bayesmmm.analysis._predict import holdout_metrics, train_test_split
 from bayesmmm.data import MMMData
 from bayesmmm.errors import SpecError
-from bayesmmm.model import Fit, ModelSpec, fit, model_data
+from bayesmmm.model import Fit, ModelSpec, Site, fit, model_data
 
 __all__ = ["Comparison", "compare_fits", "compare_specs", "log_likelihood"]
 
@@ -23,7 +23,7 @@ def log_likelihood(f: Fit) -> np.ndarray:
     from scipy import stats
 
     mu = mean_draws(f, keep_geo=True)  # (S, G, T)
-    sigma = f.posterior["y_sigma"].reshape(len(mu), -1) * f.scalers.y_scale_g  # (S, G)
+    sigma = noise_draws(f)  # (S, G)
     ll = stats.norm.logpdf(f.data.y_gt[None], mu, sigma[:, :, None])
     return ll.reshape(f.n_chains, f.n_draws, -1)
 
@@ -31,7 +31,7 @@ def log_likelihood(f: Fit) -> np.ndarray:
 def _idata(f: Fit) -> Any:
     import arviz as az
 
-    idata = az.from_dict(posterior={"y_sigma": f.posterior["y_sigma"]},
+    idata = az.from_dict(posterior={Site.Y_SIGMA: f.posterior[Site.Y_SIGMA]},
                          log_likelihood={"y": log_likelihood(f)})
     return idata
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from bayesmmm.analysis._answers import summary
-from bayesmmm.analysis._draws import mean_draws
+from bayesmmm.analysis._draws import mean_draws, noise_draws
 from bayesmmm.model import Fit
 
 __all__ = ["fit_metrics", "convergence_warnings", "R_HAT_MAX", "ESS_BULK_MIN"]
@@ -35,8 +35,7 @@ def fit_metrics(fit: Fit) -> dict[str, float]:
     mape = float(np.mean(np.abs(resid[nonzero] / y[nonzero])) * 100)
     by_geo = resid.reshape(fit.data.n_geos, -1)  # Durbin-Watson within each geo's series
     dw = float(np.sum(np.diff(by_geo, axis=1) ** 2) / ss_res) if ss_res > 0 else float("nan")
-    n_s = mu.shape[0]
-    sigma = fit.posterior["y_sigma"].reshape(n_s, -1) * fit.scalers.y_scale_g  # (S, G)
+    sigma = noise_draws(fit)  # (S, G)
     sigma = np.repeat(sigma, fit.data.n_times, axis=1)
     rng = np.random.default_rng(0)
     pp = mu + rng.standard_normal(mu.shape) * sigma

@@ -13,7 +13,7 @@ from bayesmmm.model import Fit, Site, media_contributions, trend_basis, trend_co
 from bayesmmm.transforms import lag_stack
 
 __all__ = ["baseline_draws", "channel_draws", "component_draws", "flat_params", "hdi",
-           "mean_draws", "media_param_draws"]
+           "mean_draws", "media_param_draws", "noise_draws"]
 
 _CACHE_KEY = "_bayesmmm_component_draws"
 
@@ -46,6 +46,12 @@ def media_param_draws(fit: Fit, params: Mapping[str, np.ndarray] | None = None
     media = fit.structure.media
     names = {*media.param_names, *(Site.geo(n) for n in media.param_names)}
     return {k: v for k, v in params.items() if k in names}
+
+
+def noise_draws(fit: Fit, params: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+    """The noise sd per draw and geo, original units, ``(n_samples, n_geos)``."""
+    sigma = np.asarray(fit.posterior[Site.Y_SIGMA] if params is None else params[Site.Y_SIGMA])
+    return sigma.reshape(-1, fit.data.n_geos) * fit.scalers.y_scale_g
 
 
 def _national(fit: Fit, draws: np.ndarray, keep_geo: bool) -> np.ndarray:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from bayesmmm.analysis._answers import _describe, hdi_columns
-from bayesmmm.analysis._draws import baseline_draws, channel_draws, flat_params
+from bayesmmm.analysis._draws import baseline_draws, channel_draws, flat_params, noise_draws
 from bayesmmm.data import MMMData
 from bayesmmm.errors import SpecError
 from bayesmmm.model import Fit, model_data
@@ -78,7 +78,7 @@ def predict_draws(fit: Fit, data: MMMData | pd.DataFrame | str, *,
     for part in baseline_draws(fit, new, params, t_offset=offset).values():
         out = out + part
     if noise:
-        sigma = np.asarray(params["y_sigma"]).reshape(len(out), -1) * fit.scalers.y_scale_g
+        sigma = noise_draws(fit, params)
         out = out + np.random.default_rng(seed).standard_normal(out.shape) * sigma[:, :, None]
     return out
 

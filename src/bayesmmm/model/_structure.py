@@ -131,7 +131,7 @@ class MediaStructure:
     l_max: int
     normalize: bool
     saturation_first: bool
-    params: tuple[ChannelParam, ...]  # adstock params, saturation params, beta last
+    params: tuple[ChannelParam, ...]  # in the order channels first use them; beta last
     adstock: tuple[FormGroup, ...]
     saturation: tuple[FormGroup, ...]
 
