@@ -68,12 +68,22 @@ def test_single_panel_cell_is_the_national_model() -> None:
 
 
 def test_preset_fits() -> None:
-    spec = preset_spec("hill_adstock", **COLS)
+    # the preset's power trend replaces the example's time-index control t
+    cols = {**COLS, "control_columns": ["event_1", "event_2"]}
+    spec = preset_spec("hill_adstock", **cols)
     f = bm.fit(bm.example_data(), spec, seed=1, **TINY)
     s = f.summary()
     assert {"saturation_kappa[x1]", "saturation_slope[x2]", "trend_coef",
             "trend_exponent"} <= set(s.index)
     assert (f.posterior["intercept"] >= 0).all()  # HalfNormal intercept respected
+
+
+@pytest.mark.parametrize("trend", ["linear", "power"])
+def test_a_control_that_duplicates_the_trend_is_refused_before_fitting(trend: str) -> None:
+    spec = bm.ModelSpec(**COLS, trend=trend)
+    with pytest.raises(bm.SpecError, match=r"control 't' is a straight line in time .*"
+                       r"Fix: drop 't' from control_columns, or set trend='none'"):
+        bm.fit(bm.example_data(), spec, **TINY)
 
 
 def test_data_of_another_layout_is_refused() -> None:

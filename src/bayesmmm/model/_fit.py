@@ -20,6 +20,7 @@ from bayesmmm.data import MMMData, prepare
 from bayesmmm.errors import SpecError
 from bayesmmm.model._centring import centring_weights, no_centring, rebased_sites
 from bayesmmm.model._design import Design, calendar_controls, make_design, make_scalers
+from bayesmmm.model._identify import check_identified
 from bayesmmm.model._model import model
 from bayesmmm.model._options import CENTRING, SamplerOptions, option_fields, options_doc
 from bayesmmm.model._result import Fit
@@ -81,6 +82,7 @@ def fit(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
     data = model_data(data, spec)
     scalers = make_scalers(data)
     structure = ModelStructure.build(spec, data)
+    check_identified(structure, data)
     inputs = make_design(spec, data, scalers, structure=structure)
     deadline = None if sampler.time_limit is None else started + sampler.time_limit
     with _preload("arviz"):  # summaries need it; importing costs ~1 s, so overlap it
