@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -292,3 +293,226 @@ def test_categorical_control_gets_a_one_hot_fix(example_df: pd.DataFrame) -> Non
     assert "--control events_launch" in p.fix
     fixed = pd.get_dummies(df, columns=["events"], dtype=float).drop(columns=["events_na"])
     assert check(fixed, control_columns=["events_launch"]).ok
+
+
+# --- magnitudes float32 cannot carry ------------------------------------------------------
+
+
+def test_one_absurd_spend_refused_with_a_mask_fix(example_df: pd.DataFrame) -> None:
+    df = example_df.copy()
+    df.loc[5, "x1"] = 1e308
+    p = only(check(df), "huge_values")
+    assert p.column == "x1" and p.severity == "error" and "1e+308 at 2018-05-07" in p.message
+    assert "df.loc[df['x1'].abs() > 1e+15, 'x1'] = np.nan" in p.fix
+    with pytest.raises(DataValidationError, match="huge_values"):
+        prepare(df, **COLS)
+
+
+def test_target_in_absurd_units_gets_a_rescale_fix(example_df: pd.DataFrame) -> None:
+    df = example_df.copy()
+    df["y"] = df["y"] * 1e300
+    p = only(check(df), "huge_values")
+    assert p.column == "y" and p.count == len(df)
+    assert p.fix.startswith("df['y'] = df['y'] / 1e")
+    fixed = df.assign(y=eval(p.fix.split("=", 1)[1].split("#")[0], {"df": df}))
+    assert check(fixed).ok and fixed["y"].abs().max() < 1e10
+
+
+def test_rescale_fix_names_the_unit(example_df: pd.DataFrame) -> None:
+    df = example_df.copy()
+    df["x2"] = df["x2"] * 1e16 + 1e16  # every value above the bound
+    p = only(check(df), "huge_values")
+    assert "/ 1e9  # express x2 in billions" in p.fix
+
+
+def test_subnormal_spend_refused_without_false_collinearity(example_df: pd.DataFrame) -> None:
+    df = example_df.copy()
+    df["x1"] = df["x1"] * 1e-320
+    report = check(df)
+    p = only(report, "tiny_values")
+    assert p.column == "x1" and "underflow" in p.message and "* 1e300 * 1e" in p.fix
+    assert "collinear_channels" not in report.codes()
+    fixed = df.assign(x1=df["x1"] * 1e300 * 1e27)
+    assert check(fixed).ok
+
+
+def test_tiny_values_beside_ordinary_ones_refused(example_df: pd.DataFrame) -> None:
+    df = example_df.copy()
+    df["t"] = df["t"].astype(float)
+    df.loc[[7, 9], "t"] = [5e-324, -1e-300]
+    p = only(check(df), "tiny_values")
+    assert p.column == "t" and p.count == 2 and "5e-324 at 2018-05-21" in p.message
+    assert ".mask(" in p.fix
+
+
+def test_ordinary_large_and_small_numbers_pass(example_df: pd.DataFrame) -> None:
+    df = example_df.copy()
+    df["y"] = df["y"] * 1e9  # sales in a currency with many digits
+    df["x1"] = df["x1"] * 1e-9  # spend in billions
+    df["t"] = df["t"].astype(float)
+    df.loc[3, "t"] = 5.5e-17  # float noise beside values of order 1
+    assert check(df).ok, check(df).format()
+
+
+# --- decimal commas -------------------------------------------------------------------------
+
+
+def test_decimal_comma_values_get_a_read_csv_fix(tmp_path: Path,
+                                                 example_df: pd.DataFrame) -> None:
+    path = tmp_path / "de.csv"
+    example_df.to_csv(path, sep=";", decimal=",", index=False)
+    df = pd.read_csv(path, sep=";")
+    report = check(df)
+    found = {p.column: p for p in report.problems if p.code == "decimal_comma"}
+    assert set(found) == {"y", "x1", "x2", "event_1", "event_2"}  # 't' holds integers
+    p = found["y"]
+    assert p.count == len(df) and "'3984,662237343649' at 2018-04-02" in p.message
+    assert "pd.read_csv(path, sep=';', decimal=',')" in p.fix
+    assert "str.replace(',', '.'" in p.fix and "[,$€£ ]" not in p.fix
+    assert report.codes() == ["decimal_comma"] * 5
+    assert check(pd.read_csv(path, sep=";", decimal=",")).ok
+
+
+def test_few_decimal_comma_values_are_not_categories() -> None:
+    df = pd.DataFrame({"date": ["2024-01-01", "2024-01-08"], "y": ["1001,70", "1002,70"],
+                       "tv": ["12,5", "13,5"]})
+    report = validate(df, date_column="date", y_column="y", channel_columns=["tv"])
+    assert "categorical_column" not in report.codes()
+    assert [p.column for p in report.problems if p.code == "decimal_comma"] == ["y", "tv"]
+
+
+def test_decimal_commas_beside_other_text(example_df: pd.DataFrame) -> None:
+    df = example_df.copy()
+    df["x1"] = df["x1"].map(lambda v: f"{v:.2f}".replace(".", ",")).astype(object)
+    df.loc[4, "x1"] = "n/a"
+    report = check(df)
+    assert only(report, "decimal_comma").count == len(df) - 1
+    p = only(report, "non_numeric")
+    assert "'n/a' at 2018-04-30" in p.message and "[,$€£ ]" not in p.fix
+
+
+def test_thousands_commas_keep_the_strip_fix(example_df: pd.DataFrame) -> None:
+    df = example_df.copy()
+    df["x1"] = df["x1"].astype(object)
+    df.loc[[3, 8], "x1"] = ["1,200", "12,500"]
+    p = only(check(df), "non_numeric")
+    assert "str.replace(r'[,$€£ ]'" in p.fix
+
+
+# --- dates: mixed calendars, yearly rows, the future, totals rows ---------------------------
+
+
+def _table(dates: pd.DatetimeIndex, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    n = len(dates)
+    return pd.DataFrame({"date": dates.strftime("%Y-%m-%d"), "y": rng.uniform(100, 200, n),
+                         "tv": rng.uniform(0, 50, n), "search": rng.uniform(1, 20, n)})
+
+
+def test_mixed_daily_and_weekly_rows() -> None:
+    daily = pd.date_range("2022-01-03", periods=300, freq="D")
+    weekly = pd.date_range(daily[-1] + pd.Timedelta(days=2), periods=100, freq="7D")
+    df = _table(daily.append(weekly))
+    report = validate(df, date_column="date", y_column="y", channel_columns=["tv", "search"])
+    p = only(report, "mixed_frequency")
+    assert "mix daily and weekly" in p.message
+    assert "+1 days, daily" in p.message and "+7 days, weekly" in p.message
+    assert "2022-10-31 -> 2022-11-07" in p.message  # the weekly rows run on Mondays
+    assert ".resample('W-MON', label='left', closed='left').sum(numeric_only=True)" in p.fix
+    assert "irregular_frequency" not in report.codes() and "asfreq" not in report.format()
+    namespace = {"df": df.copy(), "pd": pd}
+    exec(p.fix.split("#")[0], namespace)
+    fixed = namespace["df"]
+    again = validate(fixed, date_column="date", y_column="y", channel_columns=["tv", "search"])
+    assert again.frequency == "weekly" and "mixed_frequency" not in again.codes()
+    assert fixed["tv"].sum() == pytest.approx(df["tv"].sum())
+
+
+def test_mixed_weekly_and_monthly_resamples_to_months() -> None:
+    monthly = pd.date_range("2020-01-01", periods=24, freq="MS")
+    weekly = pd.date_range("2022-01-03", periods=30, freq="7D")
+    df = _table(monthly.append(weekly))
+    p = only(validate(df, date_column="date", y_column="y", channel_columns=["tv"]),
+             "mixed_frequency")
+    assert "weekly and monthly" in p.message and ".resample('MS')" in p.fix
+
+
+def test_daily_data_with_a_missing_week_is_still_a_gap() -> None:
+    dates = pd.date_range("2022-01-03", periods=400, freq="D")
+    df = _table(dates.delete(range(100, 106)))
+    report = validate(df, date_column="date", y_column="y", channel_columns=["tv"])
+    p = only(report, "irregular_frequency")
+    assert "6 periods are missing" in p.message and "mixed_frequency" not in report.codes()
+
+
+def test_yearly_rows_refused() -> None:
+    df = _table(pd.date_range("1995-01-01", periods=30, freq="YS"))
+    report = validate(df, date_column="date", y_column="y", channel_columns=["tv"],
+                      yearly_seasonality=0, adstock_max_lag=2)
+    p = only(report, "yearly_data")
+    assert "one row per year" in p.message and "1995 to 2024" in p.message
+    assert "irregular_frequency" not in report.codes() and report.frequency == "yearly"
+
+
+def test_dates_far_in_the_future_warn(example_df: pd.DataFrame) -> None:
+    df = example_df.copy()
+    df["date_week"] = (pd.to_datetime(df["date_week"]) + pd.DateOffset(years=300)).dt.strftime(
+        "%Y-%m-%d")
+    report = check(df)
+    p = only(report, "future_dates")
+    assert p.severity == "warning" and report.ok and p.count == len(df)
+    assert "more than a year after today" in p.message and "2318-04-02" in p.message
+
+
+def test_a_mistyped_future_year_is_named(example_df: pd.DataFrame) -> None:
+    df = example_df.copy()
+    df.loc[178, "date_week"] = "2204-01-01"
+    report = check(df)
+    assert not report.ok
+    assert "2204-01-01" in only(report, "future_dates").message
+
+
+def _with_total(df: pd.DataFrame, label: object) -> pd.DataFrame:
+    numbers = df.drop(columns="date_week")
+    total = pd.DataFrame([numbers.sum().round(2)], columns=numbers.columns)
+    total.insert(0, "date_week", label)
+    return pd.concat([df, total], ignore_index=True)
+
+
+@pytest.mark.parametrize("label", ["Total", "Grand total", None])
+def test_total_row_named_and_left_out(example_df: pd.DataFrame, label: object) -> None:
+    df = _with_total(example_df, label)
+    report = check(df)
+    p = only(report, "total_row")
+    assert p.severity == "error" and "row 179" in p.message and "is a totals row" in p.message
+    assert report.codes() == ["total_row"]  # no bad date, no collinearity, no missing date
+    if label is None:
+        assert "row 179 (no date) is a totals row, not a period; its numbers are the other " \
+            "rows' sums" in p.message
+        assert p.fix.startswith("df = df.drop(index=[179])")
+    else:
+        assert p.fix.startswith(f"df = df[~df['date_week'].isin([{label!r}])]")
+    namespace = {"df": df}
+    exec(p.fix.split("#")[0], namespace)
+    assert check(namespace["df"]).ok
+
+
+def test_an_undated_row_that_is_not_a_total_is_a_missing_date(example_df: pd.DataFrame
+                                                               ) -> None:
+    df = example_df.copy()
+    df.loc[2, "date_week"] = None
+    assert check(df).codes() == ["missing_dates"]
+
+
+# --- duplicate column names in a DataFrame -------------------------------------------------
+
+
+def test_duplicate_column_names_in_a_frame(example_df: pd.DataFrame) -> None:
+    df = pd.concat([example_df, example_df[["x1"]] * 2], axis=1)
+    assert list(df.columns).count("x1") == 2
+    report = check(df)
+    p = only(report, "duplicate_columns")
+    assert p.column == "x1" and "positions 3, 9" in p.message
+    assert "df.loc[:, ~df.columns.duplicated()]" in p.fix
+    with pytest.raises(DataValidationError, match="duplicate_columns"):
+        prepare(df, **COLS)

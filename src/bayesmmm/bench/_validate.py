@@ -321,7 +321,7 @@ def parameter_recovery(summary: pd.DataFrame, truth: Mapping[str, float]) -> pd.
     frame["in_hdi_50"] = ((t >= s[HDI_50[0]]) & (t <= s[HDI_50[1]])) if HDI_50[0] in s \
         else np.nan
     frame["in_hdi_94"] = (t >= s[HDI_94[0]]) & (t <= s[HDI_94[1]])
-    frame["channel"] = [is_channel_parameter(n) for n in names]
+    frame["channel"] = np.array([is_channel_parameter(n) for n in names], dtype=bool)
     return frame
 
 
@@ -384,6 +384,41 @@ def roi_recovery(est: Estimates, truth: Mapping[str, Any],
     return frame
 
 
+def _check_truth_matches(est: Estimates, truth: Mapping[str, Any]) -> None:
+    """Refuse a truth of another data set: its channels (and geos) must cover the fit's."""
+    fix = ("Fix: pass the truth.json written by `bayesmmm simulate` for the data the model "
+           "was fitted to")
+    for key in ("parameters", "contributions", "roi"):
+        if not isinstance(truth[key], Mapping):
+            raise SpecError(f"the truth's {key!r} must map names to values, got "
+                            f"{type(truth[key]).__name__}. {fix}")
+    fitted = list(dict.fromkeys(str(c) for c in (*est.contributions, *est.roi.index)))
+    known = set(truth["contributions"]) & set(truth["roi"])
+    if isinstance(truth.get("total_contribution"), Mapping):
+        known &= set(truth["total_contribution"])
+    missing = [c for c in fitted if c not in known]
+    if missing:
+        raise SpecError(
+            f"the truth does not belong to this fit: the fit's channel(s) {missing} are not in "
+            f"the truth, whose channels are {sorted(map(str, truth['roi']))}. {fix}")
+    by_geo = {c: isinstance(truth["contributions"][c], Mapping) for c in est.contributions}
+    if est.geos and not all(by_geo.values()):
+        raise SpecError(f"the truth does not belong to this fit: the fit has geos "
+                        f"{list(est.geos)[:5]} but the truth is national. {fix}")
+    for channel, geo_level in by_geo.items():
+        if not geo_level:
+            continue
+        labels = [str(g) for g in truth["contributions"][channel]]
+        if not est.geos and len(labels) > 1:
+            raise SpecError(f"the truth does not belong to this fit: the fit is national but "
+                            f"the truth has geos {labels[:5]}. {fix}")
+        absent = [g for g in est.geos if g not in labels]
+        if absent:
+            raise SpecError(f"the truth does not belong to this fit: the fit's geo(s) "
+                            f"{absent[:5]} are not in the truth, whose geos are {labels[:5]}. "
+                            f"{fix}")
+
+
 def validate_estimates(est: Estimates, truth: Mapping[str, Any],
                        thresholds: Thresholds | None = None) -> FitValidation:
     """Compare any library's reduced posterior with the truth; see :func:`validate_fit`."""
@@ -391,6 +426,7 @@ def validate_estimates(est: Estimates, truth: Mapping[str, Any],
     if "parameters" not in truth or "contributions" not in truth or "roi" not in truth:
         raise SpecError("the truth must hold 'parameters', 'contributions' and 'roi' (the "
                         "truth.json written by `bayesmmm simulate`)")
+    _check_truth_matches(est, truth)
     params = parameter_recovery(est.summary, truth["parameters"])
     contrib = contribution_recovery(est, truth)
     roi = roi_recovery(est, truth, contrib)
@@ -474,5 +510,11 @@ def validate_fit(fit: Fit, truth: Mapping[str, Any], *,
                   c_{gt})^2} \\Big/ \\tfrac1{GT}\\sum_{g,t} c_{gt},
 
         fit metrics, convergence, and a pass/fail check per thresholded metric.
+
+    Raises
+    ------
+    SpecError
+        The truth is not the fit's: a fitted channel or geo is missing from it (a truth of
+        another data set), or it covers fewer periods than the fit.
     """
     return validate_estimates(Estimates.from_fit(fit, test), truth, thresholds)

@@ -23,6 +23,10 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _OTHER_DATE_FORMATS = ("%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d", "%d.%m.%Y", "%d-%m-%Y", "%m-%d-%Y",
                        "%Y%m%d", "%Y-%m-%d %H:%M:%S", "%d/%m/%y", "%m/%d/%y")
 _N_EXAMPLES = 3
+# A number written with a decimal comma, optionally with '.' or ' ' thousands groups:
+# 12,5  1001,70  -0,25  1.234,56. Exactly three digits after a lone comma ('1,200') stay
+# ambiguous (a thousands separator), so they are not taken for decimals.
+DECIMAL_COMMA = re.compile(r"^-?\d{1,3}(?:[. ]\d{3})+,\d+$|^-?\d+,(?:\d{1,2}|\d{4,})$")
 
 
 @dataclass(frozen=True)
@@ -256,6 +260,7 @@ def _check_dates(c: _Checker, keys: pd.Series | None = None) -> pd.Series | None
         if missing.any():
             return None
     c.labels = pd.DatetimeIndex(dates)
+    _check_future(c, dates)
     if keys is not None:
         return _check_panel_dates(c, keys, dates)
     dup = dates.duplicated(keep=False).to_numpy()
@@ -275,6 +280,25 @@ def _check_dates(c: _Checker, keys: pd.Series | None = None) -> pd.Series | None
               f"df = df.sort_values({col!r}).reset_index(drop=True)")
     _check_frequency(c, dates.sort_values().reset_index(drop=True))
     return dates
+
+
+def _check_future(c: _Checker, dates: pd.Series) -> None:
+    """Dates over a year after today. A warning, not an error: synthetic or deliberately
+    shifted (anonymised) dates are legitimate and fit fine, while a typo ('2204' for '2024')
+    breaks the regular spacing, which the frequency check refuses; this message says why."""
+    limit = pd.Timestamp.today().normalize() + pd.Timedelta(days=366)
+    future = (dates > limit).to_numpy()
+    if not future.any():
+        return
+    col = c.date_column
+    ex = c.where(future)
+    c.add("future_dates", "warning", col,
+          f"{int(future.sum())} dates lie more than a year after today (first at "
+          f"{', '.join(ex)}); sales cannot have been observed then",
+          "dates should be past periods (at most a year ahead)",
+          f"correct mistyped years, e.g. df.loc[pd.to_datetime(df[{col!r}]) > "
+          f"'{limit:%Y-%m-%d}', {col!r}]; nothing to do if the dates are synthetic or "
+          "shifted on purpose", int(future.sum()), ex)
 
 
 def _check_panel_dates(c: _Checker, keys: pd.Series, dates: pd.Series) -> pd.Series | None:
@@ -319,6 +343,16 @@ def _check_panel_dates(c: _Checker, keys: pd.Series, dates: pd.Series) -> pd.Ser
     return dates
 
 
+# Spacings (in days) of the calendars a table can use; the first one a step falls in names it.
+_SPACINGS = (("daily", 1, 1), ("weekly", 7, 7), ("monthly", 28, 31), ("quarterly", 89, 92),
+             ("yearly", 365, 366))
+_RESAMPLE = {"weekly": "W-{day}", "monthly": "MS", "quarterly": "QS", "yearly": "YS"}
+
+
+def _spacing(days: int) -> str | None:
+    return next((name for name, low, high in _SPACINGS if low <= days <= high), None)
+
+
 def _check_frequency(c: _Checker, dates: pd.Series) -> None:
     col = c.date_column
     if len(dates) < 3:
@@ -330,6 +364,20 @@ def _check_frequency(c: _Checker, dates: pd.Series) -> None:
         if days_ok:
             c.frequency = "monthly"
             return
+    if np.all((steps >= 365) & (steps <= 366)):
+        # An error, not a warning: with one row per year every row falls on the same day of
+        # the year, so the yearly-seasonality terms are constant (confounded with the
+        # intercept), and adstock would carry spend over whole years. No fit can be trusted.
+        c.frequency = "yearly"
+        c.add("yearly_data", "error", col,
+              f"one row per year ({len(dates)} rows, {dates.iloc[0]:%Y} to "
+              f"{dates.iloc[-1]:%Y}); a marketing-mix model needs weekly, daily or monthly "
+              "periods", "periods must be days, weeks or months",
+              "export the data by week (or month) from the source; yearly totals cannot "
+              "separate media effects from the trend", len(dates))
+        return
+    if _mixed_frequency(c, dates, steps):
+        return
     step = int(pd.Series(steps).mode().iloc[0])
     c.frequency = {1: "daily", 7: "weekly"}.get(step, f"every {step} days")
     irregular = steps != step
@@ -352,6 +400,37 @@ def _check_frequency(c: _Checker, dates: pd.Series) -> None:
               int(irregular.sum()), ex)
 
 
+def _mixed_frequency(c: _Checker, dates: pd.Series, steps: np.ndarray) -> bool:
+    """Runs of two calendars in one table (daily rows, then weekly ones): name both and
+    resample to the coarser one, rather than call the finer one's gaps missing periods."""
+    names = [_spacing(int(s)) for s in steps]
+    runs: dict[str, int] = {}  # calendar -> index of the first step of its first run of two
+    for i in range(len(names) - 1):
+        if names[i] is not None and names[i] == names[i + 1]:
+            runs.setdefault(names[i], i)  # type: ignore[arg-type]
+    if len(runs) < 2:
+        return False
+    order = [name for name, *_ in _SPACINGS if name in runs]
+    coarse = order[-1]
+    ex = []
+    for name in order:
+        i = runs[name]
+        ex.append(f"{dates.iloc[i]:%Y-%m-%d} -> {dates.iloc[i + 1]:%Y-%m-%d} "
+                  f"(+{int(steps[i])} days, {name})")
+    col = c.date_column
+    i = runs[coarse]
+    rule = _RESAMPLE.get(coarse, "W-MON").format(day=f"{dates.iloc[i]:%a}".upper())
+    left = ", label='left', closed='left'" if coarse == "weekly" else ""
+    c.frequency = None
+    c.add("mixed_frequency", "error", col,
+          f"rows mix {' and '.join(order)} spacing (e.g. {'; '.join(ex)})",
+          "every row must cover one period of the same length",
+          f"df[{col!r}] = pd.to_datetime(df[{col!r}]); df = df.set_index({col!r})"
+          f".resample({rule!r}{left}).sum(numeric_only=True).reset_index()  # {coarse} "
+          "totals; use .mean() for prices and other rates", int(len(steps)), ex)
+    return True
+
+
 def _numeric(c: _Checker, col: str, role: str) -> pd.Series | None:
     """The column as floats, or None after reporting non-numeric / missing / inf values."""
     raw = c.df[col]
@@ -361,6 +440,8 @@ def _numeric(c: _Checker, col: str, role: str) -> pd.Series | None:
     missing = raw.isna().to_numpy()
     non_num = values.isna().to_numpy() & ~missing
     ok = True
+    if non_num.any() and _decimal_commas(c, col, raw, non_num, role):
+        return None
     if non_num.mean() > 0.5 and raw.nunique() <= 20:
         _categorical(c, col, raw, role)
         return None
@@ -391,7 +472,118 @@ def _numeric(c: _Checker, col: str, role: str) -> pd.Series | None:
               f"df[{col!r}] = df[{col!r}].replace([np.inf, -np.inf], np.nan)  # then fill them",
               int(inf.sum()), ex)
         ok = False
-    return values.astype(float) if ok else None
+    if not ok:
+        return None
+    values = values.astype(float)
+    return values if _check_magnitude(c, col, values, role) else None
+
+
+def _decimal_commas(c: _Checker, col: str, raw: pd.Series, non_num: np.ndarray,
+                    role: str) -> bool:
+    """Text like '1001,70' (a European export read without ``decimal=','``): stripping the
+    comma, as for thousands separators, would multiply the values by 10 ** decimals.
+    True when found (other text in the column is then reported without that fix)."""
+    text = raw.astype("string").str.strip().str.strip('"')
+    comma = non_num & text.str.match(DECIMAL_COMMA).fillna(False).to_numpy(dtype=bool)
+    if not comma.any():
+        return False
+    ex = c.where(comma, raw)
+    thousands = ", thousands='.'" if text[comma].str.contains(".", regex=False).any() else ""
+    c.add("decimal_comma", "error", col,
+          f"{int(comma.sum())} values are written with a decimal comma (first: "
+          f"{', '.join(ex)}), so they were read as text",
+          f"{role} values must be numbers with a decimal point",
+          f"read the file with pd.read_csv(path, sep=';', decimal=','{thousands}) and pass the "
+          f"DataFrame (or save it again as CSV), or convert the column: df[{col!r}] = "
+          f"pd.to_numeric(df[{col!r}].astype(str).str.replace('.', '', regex=False)"
+          ".str.replace(',', '.', regex=False))", int(comma.sum()), ex)
+    other = non_num & ~comma
+    if other.any():
+        ex = c.where(other, raw)
+        c.add("non_numeric", "error", col,
+              f"{int(other.sum())} values are not numbers (first: {', '.join(ex)})",
+              f"{role} values must be numbers",
+              f"correct these cells; after reading with decimal=',' any left are blanked by "
+              f"df[{col!r}] = pd.to_numeric(df[{col!r}], errors='coerce')  # then fill them "
+              "knowingly", int(other.sum()), ex)
+    return True
+
+
+# Magnitude bounds. The model scales each column in float64 but keeps some quantities in
+# original units in float32 (the target's scale, each channel's total spend, control means)
+# and multiplies two of them (e.g. an ROI-scaled total spend against the target's scale).
+# float32 holds |x| from 1.2e-38 (smallest normal number) to 3.4e38 with 7 significant
+# digits. With every column's largest |value| in [1e-15, 1e15], the product of two such
+# values summed over up to 1e8 rows stays below 3.4e38, and the product of two of the
+# smallest scales (1e-30) stays a normal float32. Within a column, a non-zero value below
+# 1e-30 x the column's largest is not representable once the column is scaled to [-1, 1]
+# and multiplied by a coefficient (it becomes subnormal or 0); such values are rounding
+# noise or corrupt cells. No currency needs more than 1e15 per period (a week of the
+# largest economy's GDP in its weakest currency is below it).
+_MAX_MAGNITUDE = 1e15
+_MIN_SCALE = 1e-15
+_MAX_RATIO = 1e30
+_UNITS = {3: "thousands", 6: "millions", 9: "billions", 12: "trillions"}
+
+
+def _power_of_ten(exponent: int) -> str:
+    """``10 ** exponent`` as a float literal that does not overflow (1e300 * 1e20)."""
+    parts = []
+    while exponent > 300:
+        parts.append("1e300")
+        exponent -= 300
+    parts.append(f"1e{exponent}")
+    return " * ".join(parts)
+
+
+def _check_magnitude(c: _Checker, col: str, x: pd.Series, role: str) -> bool:
+    """Numbers the model's float32 arithmetic can carry (bounds above); False when not."""
+    size = np.abs(x.to_numpy(dtype=float))
+    nonzero = size > 0
+    if not nonzero.any():
+        return True
+    largest = float(size.max())
+    huge = size > _MAX_MAGNITUDE
+    if huge.any():
+        ex = c.where(huge, x)
+        typical = float(np.median(size[nonzero]))
+        if typical > _MAX_MAGNITUDE / 1e3:  # most values are huge: the unit is too small
+            exponent = int(np.ceil(np.log10(largest))) - 9  # largest to <= 1e9
+            exponent += -exponent % 3
+            unit = _UNITS.get(exponent, f"units of 1e{exponent}")
+            fix = (f"df[{col!r}] = df[{col!r}] / {_power_of_ten(exponent)}  # express "
+                   f"{col} in {unit}")
+        else:  # a few absurd cells among ordinary values
+            fix = (f"df.loc[df[{col!r}].abs() > {_MAX_MAGNITUDE:g}, {col!r}] = np.nan  # "
+                   "then correct or fill these cells")
+        c.add("huge_values", "error", col,
+              f"{int(huge.sum())} values exceed {_MAX_MAGNITUDE:g} in magnitude (first: "
+              f"{', '.join(ex)}); numbers this large overflow the model's float32 arithmetic",
+              f"{role} values must satisfy |value| <= {_MAX_MAGNITUDE:g}", fix,
+              int(huge.sum()), ex)
+        return False
+    if largest < _MIN_SCALE:
+        exponent = 6 - int(np.floor(np.log10(largest)))
+        c.add("tiny_values", "error", col,
+              f"the largest value is {_show(x.iloc[int(size.argmax())])}; numbers this small "
+              "underflow the model's float32 arithmetic",
+              f"a {role} column's largest |value| must be >= {_MIN_SCALE:g}",
+              f"df[{col!r}] = df[{col!r}] * {_power_of_ten(exponent)}  # express {col} in "
+              "smaller units", int(nonzero.sum()))
+        return False
+    tiny = nonzero & (size < largest / _MAX_RATIO)
+    if tiny.any():
+        ex = c.where(tiny, x)
+        c.add("tiny_values", "error", col,
+              f"{int(tiny.sum())} non-zero values are over {_MAX_RATIO:g} times smaller than "
+              f"the column's largest ({largest:g}) (first: {', '.join(ex)}); float32 cannot "
+              "hold them once the column is scaled",
+              f"non-zero {role} values must be >= the column's largest |value| / "
+              f"{_MAX_RATIO:g}",
+              f"df[{col!r}] = df[{col!r}].mask(df[{col!r}].abs() < df[{col!r}].abs().max() / "
+              f"{_MAX_RATIO:g}, 0.0)  # rounding noise -> 0", int(tiny.sum()), ex)
+        return False
+    return True
 
 
 def _categorical(c: _Checker, col: str, raw: pd.Series, role: str) -> None:
@@ -466,9 +658,19 @@ def validate(
     -------
     ValidationReport
         ``report.ok`` is False when any error was found; ``report.format()`` explains.
+
+    Notes
+    -----
+    Beyond names, types and missing values, the rules cover what breaks a fit quietly:
+    magnitudes the model's float32 arithmetic cannot carry (``huge_values`` above 1e15,
+    ``tiny_values``), numbers written with decimal commas, a spreadsheet's totals row,
+    duplicate column names, and calendars (gaps, mixed daily / weekly rows, one row per
+    year; dates over a year ahead only warn).
     """
     df = data.rename(columns=str)  # a view with string names; the user's frame is untouched
     c = _Checker(df, date_column)
+    if df.columns.duplicated().any():
+        _duplicate_columns(c)
     if len(channel_columns) == 0:
         c.add("no_channels", "error", None, "no channel columns were given",
               "the model needs at least one media channel",
@@ -476,6 +678,14 @@ def validate(
     roles = {"date": [date_column], "target": [y_column], "channel": list(channel_columns),
              "control": list(control_columns), "panel": list(panel_columns)}
     present = _check_columns(c, roles)
+    if len(df) == 0:
+        c.add("empty_table", "error", None, "the table has no rows",
+              "one row per period (and panel)", "pass the table with its data rows")
+        return ValidationReport(c.problems, 0, None)
+    if date_column in present:
+        numeric = [col for col in (y_column, *channel_columns, *control_columns)
+                   if col in present and col != date_column]
+        _drop_total_rows(c, numeric)
     keys = _panel_keys(c, list(panel_columns), present) if panel_columns else None
     if date_column in present and (keys is not None or not panel_columns):
         _check_dates(c, keys)
@@ -513,9 +723,85 @@ def validate(
             if isinstance(c.labels, pd.DatetimeIndex) else {}
     _check_collinear(c, media)
     n_panels = int(keys.nunique()) if keys is not None else 1
-    _check_size(c, len(df) // max(n_panels, 1), len(channel_columns), len(control_columns),
+    _check_size(c, len(c.df) // max(n_panels, 1), len(channel_columns), len(control_columns),
                 adstock_max_lag, yearly_seasonality)
     return ValidationReport(c.problems, len(df), c.frequency)
+
+
+def _duplicate_columns(c: _Checker) -> None:
+    """Two columns with one name (a DataFrame allows it; so do 2 and '2' once named as
+    strings): a role could read either. The checks go on with each name's first column."""
+    names = [str(n) for n in c.df.columns]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    for name in repeated:
+        at = [i for i, n in enumerate(names) if n == name]
+        new_names = [f"{name}_{k}" for k in range(2, len(at) + 1)]
+        c.add("duplicate_columns", "error", name,
+              f"{len(at)} columns share this name (positions "
+              f"{', '.join(str(i + 1) for i in at)})", "column names must be unique",
+              f"df = df.loc[:, ~df.columns.duplicated()]  # if the copies are equal; else "
+              f"rename them first, e.g. to {[name, *new_names]!r}", len(at))
+    c.df = c.df.loc[:, ~c.df.columns.duplicated()]
+
+
+# The label of a totals row in the date column (English, German, Dutch, French, Italian,
+# Spanish spreadsheets), optionally followed by more words ('Total 2023', 'Grand total').
+_TOTAL_LABEL = re.compile(r"^\s*(grand\s+)?(total|totals|sum|summe|gesamt|totaal|totale|somme|"
+                          r"suma)\b", re.IGNORECASE)
+
+
+def _drop_total_rows(c: _Checker, numeric: list[str]) -> None:
+    """A spreadsheet's totals row: its date cell is a label ('Total') or empty, and its
+    numbers are the other rows' sums. Named once, then left out of every other check (its
+    date is not a bad date, and its huge values would fake collinearity between channels)."""
+    raw = c.df[c.date_column]
+    if len(c.df) < 4:
+        return
+    text = raw.astype("string").str.strip()
+    labelled = text.fillna("").str.match(_TOTAL_LABEL).to_numpy()
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        undated = raw.isna().to_numpy()
+    else:
+        undated = (text.isna() | ~text.fillna("").str.contains(r"\d")).to_numpy()
+    candidates = np.flatnonzero(labelled | undated)
+    if not 0 < len(candidates) <= 3:
+        return
+    rest = np.ones(len(c.df), bool)
+    rest[candidates] = False
+    values = pd.DataFrame({col: pd.to_numeric(c.df[col], errors="coerce") for col in numeric},
+                          index=c.df.index)
+    totals = []
+    with np.errstate(over="ignore", invalid="ignore"):  # absurd values are refused later
+        sums = values[rest].sum()
+        for i in candidates:
+            row = values.iloc[i]
+            checked = row.notna() & (sums != 0) & np.isfinite(sums)
+            is_sum = checked.sum() >= 2 and bool(np.allclose(row[checked], sums[checked],
+                                                             rtol=1e-3, atol=0))
+            if labelled[i] or is_sum:
+                totals.append((i, is_sum))
+    if not totals:
+        return
+    rows = [c.df.index[i] for i, _ in totals]
+    labels = [raw.iloc[i] for i, _ in totals]
+    col = c.date_column
+    shown = [f"row {r} ({_show(v) if pd.notna(v) else 'no date'})" for r, v in zip(rows, labels,
+                                                                                  strict=True)]
+    one = len(rows) == 1
+    sums = "; its numbers are" if one else "; their numbers are"
+    what = f"{sums} the other rows' sums" if all(s for _, s in totals) else ""
+    if all(isinstance(v, str) for v in labels):
+        fix = f"df = df[~df[{col!r}].isin({sorted(set(labels))!r})]  # drop the totals"
+    else:
+        fix = f"df = df.drop(index={rows!r})  # drop the totals"
+    c.add("total_row", "error", col,
+          f"{', '.join(shown)} {'is a totals row' if one else 'are totals rows'}, not "
+          f"{'a period' if one else 'periods'}{what}",
+          "one row per period; no totals or summary rows", fix, len(rows), shown)
+    keep = np.ones(len(c.df), bool)
+    keep[[i for i, _ in totals]] = False
+    c.df = c.df[keep]
+    c.labels = c.df.index
 
 
 def panel_labels(df: pd.DataFrame, panel_columns: Sequence[str]) -> pd.Series:
