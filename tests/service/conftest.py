@@ -163,7 +163,7 @@ def http_files() -> Iterator[str]:
 def _postgres_engine(url: str, schema: str) -> Any:
     import sqlalchemy as sa
 
-    from bayesmmm.service._store import normalise_url
+    from bayesmmm.service.store._store import normalise_url
 
     return sa.create_engine(normalise_url(url), connect_args={"options": f"-csearch_path={schema}"})
 

@@ -20,9 +20,9 @@ from fastapi.testclient import TestClient
 import bayesmmm as bm
 import bayesmmm.report as report
 from bayesmmm.service import InlineExecutor, Service, Settings, create_app
-from bayesmmm.service._guess import guess_roles
-from bayesmmm.service._routes_plots import PLOT_NAMES
-from bayesmmm.service._routes_web import WEB_DIR
+from bayesmmm.service.api._guess import guess_roles
+from bayesmmm.service.api._routes_plots import PLOT_NAMES
+from bayesmmm.service.web import WEB_DIR
 from tests.service.conftest import (
     FORM,
     ServiceFactory,

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 import bayesmmm as bm
 from bayesmmm.service import InlineExecutor, Service, create_app
-from bayesmmm.service._deps import get_store
+from bayesmmm.service.api._deps import get_store
 from tests.service.conftest import (
     FORM,
     QUICK,

@@ -46,7 +46,7 @@ def artifacts(tmp_path: Path) -> ArtifactStore:
 def _submit(store: JobStore, artifacts: ArtifactStore, data: bytes = b"data") -> str:
     job = store.create(owner="", spec={}, sampler={}, input_name="x.csv", input_key="tmp")
     artifacts.put(f"{job.id}/input", data)
-    from bayesmmm.service._schema import jobs
+    from bayesmmm.service.store._schema import jobs
 
     with store.engine.begin() as conn:
         conn.execute(jobs.update().where(jobs.c.id == job.id).values(input_key=f"{job.id}/input"))

@@ -9,8 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from bayesmmm.service import JobStore
-from bayesmmm.service._migrate import current_revision
-from bayesmmm.service._schema import VERSION_TABLE, metadata
+from bayesmmm.service.store._migrate import current_revision
+from bayesmmm.service.store._schema import VERSION_TABLE, metadata
 
 
 def _new(store: JobStore, owner: str = "", **kw: Any) -> str:

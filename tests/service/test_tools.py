@@ -19,8 +19,8 @@ from fastapi.testclient import TestClient
 
 import bayesmmm as bm
 from bayesmmm.service import DownloadError, Fetcher
-from bayesmmm.service._fetch import is_blocked
 from bayesmmm.service._settings import parse_networks
+from bayesmmm.service.api._fetch import is_blocked
 from tests.service.conftest import BODY, example_bytes, upload
 
 COLUMNS = {k: v for k, v in BODY.items() if k not in ("chains", "warmup", "draws", "seed")}

@@ -1,6 +1,7 @@
 """Model layer: the spec, its static structure, the NumPyro model, NUTS fitting, the fitted
 result and its file."""
 
+from bayesmmm.model._averaged import AveragedFit
 from bayesmmm.model._design import (
     Design,
     Scalers,
@@ -15,16 +16,16 @@ from bayesmmm.model._fit import fit, model_data
 from bayesmmm.model._io import load_fit, save_fit
 from bayesmmm.model._lift import LiftTest
 from bayesmmm.model._mean import geo_param, media_contributions, trend_component
-from bayesmmm.model._options import SamplerOptions
+from bayesmmm.model._options import OptionInfo, SamplerOptions, default_of, option_fields
 from bayesmmm.model._presets import PRESETS, preset_spec, spec_from_options
 from bayesmmm.model._result import Fit
 from bayesmmm.model._seasonality import SEASONALITIES
 from bayesmmm.model._spec import MEDIA_PRIORS, TRENDS, ModelSpec, default_priors
 from bayesmmm.model._structure import MediaStructure, ModelStructure, Site
 
-__all__ = ["MEDIA_PRIORS", "PRESETS", "SEASONALITIES", "TRENDS", "Design", "Fit", "LiftTest",
-           "MediaStructure", "ModelSpec", "ModelStructure", "SamplerOptions", "Scalers", "Site",
-           "default_priors", "fit", "fourier_features", "fourier_names", "geo_param",
-           "load_fit", "make_design", "make_scalers", "media_contributions", "model_data",
-           "preset_spec", "save_fit", "spec_from_options", "spend_of", "trend_basis",
-           "trend_component"]
+__all__ = ["MEDIA_PRIORS", "PRESETS", "SEASONALITIES", "TRENDS", "AveragedFit", "Design", "Fit",
+           "LiftTest", "MediaStructure", "ModelSpec", "ModelStructure", "OptionInfo",
+           "SamplerOptions", "Scalers", "Site", "default_of", "default_priors", "fit",
+           "fourier_features", "fourier_names", "geo_param", "load_fit", "make_design",
+           "make_scalers", "media_contributions", "model_data", "option_fields", "preset_spec",
+           "save_fit", "spec_from_options", "spend_of", "trend_basis", "trend_component"]

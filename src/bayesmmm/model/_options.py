@@ -16,7 +16,8 @@ from typing import Any
 
 from bayesmmm.errors import SpecError
 
-__all__ = ["CENTRING", "OptionInfo", "SamplerOptions", "option_fields", "options_doc"]
+__all__ = ["CENTRING", "OptionInfo", "SamplerOptions", "default_of", "option_fields",
+           "options_doc"]
 
 #: How geo models sample their geo values: ``none`` (default) samples every geo value
 #: non-centred; ``auto`` chooses a centring weight per geo value from warm-up draws and
@@ -29,20 +30,32 @@ class OptionInfo:
     """What a surface needs to offer one option.
 
     ``help`` is one line for flags and schemas; ``doc`` the numpydoc text of ``bm.fit``
-    (defaults to ``help``); ``limit`` the largest value a request or flag may carry
-    (None: no bound beyond the library's rule); ``choices`` the allowed strings.
+    (defaults to ``help``); ``ge``/``gt`` and ``lt`` the library's own bounds of a number
+    (``__post_init__`` enforces them); ``limit`` the largest value a request or flag may
+    carry (None: no bound beyond the library's rule); ``choices`` the allowed strings.
     """
 
     help: str
     doc: str = ""
     limit: float | None = None
     choices: tuple[str, ...] = ()
+    ge: float | None = None
+    gt: float | None = None
+    lt: float | None = None
+
+    def bounds(self) -> dict[str, float]:
+        """The library's bounds and the request limit as schema keywords (``ge``, ``gt``,
+        ``lt``, ``le``)."""
+        out = {k: v for k, v in (("ge", self.ge), ("gt", self.gt), ("lt", self.lt),
+                                 ("le", self.limit)) if v is not None}
+        return {k: int(v) if float(v).is_integer() else v for k, v in out.items()}
 
 
 def _option(default: Any, help: str, *, doc: str = "", limit: float | None = None,
-            choices: tuple[str, ...] = ()) -> Any:
-    return field(default=default, metadata={"option": OptionInfo(help, doc or help, limit,
-                                                                 choices)})
+            choices: tuple[str, ...] = (), ge: float | None = None, gt: float | None = None,
+            lt: float | None = None) -> Any:
+    info = OptionInfo(help, doc or help, limit, choices, ge, gt, lt)
+    return field(default=default, metadata={"option": info})
 
 
 def _check_int(name: str, value: Any, low: int) -> None:
@@ -54,21 +67,24 @@ def _check_int(name: str, value: Any, low: int) -> None:
 class SamplerOptions:
     """NUTS settings; validated on creation (``SpecError`` naming the option and a fix)."""
 
-    chains: int = _option(4, "Chains, run in parallel (one per core).", limit=64,
+    chains: int = _option(4, "Chains, run in parallel (one per core).", limit=64, ge=1,
                           doc="Chains run in parallel, one per XLA host device.")
-    warmup: int = _option(1000, "Warm-up (tuning) iterations per chain.", limit=20_000)
-    draws: int = _option(1000, "Draws kept per chain.", limit=20_000)
+    warmup: int = _option(1000, "Warm-up (tuning) iterations per chain.", limit=20_000, ge=0)
+    draws: int = _option(1000, "Draws kept per chain.", limit=20_000, ge=1)
     target_accept: float = _option(
-        0.8, "NUTS target acceptance in (0, 1); raise towards 0.95 if there are divergences.")
+        0.8, "NUTS target acceptance in (0, 1); raise towards 0.95 if there are divergences.",
+        gt=0, lt=1)
     seed: int = _option(0, "Random seed; the same seed gives the same draws.",
-                        limit=2**32 - 1)
+                        limit=2**32 - 1, ge=0)
     dense_mass: bool = _option(
         False, "Adapt a dense mass matrix (helps strongly correlated posteriors).")
     max_tree_depth: int = _option(
-        10, "Largest NUTS tree depth (2**depth leapfrog steps per draw at most).", limit=15)
+        10, "Largest NUTS tree depth (2**depth leapfrog steps per draw at most).", limit=15,
+        ge=1)
     centring: str = _option(
         "none", "Geo models: 'auto' picks how centred each geo value is sampled from "
-        "warm-up draws; 'none' samples every geo value non-centred.", choices=CENTRING,
+        "warm-up draws (needs dense_mass false); 'none' samples every geo value "
+        "non-centred.", choices=CENTRING,
         doc="Geo models only: ``\"auto\"`` samples the logistic channels' ``beta`` and "
         "``lam`` as a rotated pair and, from the draws of one warm-up window (iterations "
         "150-249 of 1,000), sets for each geo value how far it is sampled centred, moves "
@@ -77,8 +93,8 @@ class SamplerOptions:
         "either way; ``\"auto\"`` gives 2-3x the ESS per gradient on 8 and 20 geos. Needs "
         "``dense_mass=False``; a warm-up under 400 keeps the non-centred values.")
     time_limit: float | None = _option(
-        None, "Seconds after which sampling stops early (the warm-up always completes).",
-        limit=7 * 86400,
+        None, "Seconds after which sampling stops early (the warm-up always completes); "
+        "the warnings then say how many draws were taken.", limit=7 * 86400, gt=0,
         doc="Seconds from the call after which sampling stops early, at the end of the "
         "chunk of 50 draws under way; the warm-up always completes. The fit then holds "
         "fewer than ``draws`` draws and its ``meta`` says ``stopped_early``.")
@@ -130,6 +146,7 @@ def option_fields() -> tuple[Field[Any], ...]:
 
 
 def default_of(f: Field[Any]) -> Any:
+    """The option's default (None when it has none)."""
     return None if f.default is MISSING else f.default
 
 

@@ -131,6 +131,20 @@ class Fit:
     def warnings(self) -> list[str]:
         return _answer("warnings")(self)
 
+    def select_draws(self, index: np.ndarray) -> Fit:
+        """The fit restricted to some draws: ``index`` into the draws with chains merged
+        (chain-major, as ``flat_params``); the result has one chain of ``len(index)``
+        draws. For mixtures of fits (model averaging); its r_hat means nothing."""
+        index = np.asarray(index, dtype=int)
+
+        def pick(a: np.ndarray) -> np.ndarray:
+            return a.reshape((-1,) + a.shape[2:])[index][None]
+
+        return Fit(spec=self.spec, data=self.data, scalers=self.scalers,
+                   posterior={k: pick(v) for k, v in self.posterior.items()},
+                   sample_stats={k: pick(v) for k, v in self.sample_stats.items()},
+                   meta={**self.meta, "selected_draws": int(len(index))})
+
     def save(self, path: str | Path) -> Path:
         """Write the fit to one compressed NetCDF file; see :func:`load_fit`."""
         return save_fit(self, path)

@@ -12,6 +12,7 @@ Every answer is computed from the model's own media function on posterior draws;
 from bayesmmm.optimize._allocate import Allocation, optimize_budget
 from bayesmmm.optimize._curves import ResponseCurves, response_curves, saturation_point
 from bayesmmm.optimize._frontier import bound_sensitivity, efficiency_frontier
+from bayesmmm.optimize._goal_choice import check_goal, goal_from
 from bayesmmm.optimize._goals import (
     Bound,
     ExpectedSales,
@@ -33,6 +34,7 @@ from bayesmmm.optimize._whatif import PlanComparison, WhatIf, analyze_channel, e
 __all__ = ["Allocation", "Bound", "ExpectedSales", "FixedBudget", "Goal", "MeanMinusSd",
            "Objective", "PlanComparison", "Planner", "ResponseCurves", "SalesQuantile",
            "Scenario", "TargetMarginalROI", "TargetROI", "WhatIf", "analyze_channel",
-           "bound_sensitivity", "compare_scenarios", "efficiency_frontier", "evaluate_plan",
-           "historical_spend", "load_scenarios", "optimize_budget", "parse_amount",
-           "parse_bound", "parse_objective", "response_curves", "saturation_point"]
+           "bound_sensitivity", "check_goal", "compare_scenarios", "efficiency_frontier",
+           "evaluate_plan", "goal_from", "historical_spend", "load_scenarios",
+           "optimize_budget", "parse_amount", "parse_bound", "parse_objective",
+           "response_curves", "saturation_point"]

@@ -29,7 +29,6 @@ from bayesmmm.report._plots_eda import (
     plot_total_spend,
 )
 from bayesmmm.report._plots_fit import (
-    fit_figures,
     plot_actual_vs_fitted,
     plot_adstock,
     plot_contributions,
@@ -47,11 +46,14 @@ from bayesmmm.report._plots_fit import (
 )
 from bayesmmm.report._plots_plan import plot_allocation, plot_data_allocation
 from bayesmmm.report._png import to_matplotlib, write_png
+from bayesmmm.report._registry import PLOTS, Plot, PlotRegistry, fit_figures
 from bayesmmm.report._report import report_html, write_report
 from bayesmmm.report._verdict import Check, Verdict, verdict
 
 __all__ = ["export_results", "write_table", "write_text",
-           # plots (docs/plots.md): plot_data_* gives a figure's numbers, plot_* the figure
+           # plots (docs/plots.md): plot_data_* gives a figure's numbers, plot_* the figure;
+           # PLOTS lists them all by name
+           "PLOTS", "Plot", "PlotRegistry",
            "eda_figures", "figures_html", "fit_figures", "plot_actual_vs_fitted",
            "plot_adstock", "plot_contributions", "plot_correlation",
            "plot_data_actual_vs_fitted", "plot_data_adstock", "plot_data_contributions",

@@ -14,7 +14,6 @@ import jax
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from scipy.stats import rankdata
 
 from bayesmmm.errors import SpecError
 from bayesmmm.model import Fit
@@ -208,6 +207,8 @@ def plot_data_rank(fit: Fit, var_names: Sequence[str] | None = None, bins: int =
         ``parameter``, ``chain``, ``bin``, ``rank_low``, ``rank_high``, ``count``,
         ``expected``.
     """
+    from scipy.stats import rankdata  # scipy.stats takes ~0.6 s to import: only when used
+
     frames = []
     for name, label, idx in _selected(fit, var_names, max_elements):
         values = _element(fit.posterior[name], idx)

@@ -371,23 +371,3 @@ def plot_adstock(fit: Fit, hdi_prob: float = 0.94, panel: str | None = None) -> 
                       row=row, col=col)
     return finish(fig, f"Adstock: carry-over weight by lag ({hdi_prob:.0%} HDI)"
                   f"{_where(fit, panel)}", "lag (periods)", "weight", cells=cells)
-
-
-def fit_figures(fit: Fit, hdi_prob: float = 0.94, panel: str | None = None
-                ) -> dict[str, go.Figure]:
-    """Every result plot of a fit, by file-friendly name, in reading order: fit,
-    contributions, shares, ROI, curves, carry-over, priors, convergence."""
-    from bayesmmm.report._plots_diag import plot_prior_posterior, plot_rank, plot_trace
-
-    return {
-        "actual_vs_fitted": plot_actual_vs_fitted(fit, hdi_prob, panel),
-        "contributions": plot_contributions(fit, panel),
-        "waterfall": plot_waterfall(fit, panel),
-        "spend_vs_effect": plot_spend_vs_effect(fit, hdi_prob, panel),
-        "roi": plot_roi(fit, hdi_prob, panel),
-        "saturation": plot_saturation(fit, hdi_prob, panel),
-        "adstock": plot_adstock(fit, hdi_prob, panel),
-        "prior_posterior": plot_prior_posterior(fit),
-        "trace": plot_trace(fit),
-        "rank": plot_rank(fit),
-    }

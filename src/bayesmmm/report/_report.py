@@ -20,7 +20,7 @@ from bayesmmm._files import atomic_write
 from bayesmmm.data import ValidationReport, validate
 from bayesmmm.errors import BayesMMMError
 from bayesmmm.model import Fit
-from bayesmmm.optimize import FixedBudget, historical_spend, optimize_budget, response_curves
+from bayesmmm.optimize import FixedBudget, goal_from, optimize_budget, response_curves
 from bayesmmm.report._html import figure_div, page_html
 from bayesmmm.report._plots_diag import plot_prior_posterior, plot_rank, plot_trace
 from bayesmmm.report._plots_eda import plot_data_total_spend, plot_spend, plot_total_spend
@@ -219,10 +219,10 @@ def _curves_section(fit: Fit, hdi_prob: float, seed: int) -> str:
 
 
 def _optimizer_section(fit: Fit, n_periods: int, seed: int, hdi_prob: float) -> str:
-    budget = float(historical_spend(fit, n_periods).sum())
+    goal = goal_from(fit, n_periods)  # no goal given: the historical budget
+    budget = goal.total if isinstance(goal, FixedBudget) else float("nan")
     try:
-        plan = optimize_budget(fit, FixedBudget(budget), n_periods=n_periods, seed=seed,
-                               hdi_prob=hdi_prob)
+        plan = optimize_budget(fit, goal, n_periods=n_periods, seed=seed, hdi_prob=hdi_prob)
     except BayesMMMError as exc:
         return _para(f"No recommendation: the optimizer could not run ({exc}).")
     shown = plan.to_frame()[["historical_at_budget", "optimal", "change_pct", "sales",

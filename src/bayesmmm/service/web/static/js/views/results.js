@@ -3,23 +3,23 @@ import { api } from "../api.js";
 import { downloadBlob } from "../csv.js";
 import { dataTable, errorText, fill, fmt, h, showAlert } from "../dom.js";
 import { limited, plotCard } from "../plots.js";
-import { useTask } from "../state.js";
+import { state, useTask } from "../state.js";
 import { pickTask } from "./pick.js";
 
-const PLOTS = [
-  ["actual_vs_fitted", "Actual vs fitted", true],
-  ["contributions", "Contributions over time", true],
-  ["waterfall", "Contributions in total", false],
-  ["roi", "Return on investment", false],
-  ["spend_vs_effect", "Share of spend vs share of effect", false],
-  ["adstock", "Carry-over (adstock)", false],
-  ["saturation", "Response curves (saturation)", true],
-];
-const DIAGNOSTICS = [
-  ["prior_posterior", "Posterior vs prior", true],
-  ["trace", "Trace", true],
-  ["rank", "Rank plots (convergence)", true],
-];
+// Which plots there are, in what order and under which title comes from getModelOptions
+// (the report's plot registry, bayesmmm.report.PLOTS); this page only chooses card widths.
+const NARROW = new Set(["waterfall", "spend_vs_effect", "roi", "adstock"]);
+
+async function modelOptions() {
+  if (!state.options) state.options = await api("/model-options");
+  return state.options;
+}
+
+/** getPlot's plots of one group ("results" or "diagnostics") as [name, title, wide]. */
+function plotList(options, group) {
+  return options.plot_info.filter((p) => p.group === group)
+    .map((p) => [p.name, p.description, !NARROW.has(p.name)]);
+}
 
 export async function render(root, taskId) {
   taskId = taskId || useTask();
@@ -28,8 +28,9 @@ export async function render(root, taskId) {
   const id = encodeURIComponent(taskId);
   fill(root, h("p", { class: "muted" }, "Loading…"));
   let status;
+  let options;
   try {
-    status = await api(`/tasks/${id}`);
+    [status, options] = await Promise.all([api(`/tasks/${id}`), modelOptions()]);
   } catch (err) {
     fill(root, h("h1", {}, "Results"), h("p", { class: "summary-line bad" }, errorText(err)));
     return;
@@ -40,6 +41,8 @@ export async function render(root, taskId) {
       h("a", { href: `#/tasks/${taskId}` }, "Watch the task →")));
     return;
   }
+  const PLOTS = plotList(options, "results");
+  const DIAGNOSTICS = plotList(options, "diagnostics");
   const metrics = status.fit_metrics || {};
   const geo = ((status.spec || {}).panel_columns || []).length > 0;
   const plotBox = h("div", { class: "grid2", id: "plots" });

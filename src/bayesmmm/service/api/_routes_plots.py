@@ -3,51 +3,39 @@ the plotly.js served beside it; any Plotly client can)."""
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from bayesmmm.errors import BayesMMMError
-from bayesmmm.service._deps import get_fits, get_store
+from bayesmmm.report import PLOTS
 from bayesmmm.service._errors import RequestError
-from bayesmmm.service._routes_tasks import ERRORS, HdiProb, Owner, TaskId, fitted_model
-from bayesmmm.service._service import FitCache
-from bayesmmm.service._store import JobStore
+from bayesmmm.service.api._deps import get_fits, get_store
+from bayesmmm.service.api._routes_tasks import ERRORS, HdiProb, Owner, TaskId, fitted_model
+from bayesmmm.service.api._service import FitCache
+from bayesmmm.service.store import JobStore
 
-__all__ = ["router", "PLOT_NAMES", "plot_function"]
+__all__ = ["router", "PLOT_NAMES"]
 
 router = APIRouter(prefix="/v1", tags=["results"])
 
-PlotName = Literal["actual_vs_fitted", "contributions", "waterfall", "spend_vs_effect", "roi",
-                   "saturation", "adstock", "prior_posterior", "trace", "rank"]
-#: Names getPlot draws, in reading order (as ``bayesmmm.report.fit_figures``).
-PLOT_NAMES: tuple[str, ...] = get_args(PlotName)
-
-
-def plot_function(name: str) -> Callable[..., Any]:
-    """``bayesmmm.report.plot_<name>``."""
-    import bayesmmm.report as report
-
-    function: Callable[..., Any] = getattr(report, f"plot_{name}")
-    return function
+#: Names getPlot draws, in reading order: the report's plots of a fit (results, then
+#: diagnostics), as ``bayesmmm.report.fit_figures`` draws them.
+PLOT_NAMES: tuple[str, ...] = tuple(p.name for p in PLOTS.of("fit"))
+PlotName = Literal[PLOT_NAMES]  # type: ignore[valid-type]
 
 
 def _draw(fitted: Any, name: str, hdi_prob: float, panel: str | None) -> str:
-    function = plot_function(name)
-    accepted = inspect.signature(function).parameters
-    options: dict[str, Any] = {}
-    if "hdi_prob" in accepted:
-        options["hdi_prob"] = hdi_prob
+    plot = PLOTS.get(name)
+    options: dict[str, Any] = plot.accepted(hdi_prob=hdi_prob)
     if panel is not None:
-        if "panel" not in accepted:
+        if "panel" not in plot.options:
             raise RequestError(422, "invalid_options", f"plot '{name}' has no panel option; "
                                "it shows the whole model. Fix: leave 'panel' out")
         options["panel"] = panel
     try:
-        figure = function(fitted, **options)
+        figure = plot.draw(fitted, **options)
     except BayesMMMError as exc:
         raise RequestError(422, "invalid_options", str(exc)) from None
     text: str = figure.to_json()

@@ -18,16 +18,12 @@ from starlette.exceptions import HTTPException
 
 import bayesmmm
 from bayesmmm.errors import BayesMMMError
-from bayesmmm.service import (
-    _routes_plan,
-    _routes_plots,
-    _routes_tasks,
-    _routes_tools,
-    _routes_web,
-)
+from bayesmmm.service import web
 from bayesmmm.service._errors import RequestError
-from bayesmmm.service._ingest import describe_errors
-from bayesmmm.service._schemas import (
+from bayesmmm.service._settings import Settings
+from bayesmmm.service.api import _routes_plan, _routes_plots, _routes_tasks, _routes_tools
+from bayesmmm.service.api._ingest import describe_errors
+from bayesmmm.service.api._schemas import (
     JSON_FIELDS,
     LIST_FIELDS,
     ExploreRequest,
@@ -36,9 +32,8 @@ from bayesmmm.service._schemas import (
     RunMMMRequest,
     ValidateRequest,
 )
-from bayesmmm.service._security import BodyLimit
-from bayesmmm.service._service import Service
-from bayesmmm.service._settings import Settings
+from bayesmmm.service.api._security import BodyLimit
+from bayesmmm.service.api._service import Service
 
 __all__ = ["create_app"]
 
@@ -98,7 +93,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     app.include_router(_routes_plots.router)
     app.include_router(_routes_plan.router)
     app.include_router(_routes_tools.router)
-    _routes_web.mount(app)
+    web.mount(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes)
     _add_error_handlers(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from bayesmmm.errors import BayesMMMError, DataValidationError
-from bayesmmm.service._artifacts import ArtifactStore
-from bayesmmm.service._deps import (
+from bayesmmm.service._errors import RequestError
+from bayesmmm.service._settings import Settings
+from bayesmmm.service.api._deps import (
     get_artifacts,
     get_dispatcher,
     get_fetcher,
@@ -18,11 +19,10 @@ from bayesmmm.service._deps import (
     get_settings,
     get_store,
 )
-from bayesmmm.service._dispatcher import Dispatcher
-from bayesmmm.service._errors import RequestError
-from bayesmmm.service._fetch import Fetcher
-from bayesmmm.service._ingest import build_spec, read_submission, sampler_options
-from bayesmmm.service._schemas import (
+from bayesmmm.service.api._fetch import Fetcher
+from bayesmmm.service.api._ingest import build_spec, read_submission
+from bayesmmm.service.api._sampler import sampler_options
+from bayesmmm.service.api._schemas import (
     ErrorBody,
     PredictRequest,
     RunMMMRequest,
@@ -34,16 +34,16 @@ from bayesmmm.service._schemas import (
     TaskList,
     TaskStatus,
 )
-from bayesmmm.service._security import get_owner
-from bayesmmm.service._service import FitCache
-from bayesmmm.service._settings import Settings
-from bayesmmm.service._store import JobRecord, JobStore, new_task_id
-from bayesmmm.service._tables import (
+from bayesmmm.service.api._security import get_owner
+from bayesmmm.service.api._service import FitCache
+from bayesmmm.service.api._tables import (
     check_table,
     frame_rows,
     read_table,
     validation_error,
 )
+from bayesmmm.service.jobs import ArtifactStore, Dispatcher
+from bayesmmm.service.store import JobRecord, JobStore, new_task_id, utcnow
 
 __all__ = ["router", "task_status", "ERRORS"]
 
@@ -89,8 +89,6 @@ def _maybe_utc(value: datetime | None) -> datetime | None:
 
 def task_status(job: JobRecord) -> TaskStatus:
     """The public view of a job (no lease internals)."""
-    from bayesmmm.service._store import utcnow
-
     result = job.result or {}
     now = utcnow()
     running_end = job.finished_at or (now if job.status == "running" else None)

@@ -12,13 +12,16 @@ from starlette.concurrency import run_in_threadpool
 
 import bayesmmm
 from bayesmmm.errors import BayesMMMError, DataValidationError
-from bayesmmm.service._deps import get_fetcher, get_service, get_settings
 from bayesmmm.service._errors import RequestError
-from bayesmmm.service._fetch import Fetcher
-from bayesmmm.service._guess import describe_columns, guess_roles
-from bayesmmm.service._ingest import build_spec, read_submission
-from bayesmmm.service._routes_tasks import ERRORS
-from bayesmmm.service._schemas import (
+from bayesmmm.service._settings import Settings
+from bayesmmm.service.api._deps import get_fetcher, get_service, get_settings
+from bayesmmm.service.api._fetch import Fetcher
+from bayesmmm.service.api._guess import describe_columns, guess_roles
+from bayesmmm.service.api._ingest import build_spec, read_submission
+from bayesmmm.service.api._routes_plots import PLOT_NAMES
+from bayesmmm.service.api._routes_tasks import ERRORS
+from bayesmmm.service.api._sampler import SamplerChoice
+from bayesmmm.service.api._schemas import (
     DataColumns,
     ExploreRequest,
     ExploreResponse,
@@ -27,15 +30,14 @@ from bayesmmm.service._schemas import (
     InspectResponse,
     ModelChoice,
     ModelOptions,
-    RunMMMRequest,
+    PlotInfo,
     SyntheticRequest,
     ValidateRequest,
     ValidationResponse,
 )
-from bayesmmm.service._security import get_owner
-from bayesmmm.service._service import Service
-from bayesmmm.service._settings import Settings
-from bayesmmm.service._tables import frame_rows, read_table, validation_error
+from bayesmmm.service.api._security import get_owner
+from bayesmmm.service.api._service import Service
+from bayesmmm.service.api._tables import frame_rows, read_table, validation_error
 
 __all__ = ["router"]
 
@@ -151,17 +153,17 @@ async def get_model_options(_owner: Annotated[str, Depends(get_owner)]) -> Model
     """Names accepted by runMMMAsync's ``preset``, ``adstock``, ``saturation`` and
     ``trend``, the plots getPlot draws, and runMMMAsync's defaults."""
     from bayesmmm.model import PRESETS, TRENDS
-    from bayesmmm.service._routes_plots import PLOT_NAMES
+    from bayesmmm.report import PLOTS
     from bayesmmm.transforms import ADSTOCKS, SATURATIONS
 
-    defaults = {name: field.default for name, field in RunMMMRequest.model_fields.items()
-                if name in ("adstock_max_lag", "yearly_seasonality", "chains", "warmup",
-                            "draws", "target_accept", "seed")}
-    defaults.update(adstock_max_lag=8, yearly_seasonality=2, preset="classic",
-                    adstock="geometric", saturation="logistic", trend="none")
+    sampler = {name: field.default for name, field in SamplerChoice.model_fields.items()}
+    defaults = {"adstock_max_lag": 8, "yearly_seasonality": 2, **sampler, "preset": "classic",
+                "adstock": "geometric", "saturation": "logistic", "trend": "none"}
     return ModelOptions(presets=list(PRESETS.names()), adstocks=list(ADSTOCKS.names()),
                         saturations=list(SATURATIONS.names()), trends=list(TRENDS),
-                        plots=list(PLOT_NAMES), defaults=defaults)
+                        plots=list(PLOT_NAMES), defaults=defaults, plot_info=[
+                            PlotInfo(name=p.name, group=p.group, description=p.description)
+                            for p in PLOTS.of("fit")])
 
 
 @router.post("/synthetic-data", operation_id="generateSyntheticData",

@@ -14,11 +14,11 @@ import threading
 import time
 from typing import Any
 
-from bayesmmm.service._artifacts import ArtifactStore
-from bayesmmm.service._executor import Executor, JobEvent
-from bayesmmm.service._jobs import JobPayload
 from bayesmmm.service._settings import Settings
-from bayesmmm.service._store import JobRecord, JobStore, lost_message
+from bayesmmm.service.jobs._artifacts import ArtifactStore
+from bayesmmm.service.jobs._executor import Executor, JobEvent
+from bayesmmm.service.jobs._jobs import JobPayload
+from bayesmmm.service.store import JobRecord, JobStore, lost_message
 
 __all__ = ["Dispatcher"]
 

@@ -7,12 +7,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bayesmmm.service.api._sampler import SamplerChoice
+
 __all__ = [
     "FileRef", "DataColumns", "ModelChoice", "SamplerChoice", "RunMMMRequest",
     "ValidateRequest", "PredictRequest", "SyntheticRequest", "TaskAccepted", "TaskStatus",
     "TaskList", "TaskError", "SummaryRow", "SummaryResponse", "TableResponse",
     "ValidationResponse", "ErrorBody", "Health", "LIST_FIELDS", "JSON_FIELDS",
-    "InspectRequest", "InspectResponse", "ModelOptions", "ScenariosRequest",
+    "InspectRequest", "InspectResponse", "ModelOptions", "PlotInfo", "ScenariosRequest",
     "ExploreRequest", "ExploreFigure", "ExploreResponse",
 ]
 
@@ -66,26 +68,7 @@ class ModelChoice(DataColumns):
         "lift_tests, cost_per_unit, media_prior, geo_shared, trend_changepoints, ...")
 
 
-class SamplerChoice(_Strict):
-    """NUTS settings."""
-
-    chains: int = Field(4, ge=1, le=16)
-    warmup: int = Field(1000, ge=0, le=20000, description="Warm-up draws per chain.")
-    draws: int = Field(1000, ge=1, le=20000, description="Draws per chain.")
-    target_accept: float = Field(0.8, gt=0, lt=1)
-    seed: int = Field(0, ge=0, lt=2**32, description="The same seed gives the same draws.")
-    dense_mass: bool = False
-    centring: Literal["none", "auto"] = Field(
-        "none", description="Geo models: 'none' samples every geo value non-centred; "
-        "'auto' picks how centred each is sampled from warm-up draws (needs "
-        "dense_mass false).")
-    time_limit: float | None = Field(
-        None, gt=0, le=7 * 86400, description="Seconds after which sampling stops early "
-        "(the warm-up always completes); the result's warnings then say how many draws "
-        "were taken.")
-
-
-class RunMMMRequest(ModelChoice, SamplerChoice):
+class RunMMMRequest(ModelChoice, SamplerChoice):  # type: ignore[misc,valid-type]
     """Start a fit. As JSON, the data comes by ``openaiFileIdRefs``; as multipart form,
     the data is the ``file`` part and list fields may repeat or be comma-separated."""
 
@@ -301,12 +284,21 @@ class InspectResponse(BaseModel):
     guess: ColumnGuess = Field(description="A first guess of each column's role, to confirm.")
 
 
+class PlotInfo(BaseModel):
+    name: str
+    group: str = Field(description="results or diagnostics.")
+    description: str = Field(description="What the plot shows, in a few words.")
+
+
 class ModelOptions(BaseModel):
     presets: list[str]
     adstocks: list[str]
     saturations: list[str]
     trends: list[str]
     plots: list[str] = Field(description="Names getPlot draws.")
+    plot_info: list[PlotInfo] = Field(
+        default_factory=list, description="The plots getPlot draws, in reading order, with "
+        "their group and description (bayesmmm.report.PLOTS).")
     defaults: dict[str, Any] = Field(description="runMMMAsync's defaults.")
 
 

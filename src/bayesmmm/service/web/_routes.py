@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 __all__ = ["mount", "WEB_DIR", "CSP"]
 
-WEB_DIR = Path(__file__).with_name("web")
+WEB_DIR = Path(__file__).parent
 
 #: The page may talk to its own origin only; Plotly sets inline styles and draws images
 #: from data and blob URLs.

@@ -11,11 +11,12 @@ from starlette.datastructures import FormData, UploadFile
 
 from bayesmmm.errors import SpecError
 from bayesmmm.service._errors import RequestError
-from bayesmmm.service._fetch import Fetcher
-from bayesmmm.service._schemas import JSON_FIELDS, LIST_FIELDS, ModelChoice, SamplerChoice
-from bayesmmm.service._tables import display_name
+from bayesmmm.service._names import display_name
+from bayesmmm.service.api._fetch import Fetcher
+from bayesmmm.service.api._sampler import SamplerChoice
+from bayesmmm.service.api._schemas import JSON_FIELDS, LIST_FIELDS, ModelChoice
 
-__all__ = ["read_submission", "describe_errors", "build_spec", "sampler_options"]
+__all__ = ["read_submission", "describe_errors", "build_spec"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -138,7 +139,7 @@ async def read_submission(request: Request, model: type[M], fetcher: Fetcher,
 
 def build_spec(choice: ModelChoice) -> Any:
     """The ``ModelSpec`` a request asks for (``SpecError`` -> 422 with its message)."""
-    from bayesmmm.model import ModelSpec, preset_spec
+    from bayesmmm.model import spec_from_options
 
     named = choice.model_dump(exclude={"preset", "model_options", "sep", "openaiFileIdRefs",
                                        *SamplerChoice.model_fields}, exclude_none=True)
@@ -146,26 +147,9 @@ def build_spec(choice: ModelChoice) -> Any:
     if clash:
         raise RequestError(422, "invalid_options", f"{clash} given both as fields and inside "
                            "model_options. Fix: give each option once")
-    fields = {**named, **choice.model_options}
     try:
-        spec = ModelSpec.from_dict(fields)
-        if choice.preset is not None:
-            given = {k: getattr(spec, k) for k in fields if k != "priors"}
-            spec = preset_spec(choice.preset, **given, priors=dict(spec.priors))
+        return spec_from_options({**named, **choice.model_options}, choice.preset)
     except SpecError as exc:
         raise RequestError(422, "invalid_options", str(exc)) from None
     except (TypeError, ValueError) as exc:
         raise RequestError(422, "invalid_options", f"invalid model options: {exc}") from None
-    return spec
-
-
-def sampler_options(choice: SamplerChoice) -> dict[str, Any]:
-    """The sampler settings, checked by the library's own rules."""
-    from bayesmmm.model import SamplerOptions
-
-    options = choice.model_dump(include=set(SamplerChoice.model_fields))
-    try:
-        SamplerOptions(**options)
-    except SpecError as exc:
-        raise RequestError(422, "invalid_options", str(exc)) from None
-    return options

@@ -7,12 +7,10 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from bayesmmm.service._artifacts import ArtifactStore
-from bayesmmm.service._dispatcher import Dispatcher
-from bayesmmm.service._executor import DaskExecutor, Executor
-from bayesmmm.service._fetch import Fetcher
 from bayesmmm.service._settings import Settings
-from bayesmmm.service._store import JobStore
+from bayesmmm.service.api._fetch import Fetcher
+from bayesmmm.service.jobs import ArtifactStore, DaskExecutor, Dispatcher, Executor
+from bayesmmm.service.store import JobStore
 
 __all__ = ["Service", "FitCache"]
 

@@ -66,7 +66,7 @@ def run_fit(payload: JobPayload, emit: Emit) -> dict[str, Any]:
     unexpected error is logged here and reported by type and reference only)."""
     import bayesmmm as bm
     from bayesmmm.errors import BayesMMMError, DataValidationError
-    from bayesmmm.service._tables import display_name, scrub
+    from bayesmmm.service._names import display_name, scrub
 
     emit("started")
     name = display_name(payload.data_name)

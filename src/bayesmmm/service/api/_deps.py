@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from bayesmmm.service._artifacts import ArtifactStore
-from bayesmmm.service._dispatcher import Dispatcher
-from bayesmmm.service._fetch import Fetcher
-from bayesmmm.service._service import FitCache, Service
 from bayesmmm.service._settings import Settings
-from bayesmmm.service._store import JobStore
+from bayesmmm.service.api._fetch import Fetcher
+from bayesmmm.service.api._service import FitCache, Service
+from bayesmmm.service.jobs import ArtifactStore, Dispatcher
+from bayesmmm.service.store import JobStore
 
 __all__ = ["get_service", "get_settings", "get_store", "get_artifacts", "get_dispatcher",
            "get_fetcher", "get_fits"]

@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bayesmmm.service._schema import ACTIVE, jobs
+from bayesmmm.service.store._schema import ACTIVE, jobs
 
 __all__ = ["JobRecord", "JobStore", "make_engine", "normalise_url", "utcnow"]
 
@@ -57,7 +57,7 @@ def make_engine(url: str) -> sa.Engine:
 
 @dataclass(frozen=True)
 class JobRecord:
-    """One job as stored (see :data:`bayesmmm.service._schema.jobs` for the columns)."""
+    """One job as stored (see :data:`bayesmmm.service.store._schema.jobs` for the columns)."""
 
     id: str
     owner: str
@@ -112,7 +112,7 @@ class JobStore:
     # -- schema and health --------------------------------------------------------------
     def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision (safe to run at every start)."""
-        from bayesmmm.service._migrate import upgrade
+        from bayesmmm.service.store._migrate import upgrade
 
         upgrade(self.engine)
 

@@ -1,6 +1,6 @@
 """Alembic environment: our metadata and version table, on the connection we are given.
 
-``bayesmmm`` runs this through ``bayesmmm.service._migrate.upgrade`` with a live
+``bayesmmm`` runs this through ``bayesmmm.service.store._migrate.upgrade`` with a live
 connection. The alembic command line works too, with the URL from
 ``-x url=...`` or ``BAYESMMM_DATABASE_URL``.
 """
@@ -11,7 +11,7 @@ from typing import Any
 
 from alembic import context
 
-from bayesmmm.service._schema import VERSION_TABLE, metadata
+from bayesmmm.service.store._schema import VERSION_TABLE, metadata
 
 
 def _configure(**kwargs: Any) -> None:
@@ -21,7 +21,7 @@ def _configure(**kwargs: Any) -> None:
 
 def _url() -> str:
     from bayesmmm.service._settings import Settings
-    from bayesmmm.service._store import normalise_url
+    from bayesmmm.service.store._store import normalise_url
 
     url = (context.get_x_argument(as_dictionary=True).get("url")
            or context.config.get_main_option("sqlalchemy.url")
@@ -41,7 +41,7 @@ def run() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    from bayesmmm.service._store import make_engine
+    from bayesmmm.service.store._store import make_engine
 
     engine = make_engine(_url())
     with engine.begin() as conn:

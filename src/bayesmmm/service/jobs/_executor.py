@@ -16,7 +16,7 @@ from functools import partial
 from typing import Any, Protocol
 
 from bayesmmm.service._errors import ConfigError
-from bayesmmm.service._jobs import TOPIC, Emit, JobPayload, run_fit, run_on_dask_worker
+from bayesmmm.service.jobs._jobs import TOPIC, Emit, JobPayload, run_fit, run_on_dask_worker
 
 __all__ = ["JobEvent", "Executor", "DaskExecutor", "InlineExecutor"]
 
@@ -146,7 +146,7 @@ class InlineExecutor:
     Parameters
     ----------
     run : callable(payload, emit) -> outcome
-        The job function (:func:`bayesmmm.service._jobs.run_fit` by default).
+        The job function (:func:`bayesmmm.service.jobs._jobs.run_fit` by default).
     """
 
     def __init__(self, run: Callable[[JobPayload, Emit], dict[str, Any]] = run_fit) -> None:

@@ -4,7 +4,6 @@ answer tables as JSON rows."""
 from __future__ import annotations
 
 import json
-import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -14,22 +13,9 @@ import pandas as pd
 from bayesmmm.data import ValidationReport, load_table, validate
 from bayesmmm.errors import BayesMMMError, DataLoadError, DataValidationError, SpecError
 from bayesmmm.service._errors import RequestError
+from bayesmmm.service._names import scrub
 
-__all__ = ["display_name", "read_table", "check_table", "frame_rows", "scrub"]
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
-
-
-def display_name(name: str | None, default: str = "data.csv") -> str:
-    """A file name to show in messages: the last path part, plain characters only."""
-    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    base = _UNSAFE.sub("_", base).strip(" .")[:100]
-    return base or default
-
-
-def scrub(message: str, path: Path, name: str) -> str:
-    """Replace a temporary file's path in a library message by the user's file name."""
-    return message.replace(str(path), name).replace(path.name, name)
+__all__ = ["read_table", "check_table", "frame_rows", "invalid_data", "validation_error"]
 
 
 def read_table(content: bytes, name: str, sep: str | None = None) -> pd.DataFrame:

@@ -41,7 +41,7 @@ def current_revision(engine: sa.Engine) -> str | None:
     """The revision the store is at (None: never migrated)."""
     from alembic.runtime.migration import MigrationContext
 
-    from bayesmmm.service._schema import VERSION_TABLE
+    from bayesmmm.service.store._schema import VERSION_TABLE
 
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})

@@ -1,4 +1,4 @@
-"""What ``bayesmmm serve`` and ``bayesmmm worker`` run (the Typer commands are in cli.py)."""
+"""What ``bayesmmm serve`` runs: the API with its job store and executor in this process."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import socket
 from typing import Any
 
-__all__ = ["serve", "worker"]
+__all__ = ["serve"]
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, log_level: str = "info",
@@ -20,8 +20,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000, log_level: str = "info",
     """
     import uvicorn
 
-    from bayesmmm.service._app import create_app
     from bayesmmm.service._settings import Settings
+    from bayesmmm.service.api._app import create_app
 
     given = {k: v for k, v in overrides.items() if v is not None}
     if not os.environ.get("BAYESMMM_INSTANCE") and "instance" not in given:
@@ -32,16 +32,3 @@ def serve(host: str = "127.0.0.1", port: int = 8000, log_level: str = "info",
     logging.getLogger("bayesmmm").setLevel(log_level.upper())
     app = create_app(settings)
     uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=10)
-
-
-def worker(scheduler: str, nthreads: int = 1, nworkers: int = 1,
-           memory_limit: str = "auto", name: str | None = None) -> None:
-    """Join the Dask cluster at ``scheduler`` as ``nworkers`` worker processes of
-    ``nthreads`` threads each (Dask's own worker, with BayesMMM loaded in advance)."""
-    from distributed.cli.dask_worker import main
-
-    args = [scheduler, "--nthreads", str(nthreads), "--nworkers", str(nworkers),
-            "--memory-limit", memory_limit, "--preload", "bayesmmm"]
-    if name:
-        args += ["--name", name]
-    main.main(args=args, prog_name="bayesmmm worker", standalone_mode=True)

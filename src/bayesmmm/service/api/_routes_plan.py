@@ -13,13 +13,13 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from bayesmmm.errors import BayesMMMError
-from bayesmmm.service._deps import get_fits, get_store
 from bayesmmm.service._errors import RequestError
-from bayesmmm.service._routes_tasks import ERRORS, HdiProb, Level, Owner, TaskId, fitted_model
-from bayesmmm.service._schemas import OptimizeRequest, ScenariosRequest, WhatIfRequest
-from bayesmmm.service._service import FitCache
-from bayesmmm.service._store import JobStore
-from bayesmmm.service._tables import frame_rows
+from bayesmmm.service.api._deps import get_fits, get_store
+from bayesmmm.service.api._routes_tasks import ERRORS, HdiProb, Level, Owner, TaskId, fitted_model
+from bayesmmm.service.api._schemas import OptimizeRequest, ScenariosRequest, WhatIfRequest
+from bayesmmm.service.api._service import FitCache
+from bayesmmm.service.api._tables import frame_rows
+from bayesmmm.service.store import JobStore
 
 __all__ = ["router"]
 
@@ -79,18 +79,16 @@ async def optimize_budget(task_id: TaskId, body: OptimizeRequest, owner: Owner, 
     historical spend over ``n_periods``, as ``bayesmmm optimize`` does); bounds and fixed
     channels as needed. Returns the plan per channel, totals and a one-paragraph summary."""
     optimize = _optimize()
-    goals = [(body.budget, optimize.FixedBudget), (body.target_roi, optimize.TargetROI),
-             (body.target_marginal_roi, optimize.TargetMarginalROI)]
-    given = [kind(value) for value, kind in goals if value is not None]
-    if len(given) > 1:
-        raise RequestError(422, "invalid_options", "give exactly one of budget, target_roi and "
-                           "target_marginal_roi (or none: the historical spend over n_periods)")
+    goals = {"budget": body.budget, "target_roi": body.target_roi,
+             "target_marginal_roi": body.target_marginal_roi}
+    try:
+        optimize.check_goal(**goals)
+    except BayesMMMError as exc:
+        raise RequestError(422, "invalid_options", str(exc)) from None
     fitted = await fitted_model(store, fits, task_id, owner)
-    if not given:
-        given = [optimize.FixedBudget(float(optimize.historical_spend(
-            fitted, body.n_periods).sum()))]
+    goal = optimize.goal_from(fitted, body.n_periods, **goals)
     plan = await _answer(lambda: optimize.optimize_budget(
-        fitted, given[0], n_periods=body.n_periods, bounds=body.bounds or None,
+        fitted, goal, n_periods=body.n_periods, bounds=body.bounds or None,
         fixed=body.fixed, objective=optimize.parse_objective(body.objective), gap=body.gap,
         pattern=body.pattern, seed=body.seed, hdi_prob=body.hdi_prob))
     return JSONResponse({"task_id": task_id, "summary": plan.summary(),

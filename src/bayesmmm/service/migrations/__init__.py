@@ -1,1 +1,0 @@
-"""Alembic migrations of the job store (``bayesmmm.service._migrate`` runs them)."""
