@@ -8,6 +8,7 @@
 """
 
 from bayesmmm import analysis as _analysis  # noqa: F401  (gives Fit its answer methods)
+from bayesmmm._api import fit
 from bayesmmm._runtime import configure
 from bayesmmm.data import MMMData, ValidationReport, load_table, prepare, validate
 from bayesmmm.datasets import example_data, example_spec
@@ -18,13 +19,14 @@ from bayesmmm.errors import (
     FitFileError,
     SpecError,
 )
-from bayesmmm.model import Fit, ModelSpec, SamplerOptions, fit, load_fit
+from bayesmmm.model import AveragedFit, Fit, ModelSpec, SamplerOptions, load_fit
 from bayesmmm.priors import Prior
 from bayesmmm.synth import simulate_classic
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AveragedFit",
     "BayesMMMError",
     "DataLoadError",
     "DataValidationError",

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from bayesmmm.analysis._draws import component_draws, hdi
-from bayesmmm.model import Fit
+from bayesmmm.model import AveragedFit, Fit
 from bayesmmm.model._design import spend_of
 
 __all__ = ["summary", "contributions", "media_share", "roi", "hdi_columns"]
@@ -18,15 +18,26 @@ def hdi_columns(prob: float) -> tuple[str, str]:
     return f"hdi_{low:g}%", f"hdi_{100 - low:g}%"
 
 
-def summary(fit: Fit, hdi_prob: float = 0.94) -> pd.DataFrame:
+def summary(fit: Fit | AveragedFit, hdi_prob: float = 0.94) -> pd.DataFrame:
     """Posterior summary of every model parameter (ArviZ).
 
     Columns: mean, sd, hdi_3%, hdi_97%, ess_bulk, ess_tail, r_hat. Rows are named as
     PyMC-Marketing names them: ``intercept``, ``adstock_alpha[x1]``, ``saturation_lam[x1]``,
     ``saturation_beta[x1]``, ``gamma_control[event_1]``, ``gamma_fourier[sin_order_1]``,
     ``y_sigma``. Parameters are in the model's scaled units, like PyMC-Marketing's.
+    An averaged fit's parameters mean different things in each structure: one block per
+    member with weight, led by ``model`` and ``weight`` columns.
     """
     import arviz as az
+
+    if isinstance(fit, AveragedFit):
+        blocks = []
+        for label, member in fit.fits.items():
+            block = summary(member, hdi_prob)
+            block.insert(0, "weight", fit.weights[label])
+            block.insert(0, "model", label)
+            blocks.append(block)
+        return pd.concat(blocks).sort_values("weight", ascending=False, kind="stable")
 
     names = fit.parameter_names()
     table = az.summary(fit.inference_data, var_names=names, hdi_prob=hdi_prob, round_to="none")

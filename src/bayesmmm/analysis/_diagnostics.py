@@ -6,7 +6,7 @@ import numpy as np
 
 from bayesmmm.analysis._answers import summary
 from bayesmmm.analysis._draws import mean_draws, noise_draws
-from bayesmmm.model import Fit
+from bayesmmm.model import AveragedFit, Fit
 
 __all__ = ["fit_metrics", "convergence_warnings", "R_HAT_MAX", "ESS_BULK_MIN"]
 
@@ -45,9 +45,12 @@ def fit_metrics(fit: Fit) -> dict[str, float]:
             "rmse": float(np.sqrt(ss_res / len(y))), "coverage_94": coverage}
 
 
-def convergence_warnings(fit: Fit) -> list[str]:
+def convergence_warnings(fit: Fit | AveragedFit) -> list[str]:
     """Plain-words warnings: r_hat > 1.01, any divergence, ess_bulk < 400, draws cut
-    short by a time limit."""
+    short by a time limit. An averaged fit's are its members', each named."""
+    if isinstance(fit, AveragedFit):
+        return [f"{label}: {w}" for label, member in fit.fits.items()
+                for w in convergence_warnings(member)]
     out = []
     table = summary(fit)
     if fit.meta.get("stopped_early"):

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import jax.numpy as jnp
 import numpy as np
 from numpy.typing import NDArray
 
 from bayesmmm.data import MMMData
-from bayesmmm.model import Fit, Site, media_contributions, trend_basis, trend_component
+from bayesmmm.model import AveragedFit, Fit, Site, media_contributions, trend_basis, trend_component
 from bayesmmm.transforms import lag_stack
 
 __all__ = ["baseline_draws", "channel_draws", "component_draws", "flat_params", "hdi",
-           "mean_draws", "media_param_draws", "noise_draws"]
+           "mean_draws", "media_param_draws", "noise_draws", "over_parts"]
 
 _CACHE_KEY = "_bayesmmm_component_draws"
 
@@ -33,6 +35,30 @@ def hdi(draws: NDArray[np.floating], prob: float) -> tuple[np.ndarray, np.ndarra
     return h[..., 0], h[..., 1]
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _concat(outs: list[Any]) -> Any:
+    if isinstance(outs[0], dict):
+        return {k: np.concatenate([o[k] for o in outs], axis=0) for k in outs[0]}
+    return np.concatenate(outs, axis=0)
+
+
+def over_parts(fn: F) -> F:
+    """Make a function of a fit's draws (draws first) work on an averaged fit: computed
+    on each member's share of the mixture's draws and concatenated."""
+    @functools.wraps(fn)
+    def wrapper(fit: Any, *args: Any, **kwargs: Any) -> Any:
+        if not isinstance(fit, AveragedFit):
+            return fn(fit, *args, **kwargs)
+        if kwargs.get("params") is not None:
+            raise ValueError(f"{fn.__name__}: parameter draws are per member of an averaged "
+                             "fit; pass the fit alone")
+        return _concat([fn(part, *args, **kwargs) for part in fit.parts])
+
+    return wrapper  # type: ignore[return-value]
+
+
 def flat_params(fit: Fit) -> dict[str, np.ndarray]:
     """Posterior draws with chains and draws merged: ``(n_samples, ...)``."""
     return {k: v.reshape((-1,) + v.shape[2:]) for k, v in fit.posterior.items()}
@@ -48,6 +74,7 @@ def media_param_draws(fit: Fit, params: Mapping[str, np.ndarray] | None = None
     return {k: v for k, v in params.items() if k in names}
 
 
+@over_parts
 def noise_draws(fit: Fit, params: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
     """The noise sd per draw and geo, original units, ``(n_samples, n_geos)``."""
     sigma = np.asarray(fit.posterior[Site.Y_SIGMA] if params is None else params[Site.Y_SIGMA])
@@ -59,6 +86,7 @@ def _national(fit: Fit, draws: np.ndarray, keep_geo: bool) -> np.ndarray:
     return draws if keep_geo or fit.data.is_panel else draws[:, 0]
 
 
+@over_parts
 def channel_draws(fit: Fit, media: np.ndarray | None = None, *,
                   params: Mapping[str, np.ndarray] | None = None,
                   keep_geo: bool = False) -> np.ndarray:
@@ -107,6 +135,7 @@ def baseline_draws(fit: Fit, data: MMMData, params: Mapping[str, np.ndarray],
     return out
 
 
+@over_parts
 def component_draws(fit: Fit, *, keep_geo: bool = False) -> dict[str, np.ndarray]:
     """Every component of the expected target, each ``(n_samples, n_geos, n_times)``
     (national fits: ``(n_samples, n_times)`` unless ``keep_geo``).
@@ -126,6 +155,7 @@ def component_draws(fit: Fit, *, keep_geo: bool = False) -> dict[str, np.ndarray
     return out if keep_geo or fit.data.is_panel else {k: v[:, 0] for k, v in out.items()}
 
 
+@over_parts
 def mean_draws(fit: Fit, *, keep_geo: bool = False) -> np.ndarray:
     """The expected target ``mu`` per draw, original units: ``(n_samples, n_geos,
     n_times)`` (national fits: ``(n_samples, n_times)`` unless ``keep_geo``)."""

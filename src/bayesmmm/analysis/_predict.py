@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 
 from bayesmmm.analysis._answers import _describe, hdi_columns
-from bayesmmm.analysis._draws import baseline_draws, channel_draws, flat_params, noise_draws
+from bayesmmm.analysis._draws import (
+    baseline_draws,
+    channel_draws,
+    flat_params,
+    noise_draws,
+    over_parts,
+)
 from bayesmmm.data import MMMData
 from bayesmmm.errors import SpecError
 from bayesmmm.model import Fit, model_data
@@ -54,6 +60,7 @@ def _align_controls(fit: Fit, data: MMMData) -> MMMData:
     return MMMData(**{**new.__dict__, "control_names": names})
 
 
+@over_parts
 def predict_draws(fit: Fit, data: MMMData | pd.DataFrame | str, *,
                   noise: bool = False, seed: int = 0) -> np.ndarray:
     """Posterior draws of the expected target (or, with ``noise``, of new observations)

@@ -16,11 +16,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from bayesmmm.errors import SpecError
+from bayesmmm.model._fitfile import save_averaged
 from bayesmmm.model._result import ANSWERS, Fit
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -159,6 +161,12 @@ class AveragedFit:
 
     def warnings(self) -> list[str]:
         return self._answer("warnings")(self)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the members, weights and comparison to one file (``bm.load_fit`` reads
+        it back as an averaged fit)."""
+        table = "" if self.comparison is None else self.comparison.to_json(orient="split")
+        return save_averaged(self.fits, self.weights, table, self.meta, path)
 
 
 def members_of(fit: Fit | AveragedFit) -> Mapping[str, Fit]:

@@ -4,6 +4,7 @@ the spec, scalers and metadata as JSON attributes. :mod:`bayesmmm.model._io` rea
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -13,10 +14,13 @@ import xarray as xr
 from bayesmmm._files import atomic_write
 from bayesmmm.data import MMMData
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "save_fit"]
+__all__ = ["AVERAGED_FORMAT", "FORMAT", "FORMAT_VERSION", "save_averaged", "save_fit"]
 
 FORMAT = "bayesmmm-fit"
 FORMAT_VERSION = 2
+#: An averaged fit: attributes in the root group (member labels, weights, comparison),
+#: one group per member holding that member's fit as FORMAT does.
+AVERAGED_FORMAT = "bayesmmm-averaged-fit"
 
 
 class Fit(Protocol):
@@ -70,6 +74,13 @@ def _to_dataset(fit: Fit) -> xr.Dataset:
     return ds
 
 
+def _write(ds: xr.Dataset, path: Path, group: str | None = None) -> None:
+    encoding = {name: {"zlib": True, "complevel": 4, "shuffle": True}
+                for name in ds.data_vars}
+    ds.to_netcdf(path, engine="h5netcdf", encoding=encoding, group=group,
+                 mode="w" if group is None else "a")
+
+
 def save_fit(fit: Fit, path: str | Path) -> Path:
     """Write ``fit`` atomically (a temporary file renamed into place: never half-written).
 
@@ -78,7 +89,26 @@ def save_fit(fit: Fit, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     ds = _to_dataset(fit)
-    encoding = {name: {"zlib": True, "complevel": 4, "shuffle": True}
-                for name in ds.data_vars}
-    return atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf",
-                                                       encoding=encoding))
+    return atomic_write(path, lambda tmp: _write(ds, tmp))
+
+
+def member_group(i: int) -> str:
+    return f"member_{i}"
+
+
+def save_averaged(fits: Mapping[str, Fit], weights: Mapping[str, float], comparison_json: str,
+                  meta: dict[str, Any], path: str | Path) -> Path:
+    """Write an averaged fit: its members (one group each) and their weights, atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = xr.Dataset(attrs={"format": AVERAGED_FORMAT, "format_version": 1,
+                             "members": json.dumps(list(fits)),
+                             "weights": json.dumps(dict(weights)), "comparison": comparison_json,
+                             "meta": json.dumps(meta, default=str)})
+
+    def write(tmp: Path) -> None:
+        _write(root, tmp)
+        for i, member in enumerate(fits.values()):
+            _write(_to_dataset(member), tmp, member_group(i))
+
+    return atomic_write(path, write)

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,26 +15,55 @@ import xarray as xr
 from bayesmmm._runtime import configure
 from bayesmmm.data import MMMData
 from bayesmmm.errors import FitFileError
-from bayesmmm.model._fitfile import FORMAT, FORMAT_VERSION, save_fit
+from bayesmmm.model._averaged import AveragedFit
+from bayesmmm.model._fitfile import (
+    AVERAGED_FORMAT,
+    FORMAT,
+    FORMAT_VERSION,
+    member_group,
+    save_fit,
+)
 from bayesmmm.model._result import Fit, Scalers
 from bayesmmm.model._spec import ModelSpec
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "load_fit", "save_fit"]
 
 
-def load_fit(path: str | Path) -> Fit:
-    """Read a fit written by :func:`save_fit`; answers equal the original's exactly."""
+def _open(path: Path, group: str | None = None) -> xr.Dataset:
+    try:
+        with xr.open_dataset(path, engine="h5netcdf", group=group) as handle:
+            return handle.load()
+    except Exception as exc:  # h5py/xarray raise many types for a non-HDF5 file
+        raise FitFileError(f"'{path}' is not a readable fit file ({type(exc).__name__}). "
+                           "Fix: pass a file written by Fit.save or `bayesmmm fit`.") from None
+
+
+def load_fit(path: str | Path) -> Fit | AveragedFit:
+    """Read a fit written by :func:`save_fit` (or an averaged fit written by
+    ``AveragedFit.save``); answers equal the original's exactly."""
     configure()  # answers compute on JAX: set it up before its first computation
     path = Path(path)
     if not path.is_file():
         raise FitFileError(f"fit file '{path}' does not exist. Fix: check the path "
                            "(`bayesmmm fit` writes it as OUT/fit.nc).")
-    try:
-        with xr.open_dataset(path, engine="h5netcdf") as handle:
-            ds = handle.load()
-    except Exception as exc:  # h5py/xarray raise many types for a non-HDF5 file
-        raise FitFileError(f"'{path}' is not a readable fit file ({type(exc).__name__}). "
-                           "Fix: pass a file written by Fit.save or `bayesmmm fit`.") from None
+    ds = _open(path)
+    if ds.attrs.get("format") == AVERAGED_FORMAT:
+        return _averaged(path, ds.attrs)
+    return _fit_from(ds, path)
+
+
+def _averaged(path: Path, attrs: Any) -> AveragedFit:
+    import pandas as pd
+
+    labels = json.loads(attrs["members"])
+    fits = {label: _fit_from(_open(path, member_group(i)), path)
+            for i, label in enumerate(labels)}
+    table = pd.read_json(io.StringIO(attrs["comparison"]), orient="split") \
+        if attrs.get("comparison") else None
+    return AveragedFit(fits, json.loads(attrs["weights"]), table, json.loads(attrs["meta"]))
+
+
+def _fit_from(ds: xr.Dataset, path: Path) -> Fit:
     if ds.attrs.get("format") != FORMAT:
         raise FitFileError(f"'{path}' is not a BayesMMM fit file (no '{FORMAT}' marker).")
     if int(ds.attrs.get("format_version", -1)) > FORMAT_VERSION:

@@ -10,6 +10,7 @@ option added here reaches every one of them (``tests/test_options_surfaces.py`` 
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 from dataclasses import MISSING, Field, dataclass, field, fields
 from typing import Any
@@ -157,5 +158,6 @@ def options_doc(indent: str = "    ") -> str:
         info: OptionInfo = f.metadata["option"]
         kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
         lines.append(f"{indent}{f.name} : {kind}, default {default_of(f)!r}")
-        lines.append(f"{indent}    {info.doc}")
+        lines.append(textwrap.fill(info.doc, 88, initial_indent=indent + "    ",
+                                   subsequent_indent=indent + "    "))
     return "\n".join(lines)

@@ -1,0 +1,238 @@
+"""Automatic structure: fit a set of adstock x saturation candidates, prune the clearly
+worse ones early, and average the rest by stacking their predictive distributions.
+
+1. **Pilots.** Every candidate is fitted briefly (:data:`PILOT`: 2 chains x 300 warm-up
+   x 200 draws) and scored by its PSIS-LOO expected log predictive density.
+2. **Pruning.** A candidate survives when its ELPD is within :data:`PRUNE_SE` standard
+   errors of the difference (and at least :data:`PRUNE_MIN` log units) of the best
+   pilot's; at most ``survivors`` of them, best first. A pilot that did not converge at
+   all (r_hat above :data:`PILOT_R_HAT`) is scored as it is: its LOO is still an
+   estimate of how well it predicts, and the full fit decides.
+3. **Full fits** of the survivors at the caller's sampler settings. A survivor that does
+   not converge (r_hat > :data:`R_HAT_USE` or more than :data:`DIVERGENCE_USE` of draws
+   divergent) is dropped from the average, with the reason in the comparison table.
+4. **Stacking.** ArviZ's ``compare(method="stacking")`` weights of the converged
+   survivors (Yao, Vehtari, Simpson & Gelman 2018): the weights that make the mixture of
+   their leave-one-out predictive distributions predict best, which is what an answer
+   averaged over structures needs (not the probability that a structure is "true").
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bayesmmm.analysis._compare import _idata
+from bayesmmm.data import MMMData
+from bayesmmm.errors import SpecError
+from bayesmmm.model import AveragedFit, Fit, ModelSpec, fit, model_data
+from bayesmmm.transforms import ADSTOCKS, SATURATIONS
+
+__all__ = ["AUTO_ADSTOCKS", "AUTO_SATURATIONS", "PILOT", "Pilot", "fit_auto"]
+
+#: The default candidate set: the carry-over shapes analysts meet (decaying at once,
+#: peaking later, a flexible Weibull) x the response shapes (S-curve with a fixed shape,
+#: Hill's free shape, the concave Michaelis-Menten).
+AUTO_ADSTOCKS = ("geometric", "delayed", "weibull_pdf")
+AUTO_SATURATIONS = ("logistic", "hill", "michaelis_menten")
+
+
+@dataclass(frozen=True)
+class Pilot:
+    """Sampler settings of the pilot fits that rank the candidates."""
+
+    chains: int = 2
+    warmup: int = 300
+    draws: int = 200
+
+
+PILOT = Pilot()
+#: A candidate survives within this many standard errors of the ELPD difference ...
+PRUNE_SE = 2.0
+#: ... or this many log units, whichever is larger (LOO differences under ~4 are noise).
+PRUNE_MIN = 4.0
+#: A pilot above this r_hat says its ranking is rough; reported, not used to prune.
+PILOT_R_HAT = 1.1
+#: A full fit above this r_hat, or with more than this share of divergent draws, is not
+#: averaged: its answers would carry an unconverged posterior into the mixture.
+R_HAT_USE = 1.05
+DIVERGENCE_USE = 0.01
+
+
+def _label(adstock: str, saturation: str) -> str:
+    return f"{adstock}+{saturation}"
+
+
+def _candidates(adstocks: Sequence[str], saturations: Sequence[str]
+                ) -> list[tuple[str, str]]:
+    for name in adstocks:
+        ADSTOCKS.get(name)
+    for name in saturations:
+        SATURATIONS.get(name)
+    out = [(a, s) for a in adstocks for s in saturations]
+    if not out:
+        raise SpecError("forms='auto' needs at least one adstock and one saturation "
+                        "candidate")
+    return out
+
+
+def _candidate_spec(spec: ModelSpec, adstock: str, saturation: str) -> ModelSpec:
+    """``spec`` with the candidate's forms on every channel; priors of parameters the
+    candidate does not have are left out (a prior on ``saturation_lam`` means nothing to
+    a Hill curve)."""
+    bare = spec.replace(adstock=adstock, saturation=saturation, priors={}, geo_shared=[])
+    known = bare.default_priors()
+    shared = [p for p in spec.geo_shared if p in bare.channel_parameters()]
+    return bare.replace(priors={k: v for k, v in spec.priors.items() if k in known},
+                        geo_shared=shared)
+
+
+def _score(f: Fit) -> tuple[float, int, Any]:
+    """PSIS-LOO ELPD, the number of observations whose Pareto k is above 0.7 (where LOO
+    is unreliable; counted here rather than warned about once per model), the data."""
+    import arviz as az
+
+    idata = _idata(f)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        loo = az.loo(idata, pointwise=True)
+    return float(loo.elpd_loo), int((np.asarray(loo.pareto_k) > 0.7).sum()), idata
+
+
+def _converged(f: Fit) -> tuple[bool, float, int, str]:
+    r_hat = float(f.summary()["r_hat"].max())
+    div = int(f.sample_stats["diverging"].sum())
+    share = div / f.sample_stats["diverging"].size
+    why = ""
+    if not r_hat <= R_HAT_USE:
+        why = f"not converged (r_hat {r_hat:.3f} > {R_HAT_USE})"
+    elif share > DIVERGENCE_USE:
+        why = f"{div} divergent draws ({share:.1%} > {DIVERGENCE_USE:.0%})"
+    return not why, r_hat, div, why
+
+
+def _survivors(pilots: pd.DataFrame, idatas: dict[str, Any], keep: int) -> list[str]:
+    """The pilots within PRUNE_SE standard errors (or PRUNE_MIN) of the best, best first."""
+    if len(idatas) == 1:
+        return list(idatas)
+    table = _compare(idatas)
+    margin = np.maximum(PRUNE_SE * table["dse"].to_numpy(), PRUNE_MIN)
+    close = table.index[table["elpd_diff"].to_numpy() <= margin]
+    pilots.loc[table.index, "pilot_elpd_diff"] = table["elpd_diff"]
+    pilots.loc[table.index, "pilot_dse"] = table["dse"]
+    return list(close[:keep])
+
+
+def fit_auto(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
+             adstocks: Sequence[str] = AUTO_ADSTOCKS,
+             saturations: Sequence[str] = AUTO_SATURATIONS, survivors: int = 3,
+             pilot: Pilot = PILOT, progress: Callable[[str, int, int], None] | None = None,
+             **sampler: Any) -> AveragedFit:
+    """Fit the candidate structures, prune, and average the survivors by stacking.
+
+    Parameters
+    ----------
+    data : MMMData, DataFrame or path
+    spec : ModelSpec
+        Everything but the forms (its ``adstock``/``saturation`` are replaced by each
+        candidate's, for every channel).
+    adstocks, saturations : sequence of str
+        The candidate forms (registered names); every pair is a candidate.
+    survivors : int
+        At most this many candidates get a full fit.
+    pilot : Pilot
+        Settings of the ranking fits.
+    progress : callable(phase, done, total), optional
+        Called before each fit with phase ``"pilots"`` or ``"fits"``, and once at the end
+        of each phase.
+    **sampler
+        Sampler options of the full fits (as :func:`bayesmmm.fit`); ``seed`` also seeds
+        the pilots.
+
+    Returns
+    -------
+    AveragedFit
+        Its ``comparison`` has one row per candidate: pilot ELPD, whether it survived,
+        the full fit's ELPD, r_hat, divergences, stacking weight and why a candidate was
+        left out.
+    """
+    if not isinstance(survivors, int) or isinstance(survivors, bool) or survivors < 1:
+        raise SpecError(f"survivors must be an integer >= 1, got {survivors!r}")
+    started = time.perf_counter()
+    data = model_data(data, spec)
+    candidates = _candidates(adstocks, saturations)
+    seed = int(sampler.get("seed", 0))
+    def say(phase: str, done: int, total: int) -> None:
+        if progress is not None:
+            progress(phase, done, total)
+
+    rows: dict[str, dict[str, Any]] = {}
+    idatas: dict[str, Any] = {}
+    for i, (a, s) in enumerate(candidates):
+        label = _label(a, s)
+        say("pilots", i, len(candidates))
+        f = fit(data, _candidate_spec(spec, a, s), chains=pilot.chains,
+                warmup=pilot.warmup, draws=pilot.draws, seed=seed, progress=False)
+        rows[label] = {"adstock": a, "saturation": s,
+                       "pilot_r_hat": float(f.summary()["r_hat"].max())}
+        rows[label]["pilot_elpd"], rows[label]["pilot_pareto_k_bad"], idatas[label] = _score(f)
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "model"
+    say("pilots", len(candidates), len(candidates))
+    kept = _survivors(table, idatas, survivors)
+    table["survived_pilot"] = table.index.isin(kept)
+    seconds_pilots = time.perf_counter() - started
+    fits: dict[str, Fit] = {}
+    full: dict[str, Any] = {}
+    table["why_left_out"] = np.where(table["survived_pilot"], "",
+                                     "pruned: clearly worse predictions in the pilot")
+    for i, label in enumerate(kept):
+        say("fits", i, len(kept))
+        row = rows[label]
+        f = fit(data, _candidate_spec(spec, row["adstock"], row["saturation"]),
+                progress=False, **sampler)
+        ok, r_hat, div, why = _converged(f)
+        elpd, bad_k, idata = _score(f)
+        table.loc[label, ["elpd_loo", "pareto_k_bad", "max_r_hat", "divergences"]] = [
+            elpd, bad_k, r_hat, div]
+        if ok:
+            fits[label], full[label] = f, idata
+        else:
+            table.loc[label, "why_left_out"] = why
+    say("fits", len(kept), len(kept))
+    if not fits:
+        raise SpecError("forms='auto': no candidate converged at these sampler settings ("
+                        + "; ".join(f"{k}: {v}" for k, v in table["why_left_out"].items()
+                                    if v) + "). Fix: raise warmup/draws, or fix the forms")
+    weights = _stacking(full)
+    table["weight"] = [weights.get(k, 0.0) for k in table.index]
+    meta = {"candidates": [_label(a, s) for a, s in candidates], "survivors": kept,
+            "pilot": pilot.__dict__, "seconds_pilots": seconds_pilots,
+            "seconds_total": time.perf_counter() - started}
+    table = table.sort_values(["weight", "pilot_elpd"], ascending=False)
+    return AveragedFit(fits, {k: weights[k] for k in fits}, table, meta)
+
+
+def _compare(idatas: dict[str, Any]) -> pd.DataFrame:
+    """ArviZ's comparison with stacking weights (its Pareto k warnings are counted in
+    the table instead)."""
+    import arviz as az
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return az.compare(idatas, ic="loo", method="stacking")
+
+
+def _stacking(idatas: dict[str, Any]) -> dict[str, float]:
+    if len(idatas) == 1:
+        return dict.fromkeys(idatas, 1.0)
+    table = _compare(idatas)
+    w = table["weight"].clip(lower=0.0)
+    w = w / w.sum()
+    return {str(k): float(v) for k, v in w.items()}

@@ -1,0 +1,141 @@
+"""Model averaging: an averaged fit's answers are the weighted mixture of its members'
+answers, and forms='auto' searches, prunes and stacks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import bayesmmm as bm
+from bayesmmm.analysis import (
+    Pilot,
+    channel_draws,
+    component_draws,
+    fit_auto,
+    mean_draws,
+    predict_draws,
+)
+from bayesmmm.model import AveragedFit
+from bayesmmm.model._averaged import allocate_draws
+
+TINY = {"chains": 2, "warmup": 60, "draws": 30, "progress": False}
+
+
+@pytest.fixture(scope="module")
+def members() -> dict[str, bm.Fit]:
+    spec = bm.example_spec()
+    data = bm.example_data()
+    return {"geometric+logistic": bm.fit(data, spec, seed=1, **TINY),
+            "delayed+hill": bm.fit(data, spec.replace(adstock="delayed", saturation="hill"),
+                                   seed=2, **TINY)}
+
+
+def _flat(a: np.ndarray) -> np.ndarray:
+    return a.reshape((-1,) + a.shape[2:])
+
+
+def test_allocation_follows_the_weights_and_sums_to_the_total() -> None:
+    assert allocate_draws(np.array([0.25, 0.75]), 60).tolist() == [15, 45]
+    assert allocate_draws(np.array([0.5, 0.3, 0.2]), 7).sum() == 7
+    assert allocate_draws(np.array([0.9995, 0.0005]), 100).tolist() == [100, 0]
+
+
+def test_answers_are_the_weighted_mixture_of_the_members(members: dict[str, bm.Fit]
+                                                         ) -> None:
+    avg = AveragedFit(members, {"geometric+logistic": 0.25, "delayed+hill": 0.75})
+    a, b = members.values()
+    idx_a = np.round(np.linspace(0, 59, 15)).astype(int)
+    idx_b = np.round(np.linspace(0, 59, 45)).astype(int)
+    assert [p.n_draws for p in avg.parts] == [15, 45] and avg.n_draws == 60
+    expected = np.concatenate([channel_draws(a)[idx_a], channel_draws(b)[idx_b]])
+    np.testing.assert_allclose(channel_draws(avg), expected, rtol=1e-6)
+    np.testing.assert_allclose(
+        mean_draws(avg), np.concatenate([mean_draws(a)[idx_a], mean_draws(b)[idx_b]]),
+        rtol=1e-6)
+    # ROI: incremental sales / spend per draw of the mixture
+    spend = avg.roi()["spend"].to_numpy()
+    totals = expected.sum(axis=1)
+    np.testing.assert_allclose(avg.roi()["roi"], (totals / spend).mean(axis=0), rtol=1e-5)
+    # every component, and so contributions and media shares
+    comps = component_draws(avg)
+    assert set(comps) == set(component_draws(a))
+    contrib = avg.contributions()
+    x1 = contrib[contrib["component"] == "x1"]["mean"].to_numpy()
+    np.testing.assert_allclose(x1, expected[..., 0].mean(axis=0), rtol=1e-5)
+    assert avg.media_share()["mean"].sum() == pytest.approx(1.0)
+    assert 0.0 < avg.fit_metrics()["r2"] <= 1.0
+
+
+def test_predictions_and_summary_of_an_averaged_fit(members: dict[str, bm.Fit]) -> None:
+    avg = AveragedFit(members, {"geometric+logistic": 0.5, "delayed+hill": 0.5})
+    draws = predict_draws(avg, bm.example_data())
+    assert draws.shape == (avg.n_draws, 1, len(bm.example_data()))
+    table = avg.summary()
+    assert list(table.columns[:2]) == ["model", "weight"]
+    assert set(table["model"]) == set(members)
+    assert "adstock_theta[x1]" in table[table["model"] == "delayed+hill"].index
+    assert avg.carried_by().startswith("averaged over structures: ")
+    # warnings name the member they concern (these tiny fits have not converged)
+    assert all(w.split(":")[0] in members for w in avg.warnings())
+
+
+def test_a_member_without_weight_carries_no_draws(members: dict[str, bm.Fit]) -> None:
+    avg = AveragedFit(members, {"geometric+logistic": 1.0, "delayed+hill": 0.0})
+    np.testing.assert_allclose(avg.roi()["roi"],
+                               members["geometric+logistic"].roi()["roi"], rtol=1e-5)
+
+
+def test_weights_and_members_are_checked(members: dict[str, bm.Fit]) -> None:
+    with pytest.raises(bm.SpecError, match="sum to 1"):
+        AveragedFit(members, {"geometric+logistic": 0.5, "delayed+hill": 0.6})
+    with pytest.raises(bm.SpecError, match="one weight per member"):
+        AveragedFit(members, {"geometric+logistic": 1.0})
+    other = bm.fit(bm.example_data().iloc[:170], bm.example_spec(), **TINY)
+    with pytest.raises(bm.SpecError, match="same data"):
+        AveragedFit({"a": other, **members}, {"a": 0.2, "geometric+logistic": 0.4,
+                                              "delayed+hill": 0.4})
+    with pytest.raises(ValueError, match="per member"):
+        channel_draws(AveragedFit(members, {"geometric+logistic": 1.0, "delayed+hill": 0.0}),
+                      params={})
+
+
+def test_auto_searches_prunes_and_stacks() -> None:
+    """Four candidates, pilots, at most two full fits, weights that sum to one, and a
+    comparison table that says what happened to each candidate."""
+    phases: list[tuple[str, int, int]] = []
+    avg = bm.fit(bm.example_data(), bm.example_spec(),
+                 forms={"adstock": ["geometric", "delayed"],
+                        "saturation": ["logistic", "michaelis_menten"]},
+                 chains=2, warmup=150, draws=100, progress=lambda *p: phases.append(p))
+    assert isinstance(avg, AveragedFit)
+    table = avg.comparison
+    assert isinstance(table, pd.DataFrame) and len(table) == 4
+    assert table["survived_pilot"].sum() <= 3
+    assert sum(avg.weights.values()) == pytest.approx(1.0)
+    assert set(avg.fits) <= set(table.index[table["survived_pilot"]])
+    assert table.loc[~table["survived_pilot"], "why_left_out"].str.startswith("pruned").all()
+    assert ("pilots", 4, 4) in phases and phases[-1][0] == "fits"
+    assert len(avg.roi()) == 2
+
+
+def test_auto_options_are_checked() -> None:
+    with pytest.raises(bm.SpecError, match="forms must be"):
+        bm.fit(bm.example_data(), bm.example_spec(), forms="best")
+    with pytest.raises(ValueError, match="Unknown adstock 'geo'"):
+        fit_auto(bm.example_data(), bm.example_spec(), adstocks=["geo"], pilot=Pilot(1, 10, 10))
+
+
+def test_an_averaged_fit_saves_and_loads_with_identical_answers(
+        members: dict[str, bm.Fit], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    table = pd.DataFrame({"weight": [0.3, 0.7], "why_left_out": ["", ""]},
+                         index=pd.Index(list(members), name="model"))
+    avg = AveragedFit(members, {"geometric+logistic": 0.3, "delayed+hill": 0.7}, table,
+                      {"candidates": list(members)})
+    again = bm.load_fit(avg.save(tmp_path / "avg.nc"))
+    assert isinstance(again, AveragedFit)
+    assert again.weights == avg.weights and list(again.fits) == list(avg.fits)
+    assert again.roi().equals(avg.roi())
+    assert again.contributions().equals(avg.contributions())
+    pd.testing.assert_frame_equal(again.comparison, table, check_names=False)
+    assert again.meta == {"candidates": list(members)}
