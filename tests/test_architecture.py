@@ -156,6 +156,7 @@ def _site_names() -> set[str]:
 
 #: Modules that must take site names from bayesmmm.model._structure (or trend entries).
 SPELLERS = ["model/_model.py", "model/_centring.py", "model/_mean.py", "model/_fit.py",
+            "analysis/_checks", "analysis/_auto.py", "analysis/_verdict.py",
             "model/_result.py", "model/_sampler", "analysis/_draws.py",
             "analysis/_diagnostics.py", "analysis/_compare.py", "analysis/_predict.py",
             "optimize/_planner.py", "optimize/_curves.py"]

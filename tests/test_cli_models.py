@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from bayesmmm.cli import app
@@ -75,3 +76,18 @@ def test_fit_config_with_lift_tests_and_bad_one(tmp_path: Path) -> None:
     result = runner.invoke(app, ["fit", str(example_path()), "--config", str(cfg), *SAMPLER,
                                  "--out", str(tmp_path / "p")])
     assert result.exit_code == 2 and "no period of the data lies in 2030-03-04" in result.output
+
+
+@pytest.mark.slow
+def test_fit_with_forms_auto_writes_the_comparison(tmp_path: Path) -> None:
+    out = tmp_path / "auto"
+    result = runner.invoke(app, ["fit", str(example_path()), *COLS, "--control", "t",
+                                 "--forms", "auto", "--chains", "2", "--warmup", "300",
+                                 "--draws", "300", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "averaged over structures: " in result.output
+    table = pd.read_csv(out / "comparison.csv", index_col="model")
+    assert len(table) == 9 and table["weight"].sum() == pytest.approx(1.0)
+    diagnostics = json.loads((out / "diagnostics.json").read_text())
+    assert sum(diagnostics["structures"]["weights"].values()) == pytest.approx(1.0)
+    assert {"roi.csv", "contributions.csv", "fit.nc"} <= {p.name for p in out.iterdir()}

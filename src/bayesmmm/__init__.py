@@ -19,7 +19,7 @@ from bayesmmm.errors import (
     FitFileError,
     SpecError,
 )
-from bayesmmm.model import AveragedFit, Fit, ModelSpec, SamplerOptions, load_fit
+from bayesmmm.model import AveragedFit, Fit, ModelSpec, SamplerOptions, load_averaged, load_fit
 from bayesmmm.priors import Prior
 from bayesmmm.synth import simulate_classic
 
@@ -43,6 +43,7 @@ __all__ = [
     "example_data",
     "example_spec",
     "fit",
+    "load_averaged",
     "load_fit",
     "load_table",
     "prepare",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, overload
 
 import pandas as pd
 
@@ -32,6 +32,18 @@ def _candidates(forms: Forms) -> tuple[Sequence[str], Sequence[str]] | None:
                 list(forms.get("saturation", AUTO_SATURATIONS)))
     raise SpecError(f"forms must be 'spec' (default), 'auto', or a mapping of candidate "
                     f"forms {{'adstock': [...], 'saturation': [...]}}, got {forms!r}")
+
+
+@overload
+def fit(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *, forms: None = None,
+        progress: bool | Callable[[str, int, int], None] = True, **options: Any) -> Fit: ...
+
+
+@overload
+def fit(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
+        forms: str | Mapping[str, Sequence[str]],
+        progress: bool | Callable[[str, int, int], None] = True,
+        **options: Any) -> Fit | AveragedFit: ...
 
 
 def fit(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *, forms: Forms = None,

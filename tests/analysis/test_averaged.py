@@ -132,8 +132,13 @@ def test_an_averaged_fit_saves_and_loads_with_identical_answers(
                          index=pd.Index(list(members), name="model"))
     avg = AveragedFit(members, {"geometric+logistic": 0.3, "delayed+hill": 0.7}, table,
                       {"candidates": list(members)})
-    again = bm.load_fit(avg.save(tmp_path / "avg.nc"))
+    path = avg.save(tmp_path / "avg.nc")
+    again = bm.load_averaged(path)
     assert isinstance(again, AveragedFit)
+    with pytest.raises(bm.FitFileError, match="load_averaged"):
+        bm.load_fit(path)
+    with pytest.raises(bm.FitFileError, match="load_fit"):
+        bm.load_averaged(members["delayed+hill"].save(tmp_path / "one.nc"))
     assert again.weights == avg.weights and list(again.fits) == list(avg.fits)
     assert again.roi().equals(avg.roi())
     assert again.contributions().equals(avg.contributions())

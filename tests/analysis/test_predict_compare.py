@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 import bayesmmm as bm
+import bayesmmm.analysis
 from bayesmmm.analysis import (
     compare_fits,
+    compare_specs,
     holdout_metrics,
     log_likelihood,
     mean_draws,
@@ -89,3 +91,36 @@ def test_compare_ranks_by_loo_and_explains(split_fit: tuple, example_fit: bm.Fit
     assert t.loc["poor", "elpd_diff"] > 2 * t.loc["poor", "dse"]
     assert t.loc["classic", "holdout_mape"] < t.loc["poor", "holdout_mape"]
     assert "'classic' predicts best" in result.recommendation
+
+
+def test_compare_ranks_only_usable_fits_and_says_why(example_fit: bm.Fit) -> None:
+    """An unconverged fit keeps its row but no rank; a spec that cannot be fitted is
+    listed with the reason; ArviZ's Pareto k warnings are counted, not printed."""
+    import warnings
+
+    rough = bm.fit(bm.example_data(), bm.example_spec().replace(saturation="hill"),
+                   chains=2, warmup=15, draws=20, seed=3, progress=False)
+    assert bayesmmm.analysis.convergence(rough)[0] == "unusable"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        result = compare_fits({"classic": example_fit, "rough": rough},
+                              dropped={"carryover": "cannot be fitted: control 't' ..."})
+    t = result.table
+    assert list(t.index) == ["classic", "rough", "carryover"]
+    assert t.loc["classic", "rank"] == 1 and np.isnan(t.loc["rough", "rank"])
+    assert t.loc["rough", "why_not_ranked"] != ""
+    assert "Not ranked: 'rough' (" in result.recommendation
+    assert "'carryover' (cannot be fitted" in result.recommendation
+
+
+def test_compare_specs_drops_a_spec_that_cannot_be_fitted() -> None:
+    from bayesmmm.model import preset_spec
+
+    cols = {"date_column": "date_week", "y_column": "y", "channel_columns": ["x1", "x2"],
+            "control_columns": ["event_1", "event_2", "t"]}
+    result = compare_specs(bm.example_data(), {"classic": bm.ModelSpec(**cols),
+                                               "carryover": preset_spec("carryover", **cols)},
+                           chains=2, warmup=200, draws=100, progress=None)
+    assert "carryover" not in result.fits
+    assert "control 't' is a straight line in time" in \
+        result.table.loc["carryover", "why_not_ranked"]

@@ -2,12 +2,27 @@
 
 from bayesmmm.analysis._answers import contributions, hdi_columns, media_share, roi, summary
 from bayesmmm.analysis._auto import AUTO_ADSTOCKS, AUTO_SATURATIONS, Pilot, fit_auto
+from bayesmmm.analysis._checks import (
+    Finding,
+    confounding_checks,
+    fit_conflict_checks,
+    identification_checks,
+    misspecification_checks,
+    placebo_check,
+    prior_sensitivity,
+    prior_sensitivity_checks,
+    residual_patterns,
+)
 from bayesmmm.analysis._compare import Comparison, compare_fits, compare_specs, log_likelihood
 from bayesmmm.analysis._diagnostics import (
+    DIVERGENCE_USABLE,
     ESS_BULK_MIN,
     R_HAT_MAX,
+    R_HAT_USABLE,
+    convergence,
     convergence_warnings,
     fit_metrics,
+    fit_warnings,
 )
 from bayesmmm.analysis._draws import (
     baseline_draws,
@@ -19,15 +34,19 @@ from bayesmmm.analysis._draws import (
     media_param_draws,
 )
 from bayesmmm.analysis._predict import holdout_metrics, predict, predict_draws, train_test_split
+from bayesmmm.analysis._verdict import Check, Verdict, verdict
 from bayesmmm.model._result import ANSWERS
 
 ANSWERS.update(summary=summary, contributions=contributions, roi=roi, media_share=media_share,
-               fit_metrics=fit_metrics, warnings=convergence_warnings)
+               fit_metrics=fit_metrics, warnings=fit_warnings)
 
-__all__ = ["AUTO_ADSTOCKS", "AUTO_SATURATIONS", "ESS_BULK_MIN", "R_HAT_MAX", "Comparison",
-           "Pilot", "fit_auto", "baseline_draws", "compare_fits",
-           "compare_specs", "log_likelihood", "flat_params", "channel_draws",
-           "component_draws", "contributions", "media_param_draws",
-           "convergence_warnings", "fit_metrics", "hdi", "hdi_columns", "holdout_metrics",
-           "mean_draws", "media_share", "predict", "predict_draws", "roi", "summary",
-           "train_test_split"]
+__all__ = ["AUTO_ADSTOCKS", "AUTO_SATURATIONS", "DIVERGENCE_USABLE", "ESS_BULK_MIN", "R_HAT_MAX",
+           "R_HAT_USABLE", "Check", "Comparison", "Finding", "Pilot", "Verdict", "baseline_draws",
+           "channel_draws", "compare_fits", "compare_specs", "component_draws",
+           "confounding_checks", "contributions", "convergence", "convergence_warnings",
+           "fit_auto", "fit_conflict_checks", "fit_metrics", "fit_warnings", "flat_params", "hdi",
+           "hdi_columns", "holdout_metrics", "identification_checks", "log_likelihood",
+           "mean_draws", "media_param_draws", "media_share", "misspecification_checks",
+           "placebo_check", "predict", "predict_draws", "prior_sensitivity",
+           "prior_sensitivity_checks", "residual_patterns", "roi", "summary", "train_test_split",
+           "verdict"]

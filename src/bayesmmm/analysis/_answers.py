@@ -51,7 +51,7 @@ def _describe(draws: np.ndarray, prob: float) -> dict[str, np.ndarray]:
     return {"mean": draws.mean(axis=0), "sd": draws.std(axis=0), names[0]: low, names[1]: high}
 
 
-def _levels(fit: Fit, level: str) -> list[tuple[str | None, slice | int]]:
+def _levels(fit: Fit | AveragedFit, level: str) -> list[tuple[str | None, slice | int]]:
     """``[(panel label or None, geo index)]`` for ``level`` 'total' or 'panel'."""
     if level not in ("total", "panel"):
         raise ValueError(f"Unknown level {level!r}; expected one of ['panel', 'total']")
@@ -66,7 +66,8 @@ def _with_panel(frame: pd.DataFrame, panel: str | None) -> pd.DataFrame:
     return frame
 
 
-def contributions(fit: Fit, hdi_prob: float = 0.94, level: str = "total") -> pd.DataFrame:
+def contributions(fit: Fit | AveragedFit, hdi_prob: float = 0.94,
+                  level: str = "total") -> pd.DataFrame:
     """Contribution of every component per period, original units, long format.
 
     Columns: date, component, kind (``baseline``, ``trend``, ``control``,
@@ -89,20 +90,21 @@ def contributions(fit: Fit, hdi_prob: float = 0.94, level: str = "total") -> pd.
     return pd.concat(frames, ignore_index=True)
 
 
-def _channel_totals(fit: Fit, g: slice | int = slice(None)) -> np.ndarray:
+def _channel_totals(fit: Fit | AveragedFit, g: slice | int = slice(None)) -> np.ndarray:
     """Total contribution over the fitted period, ``(n_samples, n_channels)``."""
     draws = component_draws(fit, keep_geo=True)
     return np.stack([draws[c][:, g].reshape(len(draws[c]), -1).sum(axis=1)
                      for c in fit.spec.channel_columns], axis=1)
 
 
-def _spend(fit: Fit, g: slice | int = slice(None)) -> np.ndarray:
+def _spend(fit: Fit | AveragedFit, g: slice | int = slice(None)) -> np.ndarray:
     """Total spend per channel (units x cost for priced channels)."""
     spend = spend_of(fit.spec, fit.data)[g]
     return spend.reshape(-1, spend.shape[-1]).sum(axis=0)
 
 
-def media_share(fit: Fit, hdi_prob: float = 0.94, level: str = "total") -> pd.DataFrame:
+def media_share(fit: Fit | AveragedFit, hdi_prob: float = 0.94,
+                level: str = "total") -> pd.DataFrame:
     """Each channel's share of the total media effect, and its share of spend."""
     frames = []
     for panel, g in _levels(fit, level):
@@ -116,7 +118,7 @@ def media_share(fit: Fit, hdi_prob: float = 0.94, level: str = "total") -> pd.Da
     return pd.concat(frames) if len(frames) > 1 else frames[0]
 
 
-def roi(fit: Fit, hdi_prob: float = 0.94, level: str = "total") -> pd.DataFrame:
+def roi(fit: Fit | AveragedFit, hdi_prob: float = 0.94, level: str = "total") -> pd.DataFrame:
     """Return on investment per channel: incremental target / spend over the fitted period.
 
     Columns: spend, contribution (posterior mean), roi mean, sd and HDI bounds.

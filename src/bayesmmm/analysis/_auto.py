@@ -9,8 +9,10 @@ worse ones early, and average the rest by stacking their predictive distribution
    all (r_hat above :data:`PILOT_R_HAT`) is scored as it is: its LOO is still an
    estimate of how well it predicts, and the full fit decides.
 3. **Full fits** of the survivors at the caller's sampler settings. A survivor that does
-   not converge (r_hat > :data:`R_HAT_USE` or more than :data:`DIVERGENCE_USE` of draws
-   divergent) is dropped from the average, with the reason in the comparison table.
+   not converge well enough to be compared (r_hat > 1.05 or more than 1% of draws
+   divergent: :func:`bayesmmm.analysis.convergence`) is fitted once more with twice the
+   warm-up; if it still does not, it is
+   dropped from the average, with the reason in the comparison table.
 4. **Stacking.** ArviZ's ``compare(method="stacking")`` weights of the converged
    survivors (Yao, Vehtari, Simpson & Gelman 2018): the weights that make the mixture of
    their leave-one-out predictive distributions predict best, which is what an answer
@@ -29,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from bayesmmm.analysis._compare import _idata
+from bayesmmm.analysis._diagnostics import convergence
 from bayesmmm.data import MMMData
 from bayesmmm.errors import SpecError
 from bayesmmm.model import AveragedFit, Fit, ModelSpec, fit, model_data
@@ -59,10 +62,6 @@ PRUNE_SE = 2.0
 PRUNE_MIN = 4.0
 #: A pilot above this r_hat says its ranking is rough; reported, not used to prune.
 PILOT_R_HAT = 1.1
-#: A full fit above this r_hat, or with more than this share of divergent draws, is not
-#: averaged: its answers would carry an unconverged posterior into the mixture.
-R_HAT_USE = 1.05
-DIVERGENCE_USE = 0.01
 
 
 def _label(adstock: str, saturation: str) -> str:
@@ -106,15 +105,10 @@ def _score(f: Fit) -> tuple[float, int, Any]:
 
 
 def _converged(f: Fit) -> tuple[bool, float, int, str]:
-    r_hat = float(f.summary()["r_hat"].max())
-    div = int(f.sample_stats["diverging"].sum())
-    share = div / f.sample_stats["diverging"].size
-    why = ""
-    if not r_hat <= R_HAT_USE:
-        why = f"not converged (r_hat {r_hat:.3f} > {R_HAT_USE})"
-    elif share > DIVERGENCE_USE:
-        why = f"{div} divergent draws ({share:.1%} > {DIVERGENCE_USE:.0%})"
-    return not why, r_hat, div, why
+    """Usable for the average (:func:`convergence`); a single chain cannot say, so it is
+    not (forms='auto' needs 2 chains or more)."""
+    status, r_hat, div, why = convergence(f)
+    return status in ("converged", "usable"), r_hat, div, why
 
 
 def _survivors(pilots: pd.DataFrame, idatas: dict[str, Any], keep: int) -> list[str]:
@@ -192,12 +186,18 @@ def fit_auto(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
     full: dict[str, Any] = {}
     table["why_left_out"] = np.where(table["survived_pilot"], "",
                                      "pruned: clearly worse predictions in the pilot")
+    table["rerun"] = ""
     for i, label in enumerate(kept):
         say("fits", i, len(kept))
         row = rows[label]
-        f = fit(data, _candidate_spec(spec, row["adstock"], row["saturation"]),
-                progress=False, **sampler)
+        cand = _candidate_spec(spec, row["adstock"], row["saturation"])
+        f = fit(data, cand, progress=False, **sampler)
         ok, r_hat, div, why = _converged(f)
+        if not ok:  # once more with a longer warm-up, as a careful analyst would
+            warmup = 2 * int(sampler.get("warmup", 1000))
+            table.loc[label, "rerun"] = f"{why}; rerun with warmup={warmup}"
+            f = fit(data, cand, progress=False, **{**sampler, "warmup": warmup})
+            ok, r_hat, div, why = _converged(f)
         elpd, bad_k, idata = _score(f)
         table.loc[label, ["elpd_loo", "pareto_k_bad", "max_r_hat", "divergences"]] = [
             elpd, bad_k, r_hat, div]

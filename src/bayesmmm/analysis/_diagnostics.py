@@ -8,13 +8,38 @@ from bayesmmm.analysis._answers import summary
 from bayesmmm.analysis._draws import mean_draws, noise_draws
 from bayesmmm.model import AveragedFit, Fit
 
-__all__ = ["fit_metrics", "convergence_warnings", "R_HAT_MAX", "ESS_BULK_MIN"]
+__all__ = ["DIVERGENCE_USABLE", "ESS_BULK_MIN", "R_HAT_MAX", "R_HAT_USABLE", "convergence",
+           "convergence_warnings", "fit_metrics", "fit_warnings"]
 
 R_HAT_MAX = 1.01
 ESS_BULK_MIN = 400
+#: Looser lines for a fit whose answers can still be compared with others' (a model
+#: search, a comparison) though not trusted on their own: its chains roughly agree, and
+#: divergences are rare enough not to hide a region of the posterior.
+R_HAT_USABLE = 1.05
+DIVERGENCE_USABLE = 0.01
 
 
-def fit_metrics(fit: Fit) -> dict[str, float]:
+def convergence(fit: Fit) -> tuple[str, float, int, str]:
+    """``(status, max r_hat, divergences, why)``: status ``converged`` (every r_hat <=
+    1.01, no divergence), ``usable`` (r_hat <= 1.05, at most 1% divergent draws),
+    ``unusable``, or ``unknown`` (one chain: no r_hat); ``why`` in plain words."""
+    r_hat = float(summary(fit)["r_hat"].max())
+    div = int(fit.sample_stats["diverging"].sum())
+    share = div / fit.sample_stats["diverging"].size
+    if share > DIVERGENCE_USABLE:
+        return "unusable", r_hat, div, f"{div} divergent draws ({share:.1%})"
+    if not np.isfinite(r_hat):
+        return "unknown", r_hat, div, "one chain: convergence cannot be checked"
+    if r_hat > R_HAT_USABLE:
+        return "unusable", r_hat, div, f"not converged (r_hat {r_hat:.3f})"
+    if r_hat > R_HAT_MAX or div:
+        why = f"{div} divergent draws" if div else f"r_hat {r_hat:.3f} > {R_HAT_MAX}"
+        return "usable", r_hat, div, f"not fully converged ({why})"
+    return "converged", r_hat, div, ""
+
+
+def fit_metrics(fit: Fit | AveragedFit) -> dict[str, float]:
     """Posterior predictive fit on the fitted data.
 
     Returns
@@ -43,6 +68,23 @@ def fit_metrics(fit: Fit) -> dict[str, float]:
     coverage = float(np.mean((y >= low) & (y <= high)))
     return {"r2": 1 - ss_res / ss_tot, "mape": mape, "durbin_watson": dw,
             "rmse": float(np.sqrt(ss_res / len(y))), "coverage_94": coverage}
+
+
+def fit_warnings(fit: Fit | AveragedFit) -> list[str]:
+    """Every warning about a fit in plain words: convergence (:func:`convergence_warnings`)
+    and identification (:func:`bayesmmm.analysis.identification_checks`: a shape the
+    forms miss, an ROI resting on its prior, spend that follows the season, an ROI prior
+    that fights the data, a poor fit), each with its fix."""
+    from bayesmmm.analysis._checks import identification_checks
+
+    if isinstance(fit, AveragedFit):
+        return [f"{label}: {w}" for label, member in fit.fits.items()
+                if fit.weights[label] > 0 for w in fit_warnings(member)]
+    out = convergence_warnings(fit)
+    for f in identification_checks(fit):
+        if f.status != "ok":
+            out.append(f"{f.problem[:1].upper()}{f.problem[1:]}. {f.advice}")
+    return out
 
 
 def convergence_warnings(fit: Fit | AveragedFit) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import jax.numpy as jnp
 import numpy as np
@@ -35,7 +35,8 @@ def hdi(draws: NDArray[np.floating], prob: float) -> tuple[np.ndarray, np.ndarra
     return h[..., 0], h[..., 1]
 
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def _concat(outs: list[Any]) -> Any:
@@ -44,19 +45,20 @@ def _concat(outs: list[Any]) -> Any:
     return np.concatenate(outs, axis=0)
 
 
-def over_parts(fn: F) -> F:
+def over_parts(fn: Callable[Concatenate[Fit, P], R]
+               ) -> Callable[Concatenate[Fit | AveragedFit, P], R]:
     """Make a function of a fit's draws (draws first) work on an averaged fit: computed
     on each member's share of the mixture's draws and concatenated."""
     @functools.wraps(fn)
-    def wrapper(fit: Any, *args: Any, **kwargs: Any) -> Any:
+    def wrapper(fit: Fit | AveragedFit, *args: P.args, **kwargs: P.kwargs) -> R:
         if not isinstance(fit, AveragedFit):
             return fn(fit, *args, **kwargs)
         if kwargs.get("params") is not None:
             raise ValueError(f"{fn.__name__}: parameter draws are per member of an averaged "
                              "fit; pass the fit alone")
-        return _concat([fn(part, *args, **kwargs) for part in fit.parts])
+        return _concat([fn(part, *args, **kwargs) for part in fit.parts])  # type: ignore[no-any-return]
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def flat_params(fit: Fit) -> dict[str, np.ndarray]:

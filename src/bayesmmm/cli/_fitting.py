@@ -50,10 +50,14 @@ AdstockOpt = Annotated[str | None, typer.Option(
     "--adstock", help="Adstock form for all channels (geometric, delayed, weibull_cdf, ...).")]
 SaturationOpt = Annotated[str | None, typer.Option(
     "--saturation", help="Saturation form for all channels (logistic, hill, ...).")]
+FormsOpt = Annotated[str | None, typer.Option(
+    "--forms", help="'auto': search the adstock x saturation structure (geometric, delayed, "
+    "weibull_pdf x logistic, hill, michaelis_menten) and average the best by stacking; "
+    "default: the forms of the spec.")]
 
 
 def _fit_and_write(data: Any, spec: Any, sampler: dict[str, Any], sep: str | None,
-                   out: Path) -> None:
+                   out: Path, forms: str | None = None) -> None:
     import bayesmmm as bm
     from bayesmmm.data import prepare
     from bayesmmm.report import export_results
@@ -66,8 +70,13 @@ def _fit_and_write(data: Any, spec: Any, sampler: dict[str, Any], sep: str | Non
     out_console.print(f"Fitting {len(spec.channel_columns)} channels, "
                       f"{len(spec.control_columns)} controls, {prepared.n_times} periods"
                       f"{where} ...")
-    fitted = bm.fit(prepared, spec, **sampler)
+    if forms == "auto":
+        out_console.print("Searching the structure (forms='auto'): short fits of every "
+                          "candidate, full fits of the best, averaged by stacking ...")
+    fitted = bm.fit(prepared, spec, forms=forms, **sampler)
     paths = export_results(fitted, out)
+    if isinstance(fitted, bm.AveragedFit):
+        say(fitted.carried_by())
     out_console.print(table(fitted.summary(), "Posterior summary (scaled units)"))
     out_console.print(table(fitted.roi(), "ROI (incremental sales per unit of spend)"))
     m = fitted.fit_metrics()
@@ -85,7 +94,7 @@ def fit(data: DataArg, config: ConfigOpt = None, date_column: DateOpt = None,
         sep: SepOpt = None, sampler: Sampler | None = None, preset: PresetOpt = None,
         panel: PanelOpt = None, trend: TrendOpt = None, holidays: HolidayOpt = None,
         adstock: AdstockOpt = None, saturation: SaturationOpt = None,
-        out: OutOpt = Path("bayesmmm-output")) -> None:
+        forms: FormsOpt = None, out: OutOpt = Path("bayesmmm-output")) -> None:
     """Validate, fit the MMM (classic by default), print the summary and write results.
 
     Everything the model offers (per-channel forms, priors, lift tests, events, costs per
@@ -98,7 +107,7 @@ def fit(data: DataArg, config: ConfigOpt = None, date_column: DateOpt = None,
                                yearly_seasonality=yearly_seasonality, sep=sep,
                                panel_columns=panel, trend=trend, holidays=holidays,
                                adstock=adstock, saturation=saturation)
-        _fit_and_write(data, chosen.spec, chosen.sampler, chosen.sep, out)
+        _fit_and_write(data, chosen.spec, chosen.sampler, chosen.sep, out, forms)
 
     guard(body)
 

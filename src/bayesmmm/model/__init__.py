@@ -13,7 +13,7 @@ from bayesmmm.model._design import (
     trend_basis,
 )
 from bayesmmm.model._fit import fit, model_data
-from bayesmmm.model._io import load_fit, save_fit
+from bayesmmm.model._io import load_averaged, load_fit, save_fit
 from bayesmmm.model._lift import LiftTest
 from bayesmmm.model._mean import geo_param, media_contributions, trend_component
 from bayesmmm.model._options import OptionInfo, SamplerOptions, default_of, option_fields
@@ -26,6 +26,7 @@ from bayesmmm.model._structure import MediaStructure, ModelStructure, Site
 __all__ = ["MEDIA_PRIORS", "PRESETS", "SEASONALITIES", "TRENDS", "AveragedFit", "Design", "Fit",
            "LiftTest", "MediaStructure", "ModelSpec", "ModelStructure", "OptionInfo",
            "SamplerOptions", "Scalers", "Site", "default_of", "default_priors", "fit",
-           "fourier_features", "fourier_names", "geo_param", "load_fit", "make_design",
-           "make_scalers", "media_contributions", "model_data", "option_fields", "preset_spec",
-           "save_fit", "spec_from_options", "spend_of", "trend_basis", "trend_component"]
+           "fourier_features", "fourier_names", "geo_param", "load_averaged", "load_fit",
+           "make_design", "make_scalers", "media_contributions", "model_data", "option_fields",
+           "preset_spec", "save_fit", "spec_from_options", "spend_of", "trend_basis",
+           "trend_component"]

@@ -26,7 +26,7 @@ from bayesmmm.model._fitfile import (
 from bayesmmm.model._result import Fit, Scalers
 from bayesmmm.model._spec import ModelSpec
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "load_fit", "save_fit"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "load_averaged", "load_fit", "save_fit"]
 
 
 def _open(path: Path, group: str | None = None) -> xr.Dataset:
@@ -38,18 +38,34 @@ def _open(path: Path, group: str | None = None) -> xr.Dataset:
                            "Fix: pass a file written by Fit.save or `bayesmmm fit`.") from None
 
 
-def load_fit(path: str | Path) -> Fit | AveragedFit:
-    """Read a fit written by :func:`save_fit` (or an averaged fit written by
-    ``AveragedFit.save``); answers equal the original's exactly."""
+def _root(path: str | Path) -> tuple[Path, xr.Dataset]:
     configure()  # answers compute on JAX: set it up before its first computation
     path = Path(path)
     if not path.is_file():
         raise FitFileError(f"fit file '{path}' does not exist. Fix: check the path "
                            "(`bayesmmm fit` writes it as OUT/fit.nc).")
-    ds = _open(path)
+    return path, _open(path)
+
+
+def load_fit(path: str | Path) -> Fit:
+    """Read a fit written by :func:`save_fit`; answers equal the original's exactly."""
+    path, ds = _root(path)
     if ds.attrs.get("format") == AVERAGED_FORMAT:
-        return _averaged(path, ds.attrs)
+        raise FitFileError(f"'{path}' holds a model-averaged fit (forms='auto'). Fix: read "
+                           "it with bayesmmm.load_averaged; the budget optimizer, what-if, "
+                           "scenarios and the report work on one structure for now: fit "
+                           "the structure that carries the weight (see comparison.csv)")
     return _fit_from(ds, path)
+
+
+def load_averaged(path: str | Path) -> AveragedFit:
+    """Read an averaged fit written by ``AveragedFit.save``; answers equal the original's
+    exactly."""
+    path, ds = _root(path)
+    if ds.attrs.get("format") != AVERAGED_FORMAT:
+        raise FitFileError(f"'{path}' holds one fitted model, not an averaged fit. Fix: "
+                           "read it with bayesmmm.load_fit")
+    return _averaged(path, ds.attrs)
 
 
 def _averaged(path: Path, attrs: Any) -> AveragedFit:

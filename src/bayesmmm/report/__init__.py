@@ -1,6 +1,7 @@
 """Report layer: exporting answers, plots (Plotly figures, PNG via matplotlib),
 self-contained HTML pages of figures and the one-file HTML report of a fit."""
 
+from bayesmmm.analysis import Check, Verdict, verdict
 from bayesmmm.report._export import export_results, write_table, write_text
 from bayesmmm.report._html import figures_html, write_figures_html
 from bayesmmm.report._plots_diag import (
@@ -48,7 +49,6 @@ from bayesmmm.report._plots_plan import plot_allocation, plot_data_allocation
 from bayesmmm.report._png import to_matplotlib, write_png
 from bayesmmm.report._registry import PLOTS, Plot, PlotRegistry, fit_figures
 from bayesmmm.report._report import report_html, write_report
-from bayesmmm.report._verdict import Check, Verdict, verdict
 
 __all__ = ["export_results", "write_table", "write_text",
            # plots (docs/plots.md): plot_data_* gives a figure's numbers, plot_* the figure;

@@ -12,7 +12,7 @@ import pandas as pd
 from bayesmmm._files import atomic_write
 from bayesmmm.analysis import contributions, convergence_warnings, fit_metrics, media_share, roi
 from bayesmmm.analysis import summary as summary_table
-from bayesmmm.model import Fit
+from bayesmmm.model import AveragedFit, Fit
 
 __all__ = ["export_results", "write_table", "write_text"]
 
@@ -27,9 +27,10 @@ def write_text(text: str, path: str | Path) -> Path:
     return atomic_write(Path(path), lambda p: p.write_text(text, encoding="utf-8"))
 
 
-def export_results(fit: Fit, folder: str | Path) -> dict[str, Path]:
+def export_results(fit: Fit | AveragedFit, folder: str | Path) -> dict[str, Path]:
     """Write summary.csv, contributions.csv, roi.csv, media_share.csv, diagnostics.json
-    and fit.nc into ``folder``; each file appears whole or not at all.
+    and fit.nc into ``folder`` (and, for an averaged fit, comparison.csv: every candidate
+    structure, its weight and why it was left out); each file appears whole or not at all.
 
     Returns the written paths by name.
     """
@@ -41,6 +42,9 @@ def export_results(fit: Fit, folder: str | Path) -> dict[str, Path]:
         "roi": lambda: roi(fit),
         "media_share": lambda: media_share(fit),
     }
+    if isinstance(fit, AveragedFit) and fit.comparison is not None:
+        table = fit.comparison
+        tables["comparison"] = lambda: table
     if fit.data.is_panel:  # geo models: every panel cell as well as the total
         tables["contributions_by_panel"] = lambda: contributions(fit, level="panel")
         tables["roi_by_panel"] = lambda: roi(fit, level="panel")
@@ -51,12 +55,15 @@ def export_results(fit: Fit, folder: str | Path) -> dict[str, Path]:
         path = folder / f"{name}.csv"
         atomic_write(path, partial(frame.to_csv, index=keep_index))
         paths[name] = path
+    members = fit.fits if isinstance(fit, AveragedFit) else {"model": fit}
     diagnostics = {
         "fit_metrics": fit_metrics(fit),
-        "divergences": int(fit.sample_stats["diverging"].sum()),
+        "divergences": sum(int(m.sample_stats["diverging"].sum()) for m in members.values()),
         "warnings": convergence_warnings(fit),
         "sampler": fit.meta,
     }
+    if isinstance(fit, AveragedFit):
+        diagnostics["structures"] = {"weights": fit.weights, "carried_by": fit.carried_by()}
     path = folder / "diagnostics.json"
     atomic_write(path, lambda p: p.write_text(json.dumps(diagnostics, indent=1, default=str)))
     paths["diagnostics"] = path

@@ -17,6 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from bayesmmm._files import atomic_write
+from bayesmmm.analysis import Verdict, verdict
 from bayesmmm.data import ValidationReport, validate
 from bayesmmm.errors import BayesMMMError
 from bayesmmm.model import Fit
@@ -35,7 +36,6 @@ from bayesmmm.report._plots_fit import (
     plot_waterfall,
 )
 from bayesmmm.report._plots_plan import plot_allocation
-from bayesmmm.report._verdict import Verdict, verdict
 
 __all__ = ["SECTIONS", "report_html", "write_report"]
 

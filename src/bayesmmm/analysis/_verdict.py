@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from bayesmmm.analysis import ESS_BULK_MIN, R_HAT_MAX, fit_metrics, summary
+from bayesmmm.analysis._answers import summary
+from bayesmmm.analysis._diagnostics import ESS_BULK_MIN, R_HAT_MAX, fit_metrics
 from bayesmmm.model import Fit
 
 __all__ = ["Check", "Verdict", "verdict"]
@@ -162,6 +163,16 @@ def _quality(fit: Fit) -> list[Check]:
     ]
 
 
+def _identification(fit: Fit) -> list[Check]:
+    """The identification checks (:func:`bayesmmm.analysis.identification_checks`) that
+    the fit-quality checks above do not already make, one Check each."""
+    from bayesmmm.analysis._checks import identification_checks
+
+    return [_check(f"{f.check} [{f.channel}]" if f.channel else f.check, f.value, f.rule,
+                   f.status, f.problem, f.advice)
+            for f in identification_checks(fit) if f.check != "fit quality"]
+
+
 def verdict(fit: Fit) -> Verdict:
     """Judge whether ``fit`` can be trusted.
 
@@ -171,9 +182,13 @@ def verdict(fit: Fit) -> Verdict:
     :func:`bayesmmm.analysis.fit_metrics`): R² (< 0.5: care, <= 0: bad), MAPE
     (> 20%: care), the residuals' Durbin-Watson statistic (outside 1.5 to 2.5: care) and
     the share of observations inside the 94% predictive interval (< 80%: care).
+    Identification, per channel (:func:`bayesmmm.analysis.identification_checks`): a
+    pattern the forms miss, an ROI that rests on the prior or moves with it, spend that
+    follows the season or trend, an ROI prior that fights the data.
 
     Returns
     -------
     Verdict
     """
-    return Verdict(tuple(_convergence(fit, summary(fit)) + _quality(fit)))
+    return Verdict(tuple(_convergence(fit, summary(fit)) + _quality(fit)
+                         + _identification(fit)))
