@@ -91,3 +91,16 @@ def test_fit_with_forms_auto_writes_the_comparison(tmp_path: Path) -> None:
     diagnostics = json.loads((out / "diagnostics.json").read_text())
     assert sum(diagnostics["structures"]["weights"].values()) == pytest.approx(1.0)
     assert {"roi.csv", "contributions.csv", "fit.nc"} <= {p.name for p in out.iterdir()}
+
+
+def test_compare_structures_given_as_forms(tmp_path: Path) -> None:
+    out = tmp_path / "forms"
+    result = runner.invoke(app, ["compare", str(example_path()), *COLS, "--forms",
+                                 "geometric+logistic", "--forms", "delayed+hill",
+                                 "--holdout", "0", *SAMPLER, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "comparison.csv", index_col="model")
+    assert set(table.index) == {"geometric+logistic", "delayed+hill"}
+    bad = runner.invoke(app, ["compare", str(example_path()), *COLS, "--forms", "hill",
+                              "--out", str(tmp_path / "x")])
+    assert bad.exit_code == 2 and "give ADSTOCK+SATURATION" in bad.output

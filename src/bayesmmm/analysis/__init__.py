@@ -1,7 +1,13 @@
 """Analysis layer: answers computed from a fit (summary, contributions, ROI, fit quality)."""
 
 from bayesmmm.analysis._answers import contributions, hdi_columns, media_share, roi, summary
-from bayesmmm.analysis._auto import AUTO_ADSTOCKS, AUTO_SATURATIONS, Pilot, fit_auto
+from bayesmmm.analysis._auto import (
+    AUTO_ADSTOCKS,
+    AUTO_SATURATIONS,
+    Pilot,
+    fit_auto,
+    form_candidate,
+)
 from bayesmmm.analysis._checks import (
     Finding,
     confounding_checks,
@@ -44,9 +50,9 @@ __all__ = ["AUTO_ADSTOCKS", "AUTO_SATURATIONS", "DIVERGENCE_USABLE", "ESS_BULK_M
            "R_HAT_USABLE", "Check", "Comparison", "Finding", "Pilot", "Verdict", "baseline_draws",
            "channel_draws", "compare_fits", "compare_specs", "component_draws",
            "confounding_checks", "contributions", "convergence", "convergence_warnings",
-           "fit_auto", "fit_conflict_checks", "fit_metrics", "fit_warnings", "flat_params", "hdi",
-           "hdi_columns", "holdout_metrics", "identification_checks", "log_likelihood",
-           "mean_draws", "media_param_draws", "media_share", "misspecification_checks",
-           "placebo_check", "predict", "predict_draws", "prior_sensitivity",
-           "prior_sensitivity_checks", "residual_patterns", "roi", "summary", "train_test_split",
-           "verdict"]
+           "fit_auto", "fit_conflict_checks", "fit_metrics", "fit_warnings", "flat_params",
+           "form_candidate", "hdi", "hdi_columns", "holdout_metrics", "identification_checks",
+           "log_likelihood", "mean_draws", "media_param_draws", "media_share",
+           "misspecification_checks", "placebo_check", "predict", "predict_draws",
+           "prior_sensitivity", "prior_sensitivity_checks", "residual_patterns", "roi", "summary",
+           "train_test_split", "verdict"]

@@ -37,7 +37,7 @@ from bayesmmm.errors import SpecError
 from bayesmmm.model import AveragedFit, Fit, ModelSpec, fit, model_data
 from bayesmmm.transforms import ADSTOCKS, SATURATIONS
 
-__all__ = ["AUTO_ADSTOCKS", "AUTO_SATURATIONS", "PILOT", "Pilot", "fit_auto"]
+__all__ = ["AUTO_ADSTOCKS", "AUTO_SATURATIONS", "PILOT", "Pilot", "fit_auto", "form_candidate"]
 
 #: The default candidate set: the carry-over shapes analysts meet (decaying at once,
 #: peaking later, a flexible Weibull) x the response shapes (S-curve with a fixed shape,
@@ -81,7 +81,7 @@ def _candidates(adstocks: Sequence[str], saturations: Sequence[str]
     return out
 
 
-def _candidate_spec(spec: ModelSpec, adstock: str, saturation: str) -> ModelSpec:
+def form_candidate(spec: ModelSpec, adstock: str, saturation: str) -> ModelSpec:
     """``spec`` with the candidate's forms on every channel; priors of parameters the
     candidate does not have are left out (a prior on ``saturation_lam`` means nothing to
     a Hill curve)."""
@@ -171,7 +171,7 @@ def fit_auto(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
     for i, (a, s) in enumerate(candidates):
         label = _label(a, s)
         say("pilots", i, len(candidates))
-        f = fit(data, _candidate_spec(spec, a, s), chains=pilot.chains,
+        f = fit(data, form_candidate(spec, a, s), chains=pilot.chains,
                 warmup=pilot.warmup, draws=pilot.draws, seed=seed, progress=False)
         rows[label] = {"adstock": a, "saturation": s,
                        "pilot_r_hat": float(f.summary()["r_hat"].max())}
@@ -190,7 +190,7 @@ def fit_auto(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
     for i, label in enumerate(kept):
         say("fits", i, len(kept))
         row = rows[label]
-        cand = _candidate_spec(spec, row["adstock"], row["saturation"])
+        cand = form_candidate(spec, row["adstock"], row["saturation"])
         f = fit(data, cand, progress=False, **sampler)
         ok, r_hat, div, why = _converged(f)
         if not ok:  # once more with a longer warm-up, as a careful analyst would

@@ -168,21 +168,36 @@ def compare(data: DataArg, config: ConfigOpt = None, date_column: DateOpt = None
             preset: Annotated[list[str] | None, typer.Option(
                 "--preset", help="A preset to compare; repeat (default: classic, adstock, "
                 "hill_adstock, carryover).")] = None,
+            forms: Annotated[list[str] | None, typer.Option(
+                "--forms", help="A structure to compare, ADSTOCK+SATURATION on every "
+                "channel (e.g. delayed+hill); repeat. With presets or alone.")] = None,
             holdout: Annotated[int, typer.Option(
                 "--holdout", help="Periods held out at the end for the holdout MAPE "
                 "(0 = none).")] = 13,
             sampler: Sampler | None = None, out: OutOpt = Path("bayesmmm-compare")) -> None:
-    """Fit several model presets on the same data and rank them (PSIS-LOO, holdout MAPE)."""
+    """Fit several presets or structures on the same data and rank them (PSIS-LOO,
+    holdout MAPE); only fits that converge well enough are ranked."""
     def body() -> None:
-        from bayesmmm.analysis import compare_specs
+        from bayesmmm.analysis import compare_specs, form_candidate
         from bayesmmm.data import load_table
+        from bayesmmm.errors import SpecError
         from bayesmmm.report import write_table, write_text
 
-        names = preset or ["classic", "adstock", "hill_adstock", "carryover"]
+        names = preset or ([] if forms else ["classic", "adstock", "hill_adstock",
+                                              "carryover"])
         specs = {name: read_settings(config, name, sampler, date_column=date_column,
                                      y_column=y_column, channel_columns=channel,
                                      control_columns=control, panel_columns=panel, sep=sep)
                  for name in dict.fromkeys(names)}
+        base = read_settings(config, None, sampler, date_column=date_column,
+                             y_column=y_column, channel_columns=channel,
+                             control_columns=control, panel_columns=panel, sep=sep)
+        for combo in dict.fromkeys(forms or []):
+            adstock, plus, saturation = combo.partition("+")
+            if not plus or not adstock or not saturation:
+                raise SpecError(f"--forms {combo!r}: give ADSTOCK+SATURATION, e.g. "
+                                "delayed+hill")
+            specs[combo] = base._replace(spec=form_candidate(base.spec, adstock, saturation))
         chosen = list(specs.values())[-1]
         check_out(out)
         frame = load_table(data, sep=chosen.sep)
