@@ -144,3 +144,22 @@ def test_an_averaged_fit_saves_and_loads_with_identical_answers(
     assert again.contributions().equals(avg.contributions())
     pd.testing.assert_frame_equal(again.comparison, table, check_names=False)
     assert again.meta == {"candidates": list(members)}
+
+
+def test_curves_and_budget_plans_run_on_the_mixture(members: dict[str, bm.Fit]) -> None:
+    """Response curves and the optimizer's planner of an averaged fit are those of the
+    mixture: each member's share of the draws through its own media function."""
+    from bayesmmm.optimize import response_curves
+    from bayesmmm.optimize._planner import Planner
+
+    avg = AveragedFit(members, {"geometric+logistic": 0.5, "delayed+hill": 0.5})
+    curves = response_curves(avg, n_draws=None, multipliers=[0.0, 1.0])
+    at_one = curves.points.set_index("channel")["sales"]
+    np.testing.assert_allclose(at_one.to_numpy(), avg.roi()["contribution"].to_numpy(),
+                               rtol=1e-4)
+    planner = Planner(avg, 13, n_draws=None)
+    mixed = planner.cells(planner.spend_per_period(planner.reference))  # (S, G, C)
+    parts = [Planner(p, 13, n_draws=None) for p in avg.parts]
+    expected = np.concatenate([p.cells(p.spend_per_period(p.reference)) for p in parts])
+    np.testing.assert_allclose(mixed, expected, rtol=1e-9)
+    assert mixed.shape[0] == avg.n_draws

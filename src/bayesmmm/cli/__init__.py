@@ -5,7 +5,7 @@ config), 3 an internal error (message only; ``BAYESMMM_DEBUG=1`` shows the trace
 
 The commands live by group: ``_data`` (validate, eda), ``_fitting`` (fit, demo,
 simulate, compare, validate-fit, bench), ``_planning`` (optimize, whatif, scenarios,
-report) and ``_service`` (serve, worker); ``_common`` holds what they share and
+report) and ``_service`` (serve, worker, mcp); ``_common`` holds what they share and
 ``_settings`` the config file and the sampler flags. They are registered here, in the
 order ``bayesmmm --help`` lists them. Command bodies import the library's heavy parts
 when they run, so that ``--help`` stays quick.
@@ -32,6 +32,7 @@ app.command(context_settings=_fitting.BENCH_SETTINGS)(_fitting.bench)
 app.command()(_data.eda)
 app.command()(_service.serve)
 app.command()(_service.worker)
+app.command()(_service.mcp)
 app.command()(_planning.optimize)
 app.command()(_planning.whatif)
 app.command()(_planning.scenarios)

@@ -1,15 +1,17 @@
-"""Commands that run the service: ``serve`` (the REST API) and ``worker`` (a Dask
-worker for it); see docs/service.md."""
+"""Commands that run the service: ``serve`` (the REST API), ``worker`` (a Dask worker
+for it) and ``mcp`` (the MCP server for AI assistants); see docs/service.md and
+docs/assistant.md."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from bayesmmm.cli._common import guard
 
-__all__ = ["serve", "worker"]
+__all__ = ["mcp", "serve", "worker"]
 
 
 def serve(
@@ -56,5 +58,41 @@ def worker(
 
         run_worker(scheduler, nthreads=nthreads, nworkers=nworkers, memory_limit=memory_limit,
                    name=name)
+
+    guard(body)
+
+
+def mcp(
+    http: Annotated[bool, typer.Option(
+        "--http", help="Serve streamable HTTP at http://HOST:PORT/mcp instead of stdio.")
+                    ] = False,
+    host: Annotated[str, typer.Option("--host", help="With --http: address to listen on.")
+                    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="With --http: port to listen on.")
+                    ] = 8765,
+    url: Annotated[str | None, typer.Option(
+        "--url", envvar="BAYESMMM_URL", help="A running BayesMMM service "
+        "(https://host[:port]); default: start a local one on a free loopback port.")
+                   ] = None,
+    api_key: Annotated[str | None, typer.Option(
+        "--api-key", envvar="BAYESMMM_API_KEY", help="API key of the service at --url (a "
+        "local service then requires it too).")] = None,
+    data_dir: Annotated[Path | None, typer.Option(
+        "--data-dir", help="Read data files only inside this folder (over --http, file "
+        "paths are refused without it).", file_okay=False)] = None,
+) -> None:
+    """Run the MCP server for AI assistants (see docs/assistant.md)."""
+    def body() -> None:
+        from bayesmmm.errors import SpecError
+
+        try:
+            from bayesmmm.mcp import serve as run_mcp
+        except ImportError as exc:
+            raise SpecError(f"the MCP server needs the 'mcp' package ({exc.msg}). Fix: pip "
+                            "install 'bayesmmm[mcp]'") from None
+        if data_dir is not None and not data_dir.is_dir():
+            raise SpecError(f"--data-dir '{data_dir}' is not a folder. Fix: pass an existing "
+                            "folder")
+        run_mcp(url=url, api_key=api_key, http=http, host=host, port=port, data_dir=data_dir)
 
     guard(body)

@@ -12,7 +12,7 @@ import pandas as pd
 
 from bayesmmm.analysis import media_param_draws
 from bayesmmm.errors import SpecError
-from bayesmmm.model import Fit, media_contributions
+from bayesmmm.model import AveragedFit, Fit, media_contributions
 from bayesmmm.model._design import spend_of
 from bayesmmm.optimize._planner import DEFAULT_DRAWS, check_count
 from bayesmmm.optimize._report import describe, ratio
@@ -72,7 +72,8 @@ def saturation_point(multipliers: np.ndarray, marginal: np.ndarray, fraction: fl
     return float(x0 + (y0 - level) / (y0 - y1) * (x1 - x0)) if y0 != y1 else float(x1)
 
 
-def response_curves(fit: Fit, *, multipliers: Sequence[float] | np.ndarray | None = None,
+def response_curves(fit: Fit | AveragedFit, *,
+                    multipliers: Sequence[float] | np.ndarray | None = None,
                     level: str = "total", n_draws: int | None = DEFAULT_DRAWS, seed: int = 0,
                     hdi_prob: float = 0.94, saturation_fraction: float = 0.2) -> ResponseCurves:
     r"""Incremental sales of each channel vs its spend over the fitted period.
@@ -120,10 +121,25 @@ def response_curves(fit: Fit, *, multipliers: Sequence[float] | np.ndarray | Non
     return _tabulate(fit, grid, sales, deriv, spend, panel, hdi_prob, saturation_fraction)
 
 
-def _curve_draws(fit: Fit, grid: np.ndarray, n_draws: int | None, seed: int
+def _curve_draws(fit: Fit | AveragedFit, grid: np.ndarray, n_draws: int | None, seed: int
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Sales and d sales / d multiplier per draw ``(S, M, G, C)``, original units."""
+    """Sales and d sales / d multiplier per draw ``(S, M, G, C)``, original units. An
+    averaged fit's draws are its mixture's: the subsample is drawn over all of them and
+    each member computes its own."""
     check_count("seed", seed, 0)
+    if isinstance(fit, AveragedFit):
+        sizes = [p.n_draws for p in fit.parts]
+        starts = np.cumsum([0, *sizes])
+        index = np.arange(starts[-1])
+        if n_draws is not None and check_count("n_draws", n_draws, 1) < len(index):
+            index = np.sort(np.random.default_rng(seed).choice(len(index), n_draws,
+                                                               replace=False))
+        pieces = [_curve_draws(part.select_draws(index[(index >= lo) & (index < hi)] - lo),
+                               grid, None, seed)
+                  for part, lo, hi in zip(fit.parts, starts[:-1], starts[1:], strict=True)
+                  if ((index >= lo) & (index < hi)).any()]
+        return (np.concatenate([s for s, _ in pieces]),
+                np.concatenate([d for _, d in pieces]))
     params = media_param_draws(fit)
     total = fit.n_chains * fit.n_draws
     index = np.arange(total)
@@ -164,7 +180,7 @@ def _curve_draws(fit: Fit, grid: np.ndarray, n_draws: int | None, seed: int
             np.moveaxis(np.concatenate(deriv, axis=1), 0, 1))
 
 
-def _tabulate(fit: Fit, grid: np.ndarray, sales: np.ndarray, deriv: np.ndarray,
+def _tabulate(fit: Fit | AveragedFit, grid: np.ndarray, sales: np.ndarray, deriv: np.ndarray,
               spend: np.ndarray, panel: bool, hdi_prob: float, fraction: float
               ) -> ResponseCurves:
     channels = list(fit.spec.channel_columns)

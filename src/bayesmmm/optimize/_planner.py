@@ -12,6 +12,11 @@ where the window starts after the observed periods. So the history's carry-over 
 the plan (a channel still warm from past spend saturates sooner) but is not counted as
 the plan's effect, and the plan's own carry-over after the horizon is counted.
 
+An averaged fit (several structures, :class:`bayesmmm.AveragedFit`) is planned on its
+mixture: each member's share of the draws goes through that member's media function, and
+the draws are concatenated, so every objective (means, quantiles, probabilities) is the
+mixture's.
+
 All arithmetic runs in float64 (``jax.enable_x64``): the optimizer differentiates
 differences of sums, where float32 rounding would blur the gradients.
 """
@@ -28,7 +33,7 @@ from jax import Array
 
 from bayesmmm.analysis import media_param_draws
 from bayesmmm.errors import SpecError
-from bayesmmm.model import Fit, media_contributions
+from bayesmmm.model import AveragedFit, Fit, MediaStructure, media_contributions
 from bayesmmm.model._design import spend_of
 from bayesmmm.optimize._goals import Objective
 from bayesmmm.transforms import lag_stack
@@ -116,7 +121,7 @@ class Planner:
     pattern : ndarray ``(n_geos, n_periods, n_channels)``
     """
 
-    def __init__(self, fit: Fit, n_periods: int, *, gap: int = 0,
+    def __init__(self, fit: Fit | AveragedFit, n_periods: int, *, gap: int = 0,
                  pattern: str | Sequence[float] | np.ndarray = "flat",
                  n_draws: int | None = DEFAULT_DRAWS, seed: int = 0) -> None:
         self.fit = fit
@@ -140,7 +145,12 @@ class Planner:
         tail = hist[:, max(n_times - n_tail, 0):, :]
         tail = np.concatenate([np.zeros((self.n_geos, n_tail - tail.shape[1],
                                          self.n_channels)), tail], axis=1)
-        n_total = fit.n_chains * fit.n_draws
+        parts = fit.parts if isinstance(fit, AveragedFit) else [fit]
+        self._media: tuple[MediaStructure, ...] = tuple(p.structure.media for p in parts)
+        self._params_all = [media_param_draws(p) for p in parts]
+        sizes = [p.n_chains * p.n_draws for p in parts]
+        self._starts = np.cumsum([0, *sizes])
+        n_total = int(self._starts[-1])
         self.n_draws_total = n_total
         if n_draws is None or n_draws >= n_total:
             self.draw_index = np.arange(n_total)
@@ -153,7 +163,6 @@ class Planner:
         window = self.gap + self.n_periods + l_max - 1
         cap = max(16, _BLOCK // (self.n_geos * window * self.n_channels))
         self.chunk = min(len(self.draw_index), cap)
-        self._params_all = media_param_draws(fit)
         y_scale = np.asarray(fit.scalers.y_scale_g, dtype=float)
         self._build(tail, y_scale)
         with jax.enable_x64(True):
@@ -163,8 +172,8 @@ class Planner:
 
     # the compiled kernels ----------------------------------------------------------------
     def _build(self, tail: np.ndarray, y_scale: np.ndarray) -> None:
-        media, gap, n_tail = self.fit.structure.media, self.gap, tail.shape[1]
-        l_max = media.l_max
+        structures, gap, n_tail = self._media, self.gap, tail.shape[1]
+        l_max = structures[0].l_max
         n_geos, n_channels = self.n_geos, self.n_channels
         # the data enter the compiled kernels as arguments, not as captured constants:
         # XLA would otherwise constant-fold whole (draws x geos x periods x channels)
@@ -174,29 +183,32 @@ class Planner:
                             "inv_unit": jnp.asarray(self.inv_unit),
                             "pattern": jnp.asarray(self.pattern)}
 
-        def totals(c: Mapping[str, Array], params: Mapping[str, Array], plan: Array) -> Array:
+        def totals(c: Mapping[str, Array], params: Sequence[Mapping[str, Array]],
+                   plan: Array) -> Array:
             """Window sums of the contributions, original units ``(S, G, C)``; ``plan``
-            is in scaled media units ``(G, P, C)``."""
+            is in scaled media units ``(G, P, C)``; ``params`` one draw set per part (its
+            structure's), the parts' draws concatenated."""
             pad = jnp.zeros((n_geos, gap, n_channels))
             after = jnp.zeros((n_geos, l_max - 1, n_channels))
             series = jnp.concatenate([c["tail"], pad, plan, after], axis=1)
             lagged = lag_stack(series, l_max)[:, :, n_tail:, :]
-            contrib = media_contributions(media, lagged, params)
-            return contrib.sum(axis=-2) * c["y"][:, None]
+            parts = [media_contributions(m, lagged, p).sum(axis=-2) * c["y"][:, None]
+                     for m, p in zip(structures, params, strict=True) if len(p)]
+            return parts[0] if len(parts) == 1 else jnp.concatenate(parts, axis=0)
 
         def spread(c: Mapping[str, Array], x_gc: Array) -> Array:
             return x_gc[:, None, :] * c["inv_unit"][:, None, :] * c["pattern"]
 
-        def marginals(c: Mapping[str, Array], params: Mapping[str, Array], x_gc: Array
-                      ) -> Array:
+        def marginals(c: Mapping[str, Array], params: Sequence[Mapping[str, Array]],
+                      x_gc: Array) -> Array:
             # each cell's sales depend on that cell's spend only, so one forward-mode
             # pass with a tangent of ones gives every cell's own derivative
             return jax.jvp(lambda x: totals(c, params, spread(c, x)), (x_gc,),
                            (jnp.ones_like(x_gc),))[1]
 
         def objective(obj: Objective, z: Array, free: Array, fixed: Array, scale: Array,
-                      penalty: Array, c: Mapping[str, Array], params: Mapping[str, Array],
-                      base: Array) -> Array:
+                      penalty: Array, c: Mapping[str, Array],
+                      params: Sequence[Mapping[str, Array]], base: Array) -> Array:
             x = fixed.at[free].set(z * scale)
             plan = spread(c, x.reshape(n_geos, n_channels))
             inc = (totals(c, params, plan) - base).sum((-2, -1))
@@ -207,16 +219,27 @@ class Planner:
         self._value_grad = jax.jit(jax.value_and_grad(objective, argnums=1), static_argnums=0)
         self._value_only = jax.jit(objective, static_argnums=0)
 
-    def _device_params(self, index: np.ndarray) -> dict[str, Array]:
-        return {k: jnp.asarray(v[index], dtype=jnp.float64) for k, v in self._params_all.items()}
+    def _device_params(self, index: np.ndarray) -> list[dict[str, Array]]:
+        """The draws ``index`` (sorted, over all parts) as one draw set per part (empty
+        for a part without any of them)."""
+        out = []
+        for k, params in enumerate(self._params_all):
+            lo, hi = self._starts[k], self._starts[k + 1]
+            local = index[(index >= lo) & (index < hi)] - lo
+            out.append({} if not len(local) else
+                       {n: jnp.asarray(v[local], dtype=jnp.float64) for n, v in params.items()})
+        return out
 
     def _chunks(self) -> list[np.ndarray]:
-        """All draws in chunks of the optimizer's size (the last one padded)."""
-        idx = np.arange(self.n_draws_total)
+        """All draws in chunks of the optimizer's size, each within one part (the last of
+        a part padded), so that every chunk has one compiled shape per part."""
         out = []
-        for start in range(0, len(idx), self.chunk):
-            part = idx[start:start + self.chunk]
-            out.append(np.concatenate([part, np.repeat(part[-1:], self.chunk - len(part))]))
+        for k in range(len(self._params_all)):
+            idx = np.arange(self._starts[k], self._starts[k + 1])
+            for start in range(0, len(idx), self.chunk):
+                part = idx[start:start + self.chunk]
+                out.append(np.concatenate([part,
+                                           np.repeat(part[-1:], self.chunk - len(part))]))
         return out
 
     # public helpers ---------------------------------------------------------------------
@@ -239,17 +262,18 @@ class Planner:
         return self._per_draw(lambda p, base: self._marginals(self._consts, p, jnp.asarray(x)),
                               draws)
 
-    def _per_draw(self, fn: Callable[[dict[str, Array], Array], Array],
+    def _per_draw(self, fn: Callable[[list[dict[str, Array]], Array], Array],
                   draws: str) -> np.ndarray:
         with jax.enable_x64(True):
             if draws == "used":
                 return np.asarray(fn(self._params, self._base))
-            parts = []
+            out = []
             zeros = jnp.zeros(self.pattern.shape)
             for index in self._chunks():
                 params = self._device_params(index)
-                parts.append(np.asarray(fn(params, self._totals(self._consts, params, zeros))))
-            return np.concatenate(parts)[:self.n_draws_total]
+                value = np.asarray(fn(params, self._totals(self._consts, params, zeros)))
+                out.append(value[:len(np.unique(index))])  # drop the padding
+            return np.concatenate(out)[:self.n_draws_total]
 
     def value_and_grad(self, objective: Objective, z: np.ndarray, free: np.ndarray,
                        fixed: np.ndarray, scale: np.ndarray, penalty: float = 0.0
@@ -273,7 +297,7 @@ class Planner:
                                            self._base))
 
 
-def historical_spend(fit: Fit, n_periods: int) -> np.ndarray:
+def historical_spend(fit: Fit | AveragedFit, n_periods: int) -> np.ndarray:
     """Spend per geo and channel ``(n_geos, n_channels)`` over ``n_periods`` periods at the
     historical rate (mean spend per period over the fitted data); the current plan."""
     check_count("n_periods", n_periods, 1)
