@@ -74,3 +74,103 @@ def test_killed_worker_and_restarted_server_lose_nothing(tmp_path: Path) -> None
     assert again == summary
     assert listed["total"] == 3
     assert sorted(t["task_id"] for t in listed["tasks"]) == sorted([done, victim, queued])
+
+
+# -- ten small jobs through worker and server kills, a locked store, a damaged fit ----------
+SMALL = {"chains": "1", "warmup": "50", "draws": "50"}
+
+
+def _job_row(home: Path, task: str) -> dict[str, object]:
+    import sqlite3
+
+    with sqlite3.connect(home / "service.db") as conn:
+        conn.row_factory = sqlite3.Row
+        row = conn.execute("SELECT status, attempts FROM bayesmmm_jobs WHERE id = ?",
+                           (task,)).fetchone()
+    return dict(row)
+
+
+def _running(server: Server, tasks: list[str], timeout: float = 240) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for task in tasks:
+            status = server.status(task)
+            if status["status"] == "running" and status["phase"] in ("warmup", "sampling"):
+                return status
+        time.sleep(0.1)
+    raise AssertionError("no job started sampling")
+
+
+def test_ten_jobs_survive_kills_and_store_faults(tmp_path: Path) -> None:
+    import sqlite3
+
+    home = tmp_path / "home"
+    server = Server(home, BAYESMMM_ON_WORKER_LOSS="retry", BAYESMMM_MAX_ATTEMPTS="5",
+                    BAYESMMM_STORE_TIMEOUT="1").start()
+    data = example_path().read_bytes()
+    try:
+        # eight small fits and two longer ones last, so that a fit is running at each kill
+        tasks = [server.submit(files={"file": ("example.csv", data)}, **QUICK_FORM,
+                               **{**(SMALL if i < 8 else LONGER), "seed": str(i)})
+                 for i in range(10)]
+        # 1. SIGKILL of the worker mid-fit: its job is retried.
+        victim = _running(server, tasks)
+        for pid in server.worker_pids():
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 120
+        while server.status(str(victim["task_id"]))["attempts"] < 2:
+            assert time.monotonic() < deadline, server.status(str(victim["task_id"]))
+            time.sleep(0.2)
+        # 2. Another writer locks the store: a submission answers 503 and keeps nothing,
+        #    health says why; both recover when the lock goes.
+        holder = sqlite3.connect(home / "service.db", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            r = httpx.post(f"{server.url}/v1/tasks", files={"file": ("example.csv", data)},
+                           data={**QUICK_FORM, **SMALL}, timeout=60)
+            assert r.status_code == 503 and r.json()["store"] == "locked", r.text
+            health = httpx.get(f"{server.url}/v1/health", timeout=30)
+            assert health.status_code == 503 and health.json()["database"] == "locked"
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        deadline = time.monotonic() + 60
+        while httpx.get(f"{server.url}/v1/health", timeout=30).status_code != 200:
+            assert time.monotonic() < deadline, "health did not recover after the lock"
+            time.sleep(0.5)
+        # 3. SIGTERM to the whole process group (as systemd sends it) mid-fit: a graceful
+        #    stop; the interrupted run costs no attempt.
+        running = _running(server, tasks)
+        before = int(running["attempts"])  # type: ignore[call-overload]
+        server.stop(signal.SIGTERM)
+        row = _job_row(home, str(running["task_id"]))
+        assert row["status"] == "pending" and row["attempts"] == before - 1, row
+        server.start()
+        # 4. SIGKILL of the server itself; it comes back on the same port.
+        _running(server, tasks)
+        server.kill(signal.SIGKILL)
+        server.start()
+        final = {task: server.wait(task, timeout=600) for task in tasks}
+        # 5. A completed fit damaged on disk: reported, health unaffected, re-run works.
+        damaged = next(t for t in tasks if t not in (victim["task_id"], running["task_id"]))
+        (home / "artifacts" / damaged / "fit.nc").write_bytes(b"garbage")
+        r = httpx.get(f"{server.url}/v1/tasks/{damaged}/summary", timeout=60)
+        assert r.status_code == 409 and "damaged" in r.json()["detail"]
+        assert str(home) not in r.text
+        assert server.status(damaged)["error"]["code"] == "fit_damaged"
+        assert httpx.get(f"{server.url}/v1/health", timeout=30).status_code == 200
+        assert httpx.post(f"{server.url}/v1/tasks/{damaged}/rerun", timeout=60
+                          ).status_code == 200
+        final[damaged] = server.wait(damaged, timeout=300)
+        listed = httpx.get(f"{server.url}/v1/tasks", params={"limit": 200}, timeout=30).json()
+    finally:
+        server.kill()
+    # 0 lost, 0 duplicated, every job ended and says how
+    assert listed["total"] == 10
+    assert sorted(t["task_id"] for t in listed["tasks"]) == sorted(tasks)
+    assert sorted(p.name for p in (home / "artifacts").iterdir()) == sorted(tasks)
+    for task, status in final.items():
+        assert status["status"] == "completed", (task, status)
+        assert 1 <= status["attempts"] <= 5
+        assert (home / "artifacts" / task / "fit.nc").stat().st_size > 1000
+    assert final[str(victim["task_id"])]["attempts"] >= 2

@@ -24,7 +24,7 @@ def test_migrations_match_the_model(store: JobStore) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    assert current_revision(store.engine) == "0001"
+    assert current_revision(store.engine) == "0002"
     store.migrate()  # idempotent
     with store.engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})

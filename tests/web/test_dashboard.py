@@ -127,6 +127,10 @@ def test_example_from_upload_to_budget(server: Server, open_page: Any,
         document.getElementById('allocation-pie')].map(el => el.data.map(t => t.type))""")
     assert set(kinds[0]) == {"bar"} and kinds[1] == ["pie", "pie"]
     assert "incremental sales" in page.inner_text("#optimizer-summary")
+    # at a budget of 20 the current mix would put x1 above twice its spend: the plan is
+    # compared with the current mix moved into the bounds, and the page says so
+    assert "moved into the bounds" in page.inner_text("#optimizer-result")
+    assert "outside the bounds" in page.inner_text("#optimizer-result")
     allocation = _download(page, "button[data-filename='allocation.csv']")
     assert [row["channel"] for row in allocation] == ["x1", "x2", "total"]
     assert float(allocation[-1]["optimal"]) == pytest.approx(20)

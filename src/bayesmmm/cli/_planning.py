@@ -92,13 +92,17 @@ def optimize(
                                     fixed=fix or [], objective=risk, gap=gap, pattern=pattern,
                                     n_draws=draws, seed=0 if seed is None else seed)
         frame = alloc.to_frame()
-        shown = frame[["historical_at_budget", "optimal", "change_pct", "lower", "upper",
-                       "sales", "roi", "marginal_roi"]]
-        out_console.print(table(shown, f"Optimal allocation over {periods} periods "
-                                       f"({risk.describe()})"))
+        columns = ["historical_at_budget", "optimal", "change_pct", "lower", "upper",
+                   "sales", "roi", "marginal_roi"]
+        if alloc.comparison != "historical mix":  # the historical mix breaks the bounds
+            columns.insert(1, "comparison")
+        out_console.print(table(frame[columns], f"Optimal allocation over {periods} periods "
+                                                f"({risk.describe()})"))
         say(alloc.summary())
         for note in alloc.notes:
             out_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
+        for warning in alloc.warnings:
+            out_console.print(f"[red]warning:[/] {escape(warning)}", highlight=False)
         write_csv(frame, out / "allocation.csv")
         written = ["allocation.csv"]
         if alloc.cells is not None:

@@ -28,7 +28,13 @@ from bayesmmm.optimize._goals import (
 )
 from bayesmmm.optimize._planner import DEFAULT_DRAWS, Planner
 from bayesmmm.optimize._report import describe, ratio, shares
-from bayesmmm.optimize._solve import SEARCH_CAP, Solution, solve_budget, solve_marginal
+from bayesmmm.optimize._solve import (
+    SEARCH_CAP,
+    Solution,
+    repair,
+    solve_budget,
+    solve_marginal,
+)
 
 __all__ = ["Allocation", "optimize_budget"]
 
@@ -51,19 +57,31 @@ class Allocation:
         ``optimal``, ``change_pct`` (optimal vs historical mix at this budget), ``lower``,
         ``upper``, incremental ``sales`` (mean and HDI over all posterior draws),
         ``roi`` (sales / spend), ``marginal_roi`` (sales of one more unit of spend, spread
-        over the geos like the channel's spend) and ``historical_sales``.
+        over the geos like the channel's spend), ``historical_sales`` (of the historical
+        mix at this budget), and ``comparison`` / ``comparison_sales``: the mix the plan
+        is compared with and its sales (the historical mix at this budget when the
+        bounds allow it, else that mix moved into the bounds: see ``comparison``).
     cells : DataFrame or None
         The same per panel and channel (geo models).
     totals : dict
         ``budget``, ``sales`` mean and HDI, ``roi``, ``marginal_roi`` (of the channels
-        not at a bound), ``historical_sales`` mean and HDI, ``uplift`` (per-draw
-        difference to the historical mix at the same budget) mean and HDI,
-        ``uplift_pct``, ``prob_better`` and ``objective`` (the optimised quantity on the
-        draws used).
+        not at a bound), ``historical_sales`` mean and HDI, ``comparison_sales`` mean
+        and HDI, ``uplift`` (per-draw difference to the comparison mix) mean and HDI,
+        ``uplift_pct``, ``prob_better`` (P(plan > comparison mix) over all draws) and
+        ``objective`` (the optimised quantity on the draws used).
     spend : ndarray ``(n_geos, n_channels)``
     spend_per_period : ndarray ``(n_geos, n_periods, n_channels)``
     notes : tuple of str
-        Things to know (channels held at 0, a solver that stopped early, ...).
+        Things to know (channels held at 0, a solver that stopped early, a historical
+        mix outside the bounds, ...).
+    comparison : str
+        What ``uplift`` and ``prob_better`` compare the plan with: ``"historical mix"``
+        (scaled to the budget), or ``"historical mix moved into the bounds"`` when the
+        bounds (or fixed channels) exclude the historical mix itself: a comparison with
+        a plan nobody may choose would say nothing about this one.
+    warnings : tuple of str
+        Reasons to distrust the plan, said plainly: it does not beat the comparison mix
+        on the full posterior (and why that can happen).
     """
 
     goal: Goal
@@ -83,6 +101,8 @@ class Allocation:
     n_draws: int = 0
     hdi_prob: float = 0.94
     panels: tuple[str, ...] = field(default=())
+    comparison: str = "historical mix"
+    warnings: tuple[str, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
         """The channel table with a ``total`` row."""
@@ -94,7 +114,8 @@ class Allocation:
                  "upper": self.channels["upper"].sum(), "sales": t["sales"],
                  f"sales_{low}": t[f"sales_{low}"], f"sales_{high}": t[f"sales_{high}"],
                  "roi": t["roi"], "marginal_roi": t["marginal_roi"],
-                 "historical_sales": t["historical_sales"]}
+                 "historical_sales": t["historical_sales"], "comparison": self.budget,
+                 "comparison_sales": t["comparison_sales"]}
         return pd.concat([self.channels, pd.DataFrame(total, index=pd.Index(["total"],
                                                                            name="channel"))])
 
@@ -102,12 +123,20 @@ class Allocation:
         """The result in one paragraph of plain words."""
         t = self.totals
         low, high = hdi_columns(self.hdi_prob)
-        return (f"Spending {t['budget']:,.0f} over {self.n_periods} periods as optimised is "
+        versus = ("the historical mix at the same budget" if self.comparison == "historical mix"
+                  else "the historical mix moved into the bounds (the historical mix itself "
+                       "is outside them)")
+        head = (f"Spending {t['budget']:,.0f} over {self.n_periods} periods as optimised is "
                 f"expected to bring {t['sales']:,.0f} incremental sales ({self.hdi_prob:.0%} "
                 f"HDI {t[f'sales_{low}']:,.0f} to {t[f'sales_{high}']:,.0f}), ROI "
-                f"{t['roi']:.2f}; that is {t['uplift']:+,.0f} ({t['uplift_pct']:+.1f}%) vs the "
-                f"historical mix at the same budget (probability better "
-                f"{t['prob_better']:.0%}).")
+                f"{t['roi']:.2f}; ")
+        if np.allclose(self.channels["optimal"], self.channels["comparison"], rtol=1e-6,
+                       atol=1e-9 * max(self.budget, 1.0)):
+            text = head + f"that is {versus} itself: no other plan does better."
+        else:
+            text = head + (f"that is {t['uplift']:+,.0f} ({t['uplift_pct']:+.1f}%) vs {versus} "
+                           f"(probability better {t['prob_better']:.0%}).")
+        return " ".join([text, *(f"Caution: {w}" for w in self.warnings)])
 
 
 def _objective_of(objective: Objective | None) -> Objective:
@@ -270,12 +299,14 @@ def report(planner: Planner, box: Box, goal: Goal, objective: Objective, sol: So
     budget = float(x.sum())
     ref = planner.reference
     hist = ref * (budget / ref.sum()) if ref.sum() > 0 else np.full_like(ref, budget / ref.size)
+    comp, comparison = _comparison(planner, box, hist, budget, notes)
     opt_cells = planner.cells(planner.spend_per_period(x))
     hist_cells = planner.cells(planner.spend_per_period(hist))
+    comp_cells = hist_cells if comp is hist else planner.cells(planner.spend_per_period(comp))
     marg = planner.marginal(x)
     w = shares(x, ref)
     chan = _table(x, hist, ref, box.low, box.high, opt_cells, hist_cells, (marg * w).sum(1),
-                  hdi_prob, planner.channels, "channel")
+                  hdi_prob, planner.channels, "channel", comp, comp_cells)
     for c, lo, hi in box.totals:
         chan.iloc[c, chan.columns.get_loc("lower")] = max(chan["lower"].iloc[c], lo)
         chan.iloc[c, chan.columns.get_loc("upper")] = min(chan["upper"].iloc[c], hi)
@@ -285,22 +316,79 @@ def report(planner: Planner, box: Box, goal: Goal, objective: Objective, sol: So
         for g, name in enumerate(planner.panels):
             part = _table(x[g:g + 1], hist[g:g + 1], ref[g:g + 1], box.low[g:g + 1],
                           box.high[g:g + 1], opt_cells[:, g:g + 1], hist_cells[:, g:g + 1],
-                          marg[:, g], hdi_prob, planner.channels, "channel")
+                          marg[:, g], hdi_prob, planner.channels, "channel", comp[g:g + 1],
+                          comp_cells[:, g:g + 1])
             part.insert(0, "panel", name)
             parts.append(part)
         cells = pd.concat(parts)
-    totals = _totals(x, box, opt_cells, hist_cells, marg, budget, hdi_prob)
+    totals = _totals(x, box, opt_cells, hist_cells, comp_cells, marg, budget, hdi_prob)
     totals["objective"] = float(sol.value) if isinstance(goal, FixedBudget) else float("nan")
+    same = np.allclose(x, comp, rtol=1e-6, atol=1e-9 * max(budget, 1.0))
+    warnings = [] if same else _losing(totals, objective, planner, sol, comparison)
     return Allocation(goal, objective, planner.n_periods, planner.gap, budget, chan, cells,
                       totals, x, planner.spend_per_period(x), tuple(notes), sol.success,
                       sol.message, seconds, len(planner.draw_index), hdi_prob,
-                      tuple(planner.panels))
+                      tuple(planner.panels), comparison, tuple(warnings))
+
+
+def _outside(box: Box, x: np.ndarray) -> list[str]:
+    """The channels whose spend in ``x`` breaks the box (cells or channel totals), each
+    with its spend and the allowed range, for a note."""
+    tol = 1e-9 * np.maximum(np.abs(x), 1.0)
+    bad = (x < box.low - tol) | (x > box.high + tol)
+    out = []
+    for c, name in enumerate(box.channels):
+        spend, lo, hi = x[:, c].sum(), box.channel_low()[c], box.channel_high()[c]
+        total_bad = spend < lo - 1e-9 * max(lo, 1.0) or spend > hi + 1e-9 * max(hi, 1.0)
+        if bad[:, c].any() or total_bad:
+            top = "no upper bound" if not np.isfinite(hi) else f"{hi:,.4g}"
+            out.append(f"{name!r} would spend {spend:,.4g}, its bounds allow {lo:,.4g} .. {top}")
+    return out
+
+
+def _comparison(planner: Planner, box: Box, hist: np.ndarray, budget: float,
+                notes: list[str]) -> tuple[np.ndarray, str]:
+    """The mix the plan is compared with: the historical mix at ``budget`` if the bounds
+    allow it, else the nearest mix they allow (it clipped into the bounds and moved back
+    to the budget, which is also where the optimizer starts), with a note saying so."""
+    outside = _outside(box, hist)
+    if not outside:
+        return hist, "historical mix"
+    near = repair(hist.copy(), box, budget)
+    notes.append("the historical mix scaled to this budget is outside the bounds ("
+                 + "; ".join(outside) + "), so the plan is compared with the nearest mix the "
+                 "bounds allow: the historical mix moved into the bounds (also where the "
+                 "optimizer starts). Fix: widen those bounds to compare with the historical "
+                 "mix itself")
+    return near, "historical mix moved into the bounds"
+
+
+def _losing(totals: dict[str, float], objective: Objective, planner: Planner,
+            sol: Solution, comparison: str) -> list[str]:
+    """Say plainly when the plan does not beat the comparison mix on the full posterior,
+    and the likely reason."""
+    if totals["uplift"] >= 0 and totals["prob_better"] >= 0.5:
+        return []
+    why = []
+    if not isinstance(objective, ExpectedSales):
+        why.append(f"the objective is the {objective.describe()}, not the mean: the plan "
+                   "trades expected sales for less downside")
+    if len(planner.draw_index) < planner.n_draws_total:
+        why.append(f"the optimizer used {len(planner.draw_index)} of the "
+                   f"{planner.n_draws_total} posterior draws (raise n_draws, CLI --draws)")
+    if not sol.success:
+        why.append("the solver did not converge")
+    reason = "; ".join(why) if why else "the posterior is too uncertain to tell the two apart"
+    return [f"the plan is expected to bring {totals['uplift']:+,.4g} "
+            f"({totals['uplift_pct']:+.1f}%) vs the {comparison} over all posterior draws, "
+            f"better in only {totals['prob_better']:.0%} of them ({reason}); it is no clear "
+            f"improvement on the {comparison}"]
 
 
 def _table(x: np.ndarray, hist: np.ndarray, ref: np.ndarray, low: np.ndarray,
            high: np.ndarray, opt_cells: np.ndarray, hist_cells: np.ndarray,
-           marginal: np.ndarray, hdi_prob: float, channels: list[str], name: str
-           ) -> pd.DataFrame:
+           marginal: np.ndarray, hdi_prob: float, channels: list[str], name: str,
+           comp: np.ndarray, comp_cells: np.ndarray) -> pd.DataFrame:
     spend = x.sum(0)
     hist_c = hist.sum(0)
     sales = opt_cells.sum(1)
@@ -310,15 +398,18 @@ def _table(x: np.ndarray, hist: np.ndarray, ref: np.ndarray, low: np.ndarray,
         "change_pct": 100 * (ratio(spend, hist_c) - 1), "lower": low.sum(0),
         "upper": high.sum(0), "sales": stats.pop("sales_mean"), **stats,
         "roi": ratio(sales.mean(0), spend), "marginal_roi": marginal.mean(0),
-        "historical_sales": hist_cells.sum(1).mean(0)}, index=pd.Index(channels, name=name))
+        "historical_sales": hist_cells.sum(1).mean(0), "comparison": comp.sum(0),
+        "comparison_sales": comp_cells.sum(1).mean(0)}, index=pd.Index(channels, name=name))
     return out
 
 
 def _totals(x: np.ndarray, box: Box, opt_cells: np.ndarray, hist_cells: np.ndarray,
-            marg: np.ndarray, budget: float, hdi_prob: float) -> dict[str, float]:
+            comp_cells: np.ndarray, marg: np.ndarray, budget: float, hdi_prob: float
+            ) -> dict[str, float]:
     sales = opt_cells.sum((1, 2))
     hist = hist_cells.sum((1, 2))
-    uplift = sales - hist
+    comp = comp_cells.sum((1, 2))
+    uplift = sales - comp
     tol = 1e-6 * np.maximum(np.abs(x), 1.0)
     interior = box.free & (x > box.low + tol) & (x < box.high - tol)
     for c, lo, hi in box.totals:  # a channel at its total's bound has its own price
@@ -328,11 +419,12 @@ def _totals(x: np.ndarray, box: Box, opt_cells: np.ndarray, hist_cells: np.ndarr
     m = marg.mean(0)
     mroi = float(np.average(m[interior], weights=x[interior])) if interior.any() else math.nan
     out: dict[str, float] = {"budget": budget}
-    for key, draws in (("sales", sales), ("historical_sales", hist), ("uplift", uplift)):
+    for key, draws in (("sales", sales), ("historical_sales", hist),
+                       ("comparison_sales", comp), ("uplift", uplift)):
         stats = describe(draws, hdi_prob, f"{key}_")
         out.update({(key if k == f"{key}_mean" else k): float(v) for k, v in stats.items()})
     out["roi"] = float(ratio(sales.mean(), np.asarray(budget)))
     out["marginal_roi"] = mroi
-    out["uplift_pct"] = float(100 * ratio(uplift.mean(), hist.mean()))
+    out["uplift_pct"] = float(100 * ratio(uplift.mean(), comp.mean()))
     out["prob_better"] = float((uplift > 0).mean())
     return out

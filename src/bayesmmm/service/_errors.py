@@ -6,7 +6,8 @@ from typing import Any
 
 from bayesmmm.errors import BayesMMMError
 
-__all__ = ["ConfigError", "RequestError", "DownloadError"]
+__all__ = ["ArtifactUnavailable", "ConfigError", "DownloadError", "RequestError",
+           "StoreUnavailable"]
 
 
 class ConfigError(BayesMMMError):
@@ -26,3 +27,28 @@ class RequestError(BayesMMMError):
 
 class DownloadError(RequestError):
     """A ``download_link`` could not be fetched safely."""
+
+
+class StoreUnavailable(RequestError):
+    """The job store refused a read or write (locked, read-only, full, unreachable):
+    ``503`` with the reason; ``kind`` is one of ``locked``, ``read_only``, ``full``,
+    ``unreachable`` or ``error``."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(503, "store_unavailable",
+                         f"the job store cannot take this change now: {reason}. Fix: try "
+                         "again in a minute; if it persists, the operator should look at "
+                         "/v1/health and the server log", store=kind)
+        self.kind = kind
+        self.reason = reason
+
+
+class ArtifactUnavailable(RequestError):
+    """The artifact store could not keep a file (disk full, read-only, unreachable)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(503, "artifacts_unavailable",
+                         f"the artifact store cannot keep the data now: {reason}. Fix: try "
+                         "again later; if it persists, the operator should free space or "
+                         "check the artifact folder's permissions")
+        self.reason = reason

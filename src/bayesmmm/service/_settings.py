@@ -79,6 +79,17 @@ class Settings:
     public_url : str or None
         Base URL written into the OpenAPI document's ``servers`` (``BAYESMMM_PUBLIC_URL``),
         for assistants that call the API.
+    secret : str
+        Server secret that keys the hash under which API keys' tasks are stored
+        (``BAYESMMM_SECRET``); empty: read from (or created in) the file ``secret``
+        (mode 0600) beside the default database. Servers sharing a database need the
+        same secret.
+    plan_timeout : float
+        Seconds a planning question (optimize, what-if, scenarios, response curves) may
+        take on a worker before it answers 504 (``BAYESMMM_PLAN_TIMEOUT``, 300).
+    store_timeout : float
+        Seconds a write waits for another writer of a SQLite store before it answers
+        503 (``BAYESMMM_STORE_TIMEOUT``, 30).
     """
 
     database_url: str = ""
@@ -96,6 +107,9 @@ class Settings:
     max_in_flight: int = 32
     instance: str = field(default_factory=_default_instance)
     public_url: str | None = None
+    secret: str = field(default="", repr=False)
+    plan_timeout: float = 300.0
+    store_timeout: float = 30.0
 
     def __post_init__(self) -> None:
         home = default_home()
@@ -111,7 +125,7 @@ class Settings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
-        for name in ("download_timeout", "lease_seconds"):
+        for name in ("download_timeout", "lease_seconds", "plan_timeout", "store_timeout"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"{name} must be > 0 seconds, got {getattr(self, name)!r}")
         if isinstance(self.download_allow, str) and self.download_allow != "all":
@@ -124,7 +138,8 @@ class Settings:
         kw: dict[str, Any] = {}
         text = {"database_url": "DATABASE_URL", "artifacts": "ARTIFACTS",
                 "dask_scheduler": "DASK_SCHEDULER", "instance": "INSTANCE",
-                "public_url": "PUBLIC_URL", "on_worker_loss": "ON_WORKER_LOSS"}
+                "public_url": "PUBLIC_URL", "on_worker_loss": "ON_WORKER_LOSS",
+                "secret": "SECRET"}
         for name, var in text.items():
             if env.get(f"BAYESMMM_{var}"):
                 kw[name] = env[f"BAYESMMM_{var}"].strip()
@@ -132,7 +147,9 @@ class Settings:
                    "max_attempts": ("MAX_ATTEMPTS", int),
                    "max_in_flight": ("MAX_IN_FLIGHT", int),
                    "download_timeout": ("DOWNLOAD_TIMEOUT", float),
-                   "lease_seconds": ("LEASE_SECONDS", float)}
+                   "lease_seconds": ("LEASE_SECONDS", float),
+                   "plan_timeout": ("PLAN_TIMEOUT", float),
+                   "store_timeout": ("STORE_TIMEOUT", float)}
         for name, (var, kind) in numbers.items():
             if env.get(f"BAYESMMM_{var}"):
                 kw[name] = _number(f"BAYESMMM_{var}", env[f"BAYESMMM_{var}"], kind)
@@ -147,9 +164,38 @@ class Settings:
         kw.update(overrides)
         return cls(**kw)
 
+    def server_secret(self) -> bytes:
+        """The secret that keys API key hashes: :attr:`secret`, else the file ``secret``
+        beside a SQLite database (or in :func:`default_home`), created with 32 random
+        bytes and mode 0600 on first use."""
+        if self.secret:
+            return self.secret.encode()
+        folder = default_home()
+        if self.database_url.startswith("sqlite:///") and "?" not in self.database_url:
+            folder = Path(self.database_url[len("sqlite:///"):]).expanduser().parent
+        path = folder / "secret"
+        try:
+            return path.read_bytes().strip() or _new_secret(path)
+        except FileNotFoundError:
+            return _new_secret(path)
+
     def replace(self, **changes: Any) -> Settings:
         """A copy with some settings changed (validated again)."""
         return replace(self, **changes)
+
+
+def _new_secret(path: Path) -> bytes:
+    import secrets
+
+    secret = secrets.token_hex(32).encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another server made it meanwhile
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(secret)
+    return secret
 
 
 def _number(var: str, value: str, kind: type) -> Any:

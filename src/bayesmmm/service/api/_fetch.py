@@ -20,7 +20,7 @@ import httpx
 from bayesmmm.service._errors import DownloadError
 from bayesmmm.service._settings import IPNetwork
 
-__all__ = ["Fetcher", "Resolver", "is_blocked"]
+__all__ = ["Fetcher", "Resolver", "embedded_v4", "is_blocked"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -35,23 +35,61 @@ async def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def _embedded_v4(ip: IPAddress) -> IPAddress:
-    if isinstance(ip, ipaddress.IPv6Address):
-        inner = ip.ipv4_mapped or ip.sixtofour
-        if inner is not None:
-            return inner
-    return ip
+#: IPv6 prefixes that carry an IPv4 address in their last 32 bits: NAT64 (RFC 6052's
+#: well-known prefix and RFC 8215's local-use prefix) and SIIT's IPv4-translated form.
+_V4_SUFFIX_NETS = tuple(ipaddress.IPv6Network(n) for n in (
+    "64:ff9b::/96", "64:ff9b:1::/48", "::ffff:0:0:0/96"))
+#: IPv4-compatible addresses (``::a.b.c.d``, deprecated by RFC 4291): no global use.
+_V4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def embedded_v4(ip: IPAddress) -> list[ipaddress.IPv4Address]:
+    """Every IPv4 address an IPv6 address carries: IPv4-mapped (``::ffff:a.b.c.d``),
+    IPv4-compatible (``::a.b.c.d``), IPv4-translated (``::ffff:0:a.b.c.d``), NAT64
+    (``64:ff9b::a.b.c.d``, ``64:ff9b:1::/48``), 6to4 (``2002:aabb:ccdd::``) and Teredo
+    (server and client). A connection to such an address may reach that IPv4 host."""
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return []
+    out: list[ipaddress.IPv4Address] = []
+    low32 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.ipv4_mapped is not None:
+        out.append(ip.ipv4_mapped)
+    if ip in _V4_COMPATIBLE or any(ip in net for net in _V4_SUFFIX_NETS):
+        out.append(low32)
+    if ip.sixtofour is not None:
+        out.append(ip.sixtofour)
+    if ip.teredo is not None:
+        out.extend(ip.teredo)
+    return out
+
+
+def _blocked_one(ip: IPAddress) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address) and (ip in _V4_COMPATIBLE or ip.is_site_local):
+        return True  # IPv4-compatible (any) and site-local (fec0::/10) are never public
+    return (not ip.is_global or ip.is_multicast or ip.is_reserved or ip.is_loopback
+            or ip.is_link_local or ip.is_private or ip.is_unspecified)
+
+
+def _allowed(ip: IPAddress, allow: Sequence[IPNetwork] | str) -> bool:
+    if isinstance(allow, str):
+        return allow == "all"
+    return any(ip in net for net in allow if net.version == ip.version)
 
 
 def is_blocked(ip: IPAddress, allow: Sequence[IPNetwork] | str = ()) -> bool:
-    """True unless ``ip`` is a global unicast address or inside an allowed network."""
-    ip = _embedded_v4(ip)
-    if isinstance(allow, str):
-        if allow == "all":
-            return False
-    elif any(ip in net for net in allow if net.version == ip.version):
+    """True unless ``ip`` is a global unicast address (and so is every IPv4 address it
+    carries), or it lies inside an allowed network."""
+    inner = embedded_v4(ip)
+    wrapper = isinstance(ip, ipaddress.IPv6Address) and (
+        ip.ipv4_mapped is not None or any(ip in net for net in _V4_SUFFIX_NETS))
+    # a mapped, translated or NAT64 address is its IPv4 host in IPv6 clothes: judge that
+    candidates: list[IPAddress] = [*inner] if wrapper else [ip, *inner]
+    if isinstance(allow, str) and allow == "all":
         return False
-    return not ip.is_global or ip.is_multicast
+    for candidate in candidates:
+        if _blocked_one(candidate) and not _allowed(candidate, allow):
+            return True
+    return False
 
 
 def _mb(n: int) -> str:

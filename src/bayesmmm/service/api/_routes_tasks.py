@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from bayesmmm.errors import BayesMMMError, DataValidationError
-from bayesmmm.service._errors import RequestError
+from bayesmmm.service._errors import RequestError, StoreUnavailable
 from bayesmmm.service._settings import Settings
 from bayesmmm.service.api._deps import (
     get_artifacts,
@@ -42,10 +42,10 @@ from bayesmmm.service.api._tables import (
     read_table,
     validation_error,
 )
-from bayesmmm.service.jobs import ArtifactStore, Dispatcher
+from bayesmmm.service.jobs import ArtifactDamaged, ArtifactStore, Dispatcher, checksum
 from bayesmmm.service.store import JobRecord, JobStore, new_task_id, utcnow
 
-__all__ = ["router", "task_status", "ERRORS"]
+__all__ = ["router", "task_status", "ERRORS", "fit_bytes", "fitted_model"]
 
 router = APIRouter(prefix="/v1", tags=["tasks"])
 
@@ -59,9 +59,13 @@ Level = Annotated[Literal["total", "panel"], Query(
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Missing or unknown API key."},
     404: {"model": ErrorBody, "description": "No such task (for this API key)."},
-    409: {"model": ErrorBody, "description": "The task has no results yet (or failed)."},
+    409: {"model": ErrorBody, "description": "The task has no results yet (or failed, or "
+          "its stored fit is damaged: rerunTask runs it again)."},
     422: {"model": ErrorBody,
           "description": "Invalid request or data; detail and validation say what to fix."},
+    503: {"model": ErrorBody,
+          "description": "The job store or artifact store cannot take writes now (locked, "
+                         "read-only, full); detail gives the reason. Nothing was kept."},
 }
 
 
@@ -70,7 +74,7 @@ def _links(task_id: str) -> dict[str, str]:
     return {"status": base, "summary": f"{base}/summary",
             "contributions": f"{base}/contributions", "roi": f"{base}/roi",
             "media_share": f"{base}/media-share", "predictions": f"{base}/predictions",
-            "fit": f"{base}/fit", "cancel": f"{base}/cancel"}
+            "fit": f"{base}/fit", "cancel": f"{base}/cancel", "rerun": f"{base}/rerun"}
 
 
 def _seconds(start: datetime | None, end: datetime | None) -> float | None:
@@ -117,16 +121,59 @@ def _find(store: JobStore, task_id: str, owner: str) -> JobRecord:
     return job
 
 
-async def fitted_model(store: JobStore, fits: FitCache, task_id: str, owner: str) -> Any:
-    job = await run_in_threadpool(_find, store, task_id, owner)
+def _completed(job: JobRecord) -> str:
+    """The fit key of a completed job; 409 (with what to do) for any other state."""
+    task_id = job.id
     if job.status == "failed":
+        fix = "" if "Fix:" in (job.error_message or "") else (
+            " Fix: change what the message says and submit again, or run it again as it "
+            f"is with POST /v1/tasks/{task_id}/rerun")
         raise RequestError(409, "task_failed", f"task '{task_id}' failed, so it has no results: "
-                           f"{job.error_message}", error_code=job.error_code)
+                           f"{job.error_message}{fix}", error_code=job.error_code)
     if job.status != "completed" or job.fit_key is None:
         raise RequestError(409, "not_ready", f"task '{task_id}' is {job.status} "
                            f"({job.progress:.0%} done) and has no results yet. Fix: poll "
                            "getTaskStatus until its status is 'completed'")
-    return await run_in_threadpool(fits.get, job.fit_key)
+    return job.fit_key
+
+
+def damaged_message(task_id: str, kind: str) -> str:
+    return (f"the fitted model of task '{task_id}' is {kind} in the service's artifact store "
+            "(its checksum does not match, or it cannot be read), so its results cannot be "
+            "served; the task is now marked failed. Fix: run it again from the stored data "
+            f"with POST /v1/tasks/{task_id}/rerun (rerunTask), or submit the data again")
+
+
+def _damaged(store: JobStore, job: JobRecord, exc: ArtifactDamaged) -> RequestError:
+    """Record a damaged or missing fit on the task and say so (no server path)."""
+    code = f"fit_{exc.kind}"
+    message = damaged_message(job.id, exc.kind)
+    store.mark_damaged(job.id, code, message)
+    return RequestError(409, code, message, error_code=code)
+
+
+async def fitted_model(store: JobStore, fits: FitCache, task_id: str, owner: str) -> Any:
+    """The fit of a completed task, checked against its checksum."""
+    job = await run_in_threadpool(_find, store, task_id, owner)
+    key = _completed(job)
+    try:
+        return await run_in_threadpool(fits.get, key, job.fit_sha256)
+    except ArtifactDamaged as exc:
+        raise await run_in_threadpool(_damaged, store, job, exc) from None
+
+
+async def fit_bytes(store: JobStore, artifacts: ArtifactStore, task_id: str,
+                    owner: str) -> tuple[bytes, str]:
+    """The fit file of a completed task and its checksum, checked."""
+    job = await run_in_threadpool(_find, store, task_id, owner)
+    key = _completed(job)
+    try:
+        data = await run_in_threadpool(artifacts.get_checked, key, job.fit_sha256)
+    except ArtifactDamaged as exc:
+        raise await run_in_threadpool(_damaged, store, job, exc) from None
+    if job.fit_sha256 is None and not data.startswith((b"\x89HDF\r\n\x1a\n", b"CDF")):
+        raise await run_in_threadpool(_damaged, store, job, ArtifactDamaged(key, "damaged"))
+    return data, job.fit_sha256 or checksum(data)
 
 
 @router.post("/tasks", operation_id="runMMMAsync", status_code=202,
@@ -141,10 +188,14 @@ async def run_mmm(request: Request, owner: Owner,
                   dispatcher: Annotated[Dispatcher, Depends(get_dispatcher)]) -> TaskAccepted:
     """Validate the data at once (422 with every problem and its fix), store it, and queue
     the fit. Returns the task_id to poll with getTaskStatus."""
+    checked: dict[str, Any] = {}
+
+    def options(fields: RunMMMRequest) -> None:  # before any data is read or downloaded
+        checked.update(spec=build_spec(fields), sampler=sampler_options(fields))
+
     body, content, name = await read_submission(request, RunMMMRequest, fetcher,
-                                                settings.max_upload_bytes)
-    spec = build_spec(body)
-    sampler = sampler_options(body)
+                                                settings.max_upload_bytes, options)
+    spec, sampler = checked["spec"], checked["sampler"]
 
     def check() -> list[dict[str, Any]]:
         report = check_table(read_table(content, name, body.sep), spec.data_kwargs())
@@ -153,9 +204,18 @@ async def run_mmm(request: Request, owner: Owner,
     warnings = await run_in_threadpool(check)
     task_id = new_task_id()
     key = await run_in_threadpool(artifacts.put, f"{task_id}/input", content)
-    job = await run_in_threadpool(lambda: store.create(
-        owner=owner, spec=spec.to_dict(), sampler=sampler, input_name=name, input_key=key,
-        sep=body.sep, data_warnings=warnings, task_id=task_id))
+
+    def create() -> JobRecord:
+        try:
+            return store.create(owner=owner, spec=spec.to_dict(), sampler=sampler,
+                                input_name=name, input_key=key, sep=body.sep,
+                                data_warnings=warnings, task_id=task_id,
+                                input_sha256=checksum(content))
+        except StoreUnavailable:
+            artifacts.delete(task_id)  # not accepted: keep nothing of it
+            raise
+
+    job = await run_in_threadpool(create)
     dispatcher.notify()
     return TaskAccepted(task_id=job.id, status="pending", data_warnings=warnings,
                         links=_links(job.id))
@@ -176,7 +236,7 @@ async def list_tasks(owner: Owner, store: Annotated[JobStore, Depends(get_store)
                      status: Annotated[Literal["pending", "running", "completed", "failed",
                                                "cancelled"] | None, Query()] = None,
                      limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                     offset: Annotated[int, Query(ge=0)] = 0) -> TaskList:
+                     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> TaskList:
     jobs, total = await run_in_threadpool(store.list_jobs, owner, status, limit, offset)
     return TaskList(tasks=[task_status(j) for j in jobs], total=total, limit=limit,
                     offset=offset)
@@ -192,6 +252,34 @@ async def cancel_task(task_id: TaskId, owner: Owner,
         raise RequestError(409, "already_finished", f"task '{task_id}' is already "
                            f"{job.status}; only pending or running tasks can be cancelled")
     dispatcher.cancel(task_id)
+    return task_status(await run_in_threadpool(_find, store, task_id, owner))
+
+
+@router.post("/tasks/{task_id}/rerun", operation_id="rerunTask", response_model=TaskStatus,
+             responses=ERRORS, summary="Run a failed or cancelled task again")
+async def rerun_task(task_id: TaskId, owner: Owner,
+                     store: Annotated[JobStore, Depends(get_store)],
+                     artifacts: Annotated[ArtifactStore, Depends(get_artifacts)],
+                     dispatcher: Annotated[Dispatcher, Depends(get_dispatcher)]) -> TaskStatus:
+    """Queue a failed or cancelled task again from the data it was submitted with (e.g.
+    after its stored fit was found damaged); it keeps its task_id."""
+    job = await run_in_threadpool(_find, store, task_id, owner)
+    if job.status not in ("failed", "cancelled"):
+        raise RequestError(409, "not_rerunnable", f"task '{task_id}' is {job.status}; only a "
+                           "failed or cancelled task can be run again. Fix: wait for it to "
+                           "end, or cancel it first")
+    try:
+        await run_in_threadpool(artifacts.get_checked, job.input_key, job.input_sha256)
+    except ArtifactDamaged as exc:
+        raise RequestError(409, f"input_{exc.kind}", f"the data task '{task_id}' was "
+                           f"submitted with is {exc.kind} in the artifact store, so it cannot "
+                           "run again. Fix: submit the data again with runMMMAsync") from None
+    if job.fit_key:
+        await run_in_threadpool(artifacts.delete, job.fit_key)
+    if not await run_in_threadpool(store.rerun, task_id, owner):
+        raise RequestError(409, "not_rerunnable", f"task '{task_id}' changed meanwhile. Fix: "
+                           "read its status and try again")
+    dispatcher.notify()
     return task_status(await run_in_threadpool(_find, store, task_id, owner))
 
 
@@ -289,11 +377,8 @@ async def predict_with_model(task_id: TaskId, request: Request, owner: Owner,
 async def download_fit(task_id: TaskId, owner: Owner,
                        store: Annotated[JobStore, Depends(get_store)],
                        artifacts: Annotated[ArtifactStore, Depends(get_artifacts)]) -> Response:
-    job = await run_in_threadpool(_find, store, task_id, owner)
-    if job.status != "completed" or job.fit_key is None:
-        raise RequestError(409, "not_ready", f"task '{task_id}' is {job.status}; the fit file "
-                           "exists once it is completed")
-    data = await run_in_threadpool(artifacts.get, job.fit_key)
+    data, sha = await fit_bytes(store, artifacts, task_id, owner)
     return Response(data, media_type="application/x-netcdf", headers={
-        "Content-Disposition": f'attachment; filename="{task_id}.nc"'})
+        "Content-Disposition": f'attachment; filename="{task_id}.nc"',
+        "X-Checksum-SHA256": sha})
 

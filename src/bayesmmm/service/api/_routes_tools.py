@@ -3,6 +3,7 @@ options, synthetic data, health."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Annotated, Any
 
@@ -35,7 +36,7 @@ from bayesmmm.service.api._schemas import (
     ValidateRequest,
     ValidationResponse,
 )
-from bayesmmm.service.api._security import get_owner
+from bayesmmm.service.api._security import get_owner, has_valid_key
 from bayesmmm.service.api._service import Service
 from bayesmmm.service.api._tables import frame_rows, read_table, validation_error
 
@@ -152,6 +153,7 @@ async def explore_data(request: Request, _owner: Annotated[str, Depends(get_owne
 async def get_model_options(_owner: Annotated[str, Depends(get_owner)]) -> ModelOptions:
     """Names accepted by runMMMAsync's ``preset``, ``adstock``, ``saturation`` and
     ``trend``, the plots getPlot draws, and runMMMAsync's defaults."""
+    from bayesmmm.data import holiday_countries
     from bayesmmm.model import PRESETS, TRENDS
     from bayesmmm.report import PLOTS
     from bayesmmm.transforms import ADSTOCKS, SATURATIONS
@@ -160,6 +162,7 @@ async def get_model_options(_owner: Annotated[str, Depends(get_owner)]) -> Model
     defaults = {"adstock_max_lag": 8, "yearly_seasonality": 2, **sampler, "preset": "classic",
                 "adstock": "geometric", "saturation": "logistic", "trend": "none"}
     return ModelOptions(presets=list(PRESETS.names()), adstocks=list(ADSTOCKS.names()),
+                        holiday_countries=holiday_countries(),
                         saturations=list(SATURATIONS.names()), trends=list(TRENDS),
                         plots=list(PLOT_NAMES), defaults=defaults, plot_info=[
                             PlotInfo(name=p.name, group=p.group, description=p.description)
@@ -194,19 +197,50 @@ async def generate_synthetic_data(body: SyntheticRequest,
 
 
 @router.get("/health", operation_id="health", response_model=Health,
-            responses={503: {"description": "The job store is unreachable."}},
+            responses={503: {"description": "The job store is unreachable or refuses writes, "
+                                            "or the dispatcher's passes fail."}},
             summary="Is the service up")
-async def health(service: Annotated[Service, Depends(get_service)]) -> JSONResponse:
+async def health(request: Request,
+                 service: Annotated[Service, Depends(get_service)]) -> JSONResponse:
+    """Whether the job store answers and accepts writes (a probe write now, and the last
+    refused write), the dispatcher's state and the workers. No API key needed; the
+    scheduler's address only for a caller with a valid key."""
+    from bayesmmm.service._errors import StoreUnavailable
+
     database = "ok"
     try:
         await run_in_threadpool(service.store.ping)
     except Exception:
         database = "unreachable"
+    store: dict[str, Any] = {"writable": False}
+    if database == "ok":
+        try:
+            await run_in_threadpool(service.store.probe_write)
+            store["writable"] = True
+        except StoreUnavailable as exc:
+            database = exc.kind
+            store["reason"] = exc.reason
+        except Exception as exc:  # a store without the probe table (not migrated) ...
+            database = "error"
+            store["reason"] = f"the probe write failed ({type(exc).__name__})"
+    failure = service.store.health.failure
+    if failure is not None:
+        store["last_failure"] = failure.to_dict()
     try:
-        executor = await run_in_threadpool(service.executor.info)
-    except Exception:
-        executor = {"executor": "unreachable"}
-    ok = database == "ok"
+        executor = dict(await asyncio.wait_for(run_in_threadpool(service.executor.info), 10))
+    except Exception:  # a scheduler that is gone may not even answer
+        executor = {"executor": "unreachable", "connected": False, "workers": 0}
+    if not has_valid_key(request):  # an internal address is for operators only
+        executor.pop("scheduler", None)
+    dispatcher = service.dispatcher.state()
+    runs_fits = executor.get("connected", True) and executor.get("workers", 1) > 0
+    if not runs_fits:
+        executor["reason"] = ("no worker is connected: fits wait in the queue until one "
+                              "joins (bayesmmm worker ADDRESS)" if executor.get("connected",
+                                                                                True)
+                              else "the Dask scheduler cannot be reached: fits wait in the "
+                                   "queue until it is back")
+    ok = database == "ok" and dispatcher["state"] == "ok" and runs_fits
     body = Health(status="ok" if ok else "degraded", version=bayesmmm.__version__,
-                  database=database, executor=executor)
+                  database=database, executor=executor, store=store, dispatcher=dispatcher)
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)

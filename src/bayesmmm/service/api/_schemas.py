@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bayesmmm.service.api._limits import PLAN, SIZES, SPEC
 from bayesmmm.service.api._sampler import SamplerChoice
 
 __all__ = [
@@ -19,53 +20,70 @@ __all__ = [
 ]
 
 Status = Literal["pending", "running", "completed", "failed", "cancelled"]
+Name = Annotated[str, Field(max_length=SIZES["name"])]
+Names = Annotated[list[Name], Field(max_length=SIZES["columns"])]
 
 
 class FileRef(BaseModel):
     """A file by reference, as ChatGPT actions send it (``openaiFileIdRefs``)."""
 
-    name: str = Field("", description="File name (shown in messages).")
-    id: str = Field("", description="The assistant's file id (informational).")
-    mime_type: str | None = Field(None, description="text/csv or a Parquet type.")
-    download_link: str = Field(description="http(s) URL the service downloads the file from.")
+    name: str = Field("", max_length=1000, description="File name (shown in messages).")
+    id: str = Field("", max_length=1000, description="The assistant's file id (informational).")
+    mime_type: str | None = Field(None, max_length=200,
+                                  description="text/csv or a Parquet type.")
+    download_link: str = Field(max_length=SIZES["link"],
+                               description="http(s) URL the service downloads the file from.")
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class _StrictJSON(BaseModel):
+    """A JSON-only body: no extra fields, and no coercion (``"4"``, ``4.0`` or ``true``
+    for an integer are refused, as they are in multipart forms)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
 class DataColumns(_Strict):
     """Which columns hold what."""
 
-    date_column: str = Field(description="Date column (%Y-%m-%d), one row per period.")
-    y_column: str = Field(description="Target (sales) column.")
-    channel_columns: list[str] = Field(min_length=1, description="Media spend columns.")
-    control_columns: list[str] = Field(default_factory=list, description="Control columns.")
-    panel_columns: list[str] = Field(
+    date_column: Name = Field(description="Date column (%Y-%m-%d), one row per period.")
+    y_column: Name = Field(description="Target (sales) column.")
+    channel_columns: Names = Field(min_length=1, description="Media spend columns.")
+    control_columns: Names = Field(default_factory=list, description="Control columns.")
+    panel_columns: Names = Field(
         default_factory=list, description="Geo/panel key of a long-format table ([] = national).")
-    adstock_max_lag: int | None = Field(None, ge=1, description="Adstock length (default 8).")
+    adstock_max_lag: int | None = Field(
+        None, ge=1, le=SPEC["adstock_max_lag"], description="Adstock length (default 8).")
     yearly_seasonality: int | None = Field(
-        None, ge=0, description="Fourier modes of yearly seasonality (default 2; 0 = none).")
+        None, ge=0, le=SPEC["yearly_seasonality"],
+        description="Fourier modes of yearly seasonality (default 2; 0 = none).")
     sep: str | None = Field(None, max_length=1, description="CSV delimiter (default ',').")
 
 
 class ModelChoice(DataColumns):
     """The model: the columns, the named options, and any other ``ModelSpec`` field."""
 
-    preset: str | None = Field(
+    preset: Name | None = Field(
         None, description="classic (default), or LightweightMMM's adstock, hill_adstock, "
         "carryover.")
-    adstock: str | dict[str, str] | None = Field(
+    adstock: Name | dict[Name, Name] | None = Field(
         None, description="Adstock form for all channels (geometric, delayed, weibull_cdf, "
         "...) or {channel: form}.")
-    saturation: str | dict[str, str] | None = Field(
+    saturation: Name | dict[Name, Name] | None = Field(
         None, description="Saturation form (logistic, hill, ...) or {channel: form}.")
-    trend: str | None = Field(None, description="none, linear, piecewise, power or smooth.")
-    holidays: list[str] = Field(
-        default_factory=list, description="Country codes whose holidays become controls.")
+    trend: Name | None = Field(None, description="none, linear, piecewise, power or smooth.")
+    holidays: list[Annotated[str, Field(max_length=10)]] = Field(
+        default_factory=list, max_length=SPEC["holidays"],
+        description="ISO 3166-1 alpha-2 country codes (US, GB, DE ...) whose public holidays "
+        "become controls; getModelOptions lists them.")
     model_options: dict[str, Any] = Field(
-        default_factory=dict, description="Any other ModelSpec field: priors, events, "
-        "lift_tests, cost_per_unit, media_prior, geo_shared, trend_changepoints, ...")
+        default_factory=dict, max_length=SIZES["model_options"],
+        description="Any other ModelSpec field: priors, events, lift_tests, cost_per_unit, "
+        "media_prior, geo_shared, trend_changepoints (at most "
+        f"{SPEC['trend_changepoints']}), ...")
 
 
 class RunMMMRequest(ModelChoice, SamplerChoice):  # type: ignore[misc,valid-type]
@@ -73,13 +91,15 @@ class RunMMMRequest(ModelChoice, SamplerChoice):  # type: ignore[misc,valid-type
     the data is the ``file`` part and list fields may repeat or be comma-separated."""
 
     openaiFileIdRefs: list[FileRef] = Field(
-        default_factory=list, description="The data file by link (exactly one).")
+        default_factory=list, max_length=SIZES["file_refs"],
+        description="The data file by link (exactly one).")
 
 
 class ValidateRequest(DataColumns):
     """Check a table without fitting."""
 
-    openaiFileIdRefs: list[FileRef] = Field(default_factory=list)
+    openaiFileIdRefs: list[FileRef] = Field(default_factory=list,
+                                            max_length=SIZES["file_refs"])
 
 
 class ExploreRequest(ValidateRequest):
@@ -93,17 +113,19 @@ class InspectRequest(_Strict):
     """A table to describe (no columns needed)."""
 
     sep: str | None = Field(None, max_length=1, description="CSV delimiter (default ',').")
-    openaiFileIdRefs: list[FileRef] = Field(default_factory=list)
+    openaiFileIdRefs: list[FileRef] = Field(default_factory=list,
+                                            max_length=SIZES["file_refs"])
 
 
 class PredictRequest(_Strict):
     """New periods to predict, with the fitted model's columns."""
 
     sep: str | None = Field(None, max_length=1)
-    openaiFileIdRefs: list[FileRef] = Field(default_factory=list)
+    openaiFileIdRefs: list[FileRef] = Field(default_factory=list,
+                                            max_length=SIZES["file_refs"])
 
 
-class SyntheticRequest(_Strict):
+class SyntheticRequest(_StrictJSON):
     preset: str = Field("small_business", description="small_business, growing_business, "
                         "medium_business or large_business.")
     seed: int = Field(0, ge=0, lt=2**32)
@@ -230,40 +252,58 @@ class ErrorBody(BaseModel):
 class Health(BaseModel):
     status: Literal["ok", "degraded"]
     version: str
-    database: str
-    executor: dict[str, Any]
+    database: str = Field(description="ok, or what is wrong: unreachable, read_only, "
+                          "locked, full.")
+    executor: dict[str, Any] = Field(description="Workers and threads (the scheduler's "
+                                     "address only for a caller with an API key).")
+    store: dict[str, Any] = Field(default_factory=dict, description="writable (a probe "
+                                  "write just now), reason, and the last refused write.")
+    dispatcher: dict[str, Any] = Field(default_factory=dict, description="ok, or failing "
+                                       "with the reason and since when.")
 
 
-class OptimizeRequest(_Strict):
+_N_PERIODS = Field(ge=1, le=PLAN["n_periods"], description="Horizon in periods of the data "
+                   f"(13 = a quarter of weekly data; at most {PLAN['n_periods']:g}).")
+_GAP = Field(0, ge=0, le=PLAN["gap"], description="Periods of no spend before the plan "
+             f"starts (at most {PLAN['gap']:g}).")
+
+
+class OptimizeRequest(_StrictJSON):
     """A budget question: at most one of budget, target_roi and target_marginal_roi (none:
     the historical spend over ``n_periods``)."""
 
-    n_periods: int = Field(ge=1, description="Horizon in periods of the data (13 = a quarter "
-                           "of weekly data).")
-    budget: float | None = Field(None, gt=0, description="Spend exactly this much in all.")
-    target_roi: float | None = Field(None, gt=0, description="The largest budget whose "
-                                     "optimal plan still returns this ROI.")
-    target_marginal_roi: float | None = Field(None, gt=0, description="Spend until one more "
-                                              "unit returns this much in every channel.")
-    bounds: dict[str, str] = Field(default_factory=dict, description="Per channel: '0.5:2' "
-                                   "(multiples of historical spend), '-30%:+20%', "
-                                   "'100k:300kabs'.")
-    fixed: list[str] = Field(default_factory=list, description="Channels kept at their "
-                             "historical spend.")
-    objective: str = Field("mean", description="mean, a quantile such as q10, or mean-1sd.")
-    gap: int = Field(0, ge=0, description="Periods of no spend before the plan starts.")
+    n_periods: int = _N_PERIODS
+    budget: float | None = Field(None, gt=0, le=PLAN["budget"], description="Spend exactly "
+                                 f"this much in all (at most {PLAN['budget']:g}).")
+    target_roi: float | None = Field(None, gt=0, le=PLAN["target_roi"], description="The "
+                                     "largest budget whose optimal plan still returns this "
+                                     "ROI.")
+    target_marginal_roi: float | None = Field(
+        None, gt=0, le=PLAN["target_marginal_roi"], description="Spend until one more unit "
+        "returns this much in every channel.")
+    bounds: dict[Name, Annotated[str, Field(max_length=100)]] = Field(
+        default_factory=dict, max_length=SIZES["bounds"], description="Per channel: '0.5:2' "
+        "(multiples of historical spend), '-30%:+20%', '100k:300kabs'.")
+    fixed: list[Name] = Field(default_factory=list, max_length=SIZES["bounds"],
+                              description="Channels kept at their historical spend.")
+    objective: str = Field("mean", max_length=50,
+                           description="mean, a quantile such as q10, or mean-1sd.")
+    gap: int = _GAP
     pattern: Literal["flat", "historical"] = "flat"
     seed: int = Field(0, ge=0, lt=2**32)
     hdi_prob: float = Field(0.94, gt=0, lt=1)
 
 
-class WhatIfRequest(_Strict):
-    channel: str
-    spend_increase: float = Field(description="Extra spend over the horizon (negative: a cut).")
-    n_periods: int = Field(ge=1)
-    gap: int = Field(0, ge=0)
+class WhatIfRequest(_StrictJSON):
+    channel: Name
+    spend_increase: float = Field(ge=-PLAN["spend_increase"], le=PLAN["spend_increase"],
+                                  description="Extra spend over the horizon (negative: a cut; "
+                                  f"at most {PLAN['spend_increase']:g} either way).")
+    n_periods: int = _N_PERIODS
+    gap: int = _GAP
     pattern: Literal["flat", "historical"] = "flat"
-    break_even: float = Field(1.0, gt=0, description="ROI at which a change pays for itself.")
+    break_even: float = Field(1.0, gt=0, le=PLAN["break_even"],
+                              description="ROI at which a change pays for itself.")
     hdi_prob: float = Field(0.94, gt=0, lt=1)
 
 
@@ -300,15 +340,41 @@ class ModelOptions(BaseModel):
         default_factory=list, description="The plots getPlot draws, in reading order, with "
         "their group and description (bayesmmm.report.PLOTS).")
     defaults: dict[str, Any] = Field(description="runMMMAsync's defaults.")
+    holiday_countries: list[str] = Field(
+        default_factory=list, description="Country codes runMMMAsync's holidays accepts.")
 
 
-class ScenariosRequest(_Strict):
+Percent = float | Annotated[str, Field(max_length=30)]
+
+
+class ScenariosRequest(_StrictJSON):
     """Named scenarios as percent changes of spend per channel (``default``: the rest)."""
 
-    scenarios: dict[str, dict[str, float | str]] = Field(
-        min_length=1, description="{name: {channel or 'default': percent change}}, e.g. "
-        "{\"digital\": {\"tv\": -20, \"search\": \"+30%\"}}.")
-    n_periods: int = Field(ge=1, description="Horizon in periods of the data.")
-    gap: int = Field(0, ge=0)
+    scenarios: dict[Name, Annotated[dict[Name, Percent],
+                                    Field(max_length=int(PLAN["scenario_changes"]))]] = Field(
+        min_length=1, max_length=int(PLAN["scenarios"]),
+        description="{name: {channel or 'default': percent change}}, e.g. {\"digital\": "
+        "{\"tv\": -20, \"search\": \"+30%\"}}; at most "
+        f"{PLAN['scenarios']:g} scenarios, changes from -100 to +{PLAN['percent_change']:g}%.")
+    n_periods: int = _N_PERIODS
+    gap: int = _GAP
     pattern: Literal["flat", "historical"] = "flat"
     hdi_prob: float = Field(0.94, gt=0, lt=1)
+
+    @field_validator("scenarios")
+    @classmethod
+    def _percent_text(cls, value: dict[str, dict[str, float | str]]
+                      ) -> dict[str, dict[str, float | str]]:
+        """At most +``PLAN['percent_change']`` %, as a number or as text ('+30%'); the
+        library refuses cuts of more than 100% and text that is no percentage."""
+        for name, changes in value.items():
+            for channel, change in changes.items():
+                try:
+                    number = float(change.strip().rstrip("%").strip()) if isinstance(
+                        change, str) else float(change)
+                except ValueError:
+                    continue
+                if number > PLAN["percent_change"]:
+                    raise ValueError(f"scenario {name!r}, channel {channel!r}: {change!r} is "
+                                     f"over the limit of +{PLAN['percent_change']:g}%")
+        return value

@@ -31,4 +31,16 @@ def serve(host: str = "127.0.0.1", port: int = 8000, log_level: str = "info",
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("bayesmmm").setLevel(log_level.upper())
     app = create_app(settings)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=10)
+
+    class _Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            # SIGTERM often reaches the Dask workers too (a process group, a systemd
+            # unit): tell the dispatcher first, so runs they drop cost no attempt
+            running = getattr(app.state, "service", None)
+            if running is not None:
+                running.dispatcher.stopping()
+            super().handle_exit(sig, frame)
+
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level,
+                            timeout_graceful_shutdown=10)
+    _Server(config).run()

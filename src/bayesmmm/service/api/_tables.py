@@ -13,7 +13,7 @@ import pandas as pd
 from bayesmmm.data import ValidationReport, load_table, validate
 from bayesmmm.errors import BayesMMMError, DataLoadError, DataValidationError, SpecError
 from bayesmmm.service._errors import RequestError
-from bayesmmm.service._names import scrub
+from bayesmmm.service._names import display_name
 
 __all__ = ["read_table", "check_table", "frame_rows", "invalid_data", "validation_error"]
 
@@ -21,19 +21,25 @@ __all__ = ["read_table", "check_table", "frame_rows", "invalid_data", "validatio
 def read_table(content: bytes, name: str, sep: str | None = None) -> pd.DataFrame:
     """Read submitted bytes with :func:`bayesmmm.data.load_table` (CSV or Parquet).
 
-    The bytes go to a private temporary file named by us (the loader reads files); the
-    messages name the user's file instead.
+    The bytes go to a private temporary folder, under the user's own (sanitised) file
+    name, so that the loader's messages and fixes read as they do on the user's machine:
+    ``pd.read_excel('sales.xlsx').to_csv('sales.csv')``, never a fix that writes over
+    the workbook. The folder is removed from the messages.
     """
-    kind = ".parquet" if content[:4] == b"PAR1" else ".csv"
     with tempfile.TemporaryDirectory(prefix="bayesmmm-upload-") as tmp:
-        path = Path(tmp) / f"upload{kind}"
+        path = Path(tmp) / display_name(name)
         path.write_bytes(content)
         try:
             return load_table(path, sep=sep)
         except DataLoadError as exc:
-            raise RequestError(422, "unreadable_table", scrub(str(exc), path, name)) from None
+            raise RequestError(422, "unreadable_table", _unfold(str(exc), tmp)) from None
         except SpecError as exc:
-            raise RequestError(422, "invalid_options", str(exc)) from None
+            raise RequestError(422, "invalid_options", _unfold(str(exc), tmp)) from None
+
+
+def _unfold(message: str, folder: str) -> str:
+    """A loader message without our temporary folder (file names stay as the user's)."""
+    return message.replace(folder + "/", "").replace(folder, "")
 
 
 def check_table(df: pd.DataFrame, data_kwargs: dict[str, Any]) -> ValidationReport:

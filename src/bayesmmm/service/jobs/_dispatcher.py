@@ -12,10 +12,12 @@ import logging
 import queue
 import threading
 import time
+from datetime import UTC, datetime
 from typing import Any
 
+from bayesmmm.service._errors import ArtifactUnavailable, StoreUnavailable
 from bayesmmm.service._settings import Settings
-from bayesmmm.service.jobs._artifacts import ArtifactStore
+from bayesmmm.service.jobs._artifacts import ArtifactDamaged, ArtifactStore, checksum
 from bayesmmm.service.jobs._executor import Executor, JobEvent
 from bayesmmm.service.jobs._jobs import JobPayload
 from bayesmmm.service.store import JobRecord, JobStore, lost_message
@@ -25,6 +27,7 @@ __all__ = ["Dispatcher"]
 log = logging.getLogger("bayesmmm.service")
 
 _PROGRESS_EVERY = 0.5  # seconds between progress writes per job
+_BACKOFF_MAX = 30.0  # longest wait between passes while the store keeps refusing
 
 
 class Dispatcher:
@@ -52,37 +55,93 @@ class Dispatcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._renewed = self._recovered = 0.0
+        self._released = False
+        self._stopping = False  # a graceful stop began: lost runs are not the jobs' fault
+        self._failing: str | None = None  # why passes fail (None: they work)
+        self._failing_since: datetime | None = None
+        self._failures = 0
 
     # -- life cycle ---------------------------------------------------------------------
     def start(self, background: bool = True) -> None:
         """Take back this instance's jobs from a previous life, start the executor, and
         (``background``) the loop thread."""
-        back = self.store.release(self.instance, self.settings.max_attempts)
-        if back:
-            log.info("re-queued %d job(s) left by a previous run of %s", len(back),
-                     self.instance)
+        try:
+            self._release_previous()
+        except StoreUnavailable as exc:  # e.g. read-only at start: serve reads, retry
+            self._failed(exc)
         self.executor.start(self.post)
         if background:
             self._thread = threading.Thread(target=self._loop, name="bayesmmm-dispatcher",
                                             daemon=True)
             self._thread.start()
 
+    def stopping(self) -> None:
+        """A graceful stop began (SIGTERM): from now on a run lost with its worker (the
+        workers get the signal too) goes back to the queue without using an attempt."""
+        self._stopping = True
+
     def stop(self) -> None:
+        self._stopping = True
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
         self.executor.close()
 
+    def _release_previous(self) -> None:
+        if self._released:
+            return
+        back = self.store.release(self.instance, self.settings.max_attempts)
+        self._released = True
+        if back:
+            log.info("re-queued %d job(s) left by a previous run of %s", len(back),
+                     self.instance)
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
                 self.run_once()
-            except Exception:  # a database hiccup must not end the loop
-                log.exception("dispatcher pass failed; retrying")
-                self._stop.wait(1.0)
+            except Exception as exc:  # a database hiccup must not end the loop
+                self._failed(exc)
+                self._stop.wait(self.backoff())
+                continue
+            self._recovered_from_failure()
             self._wake.wait(timeout=0.5)
             self._wake.clear()
+
+    # -- failing passes: back off, and log once per change of state ---------------------
+    def backoff(self) -> float:
+        """Seconds to wait after the ``n``-th failed pass in a row: 1, 2, 4 ... 30."""
+        return float(min(_BACKOFF_MAX, 2.0 ** max(self._failures - 1, 0)))
+
+    def _failed(self, exc: Exception) -> None:
+        reason = exc.reason if isinstance(exc, StoreUnavailable) else type(exc).__name__
+        self._failures += 1
+        if self._failing != reason:
+            if isinstance(exc, StoreUnavailable):
+                log.error("dispatcher: the job store refuses writes (%s); jobs wait until "
+                          "it accepts them again (retrying with backoff up to %g s)", reason,
+                          _BACKOFF_MAX)
+            else:
+                log.exception("dispatcher pass failed (%s); retrying with backoff", reason)
+            self._failing = reason
+            self._failing_since = datetime.now(UTC)
+
+    def _recovered_from_failure(self) -> None:
+        if self._failing is not None:
+            log.warning("dispatcher: passes work again after %d failed one(s) (%s)",
+                        self._failures, self._failing)
+        self._failing, self._failing_since, self._failures = None, None, 0
+
+    def state(self) -> dict[str, Any]:
+        """For health: ``{"state": "ok"}`` or ``{"state": "failing", "reason", "since",
+        "failed_passes"}``; ``in_flight`` jobs either way."""
+        out: dict[str, Any] = {"state": "ok" if self._failing is None else "failing",
+                               "in_flight": len(self.in_flight)}
+        if self._failing is not None and self._failing_since is not None:
+            out.update(reason=self._failing, failed_passes=self._failures,
+                       since=self._failing_since.isoformat().replace("+00:00", "Z"))
+        return out
 
     # -- inputs from elsewhere ----------------------------------------------------------
     def post(self, event: JobEvent) -> None:
@@ -100,6 +159,7 @@ class Dispatcher:
 
     # -- one pass -----------------------------------------------------------------------
     def run_once(self) -> None:
+        self._release_previous()
         self.handle_events()
         now = time.monotonic()
         lease = self.settings.lease_seconds
@@ -123,11 +183,15 @@ class Dispatcher:
             n += 1
             try:
                 self._apply(event)
-            except Exception:
-                log.exception("could not apply %s of job %s", event.kind, event.task_id)
+            except Exception as exc:
                 if event.kind in ("finished", "lost"):
                     self._events.put(event)  # a result is never dropped: try again later
+                    if isinstance(exc, StoreUnavailable | ArtifactUnavailable):
+                        raise  # the loop backs off and logs the state once
+                    log.exception("could not apply %s of job %s", event.kind, event.task_id)
                     return n
+                log.warning("could not apply %s of job %s (%s)", event.kind, event.task_id,
+                            type(exc).__name__)
 
     def _renew(self) -> None:
         held = self.store.renew(self.instance, self.settings.lease_seconds)
@@ -142,15 +206,21 @@ class Dispatcher:
         for job in self.store.claim(self.instance, room, self.settings.lease_seconds):
             assert job.lease_token is not None  # claim() sets it
             try:
-                data = self.artifacts.get(job.input_key)
-            except FileNotFoundError:
-                self.store.fail(job.id, job.lease_token, "input_missing",
-                                "the submitted data file is missing from the artifact store "
-                                "(was it deleted?). Fix: submit the job again")
+                data = self.artifacts.get_checked(job.input_key, job.input_sha256)
+            except ArtifactDamaged as exc:
+                self.store.fail(job.id, job.lease_token, f"input_{exc.kind}",
+                                f"the submitted data file is {exc.kind} in the artifact store "
+                                "(deleted or changed on the server since it was accepted). "
+                                "Fix: submit the job again")
                 continue
             self.in_flight[job.id] = job.lease_token
-            self.executor.submit(JobPayload(job.id, job.lease_token, data, job.input_name,
-                                            job.spec, job.sampler, job.sep))
+            try:
+                self.executor.submit(JobPayload(job.id, job.lease_token, data,
+                                                job.input_name, job.spec, job.sampler, job.sep))
+            except Exception:  # the cluster is unreachable: back to the queue, back off
+                del self.in_flight[job.id]
+                self.store.requeue(job.id, job.lease_token)
+                raise
 
     # -- events -------------------------------------------------------------------------
     def _apply(self, event: JobEvent) -> None:
@@ -188,7 +258,8 @@ class Dispatcher:
         if outcome.get("ok"):
             key = f"{event.task_id}/fit.nc"
             self.artifacts.put(key, outcome["fit"])
-            if not self.store.complete(event.task_id, event.token, key, outcome["result"]):
+            if not self.store.complete(event.task_id, event.token, key, outcome["result"],
+                                       fit_sha256=checksum(outcome["fit"])):
                 current = self.store.get(event.task_id)
                 if current is None or current.fit_key != key:
                     self.artifacts.delete(key)  # cancelled meanwhile: keep nothing
@@ -212,6 +283,9 @@ class Dispatcher:
             return
         if job.status == "pending":  # it never started: not its fault, queue it again
             self.store.requeue(job.id, event.token)
+            return
+        if self._stopping:  # stopped on purpose with the server: not its fault either
+            self.store.requeue(job.id, event.token, refund=True)
             return
         self._worker_lost(job, event.token, str(event.data.get("reason", "")))
 

@@ -4,11 +4,19 @@ An executor takes :class:`JobPayload` s and reports back through one callback wi
 :class:`JobEvent` s: ``started``, ``progress``, ``finished`` (with the outcome),
 ``lost`` (the worker or the connection died) and ``cancelled``. It keeps no state
 worth saving: the dispatcher and the store own the jobs.
+
+:meth:`Executor.call` runs a short function (a planning question) on the same workers
+and waits for its answer, so heavy work never runs in the API process. On the embedded
+cluster each worker has one thread more than it runs fits, reserved by Dask resources
+(``fit`` and ``plan``) for such calls: a question is answered while fits run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
+import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +26,17 @@ from typing import Any, Protocol
 from bayesmmm.service._errors import ConfigError
 from bayesmmm.service.jobs._jobs import TOPIC, Emit, JobPayload, run_fit, run_on_dask_worker
 
-__all__ = ["JobEvent", "Executor", "DaskExecutor", "InlineExecutor"]
+__all__ = ["JobEvent", "Executor", "DaskExecutor", "InlineExecutor", "CallFailed"]
+
+
+class CallFailed(Exception):
+    """:meth:`Executor.call` got no answer: ``timeout`` (it took too long), ``lost`` (the
+    worker died) or ``unavailable`` (no executor running)."""
+
+    def __init__(self, kind: str, reason: str = "") -> None:
+        super().__init__(reason or kind)
+        self.kind = kind
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -43,6 +61,8 @@ class Executor(Protocol):
 
     def cancel(self, task_id: str) -> None: ...
 
+    def call(self, fn: Callable[[Any], Any], arg: Any, timeout: float) -> Any: ...
+
     def info(self) -> dict[str, Any]: ...
 
     def close(self) -> None: ...
@@ -54,6 +74,11 @@ class DaskExecutor:
 
     The embedded cluster lets a task fail at its first worker death
     (``allowed-failures`` 0), so the service's own policy (retry or fail) decides.
+
+    A worker process runs one fit at a time whatever its threads (the ``fit`` resource
+    is 1): NumPyro's effect handlers live in one stack per process, and two fits traced
+    in two threads of one process corrupt each other ("all sites must have unique
+    names"). More fits at once need more worker processes.
     """
 
     def __init__(self, scheduler: str | None = None, n_workers: int = 1,
@@ -66,6 +91,8 @@ class DaskExecutor:
         self._futures: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._post: Post = lambda event: None
+        self._resources = False  # the workers advertise the fit and plan resources
+        self._checked = 0.0
 
     def start(self, post: Post) -> None:
         import dask
@@ -84,11 +111,48 @@ class DaskExecutor:
             with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
                 # No dashboard; the scheduler's HTTP endpoint on a free port, not 8787.
                 self.cluster = LocalCluster(
-                    n_workers=self.n_workers, threads_per_worker=self.threads_per_worker,
+                    n_workers=self.n_workers, threads_per_worker=self.threads_per_worker + 1,
+                    resources={"fit": 1, "plan": 1},  # one fit per process: below
                     processes=True, host="127.0.0.1", dashboard_address=None,
                     scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"})
             self.client = Client(self.cluster, set_as_default=False)
+        self._resources = self._workers_have_resources()
         self.client.subscribe_topic(TOPIC, self._on_event)
+
+    def _workers_have_resources(self) -> bool:
+        """True when the workers were started with the ``fit``/``plan`` resources (the
+        embedded cluster, ``bayesmmm worker``); plain ``dask worker`` s have none, and
+        tasks restricted to resources would wait for ever there."""
+        if self.cluster is not None:
+            return True
+        try:
+            workers = list(self.client.scheduler_info(n_workers=-1)["workers"].values())
+        except Exception:
+            workers = []
+        # no worker yet: assume ``bayesmmm worker`` s will come; two fits must never
+        # share a worker process (NumPyro's handlers are per process, not per thread)
+        return not workers or any("fit" in (w.get("resources") or {}) for w in workers)
+
+    def _restrict(self, resource: str) -> dict[str, Any]:
+        if self.cluster is None:  # workers may have joined (or left) since
+            now = time.monotonic()
+            if now - self._checked > 5:
+                self._checked = now
+                self._resources = self._workers_have_resources()
+        return {"resources": {resource: 1}} if self._resources else {}
+
+    def _reconnect(self) -> None:
+        """A remote scheduler that went away and came back: a new client (the old one
+        gave up); its own runs were reported lost when it went."""
+        from distributed import Client
+
+        if self.cluster is not None or self.client is None or self.client.status == "running":
+            return
+        with contextlib.suppress(Exception):
+            self.client.close(timeout=2)
+        self.client = Client(self.scheduler, timeout="5s", set_as_default=False)
+        self.client.subscribe_topic(TOPIC, self._on_event)
+        self._resources = self._workers_have_resources()
 
     def _on_event(self, event: tuple[float, dict[str, Any]]) -> None:
         _, msg = event
@@ -96,8 +160,10 @@ class DaskExecutor:
                             str(msg.get("token")), dict(msg)))
 
     def submit(self, payload: JobPayload) -> None:
+        self._reconnect()
         future = self.client.submit(run_on_dask_worker, payload, pure=False,
-                                    key=f"bayesmmm-fit-{payload.task_id}-{payload.token}")
+                                    key=f"bayesmmm-fit-{payload.task_id}-{payload.token}",
+                                    **self._restrict("fit"))
         with self._lock:
             self._futures[payload.task_id] = future
         future.add_done_callback(partial(self._done, payload.task_id, payload.token))
@@ -124,12 +190,41 @@ class DaskExecutor:
         if future is not None:
             future.cancel()
 
+    def call(self, fn: Callable[[Any], Any], arg: Any, timeout: float) -> Any:
+        """Run ``fn(arg)`` on a worker (ahead of queued fits) and return its result;
+        :class:`CallFailed` after ``timeout`` seconds or if the worker dies."""
+        if self.client is None:
+            raise CallFailed("unavailable", "the executor is not running")
+        try:
+            self._reconnect()
+        except Exception as exc:
+            raise CallFailed("unavailable", f"the Dask scheduler is unreachable "
+                             f"({type(exc).__name__})") from None
+        future = self.client.submit(fn, arg, pure=False, priority=10,
+                                    key=f"bayesmmm-plan-{uuid.uuid4().hex}",
+                                    **self._restrict("plan"))
+        try:
+            return future.result(timeout=timeout)
+        except TimeoutError:
+            future.cancel()
+            raise CallFailed("timeout", f"no answer within {timeout:g} s") from None
+        except Exception as exc:  # KilledWorker, a lost scheduler connection ...
+            raise CallFailed("lost", type(exc).__name__) from None
+        finally:
+            future.release()
+
     def info(self) -> dict[str, Any]:
-        workers = self.client.scheduler_info(n_workers=-1)["workers"] if self.client else {}
-        return {"executor": "dask", "embedded": self.cluster is not None,
-                "scheduler": None if self.client is None else self.client.scheduler.address,
-                "workers": len(workers),
-                "threads": sum(int(w.get("nthreads", 0)) for w in workers.values())}
+        if self.client is None or self.client.status != "running":
+            return {"executor": "dask", "embedded": self.cluster is not None,
+                    "connected": False, "workers": 0, "threads": 0}
+        workers = self.client.scheduler_info(n_workers=-1)["workers"]
+        threads = sum(int(w.get("nthreads", 0)) for w in workers.values())
+        if self._resources:  # the thread kept for planning runs no fits
+            threads = sum(int((w.get("resources") or {}).get("fit", w.get("nthreads", 0)))
+                          for w in workers.values())
+        return {"executor": "dask", "embedded": self.cluster is not None, "connected": True,
+                "scheduler": self.client.scheduler.address, "workers": len(workers),
+                "threads": threads}
 
     def close(self) -> None:
         if self.client is not None:
@@ -165,6 +260,10 @@ class InlineExecutor:
             if payload.task_id == task_id:
                 self.queue.remove(payload)
                 self._post(JobEvent("cancelled", task_id, payload.token))
+
+    def call(self, fn: Callable[[Any], Any], arg: Any, timeout: float) -> Any:
+        """Run ``fn(arg)`` now, in the calling thread (tests drive everything)."""
+        return fn(arg)
 
     def run_pending(self) -> int:
         """Run every queued payload now; return how many ran."""

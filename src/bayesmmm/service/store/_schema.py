@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-__all__ = ["metadata", "jobs", "STATUSES", "ACTIVE", "FINAL", "VERSION_TABLE"]
+__all__ = ["metadata", "jobs", "probe", "STATUSES", "ACTIVE", "FINAL", "VERSION_TABLE"]
 
 #: A job's life: pending (accepted, waiting for a worker) -> running -> completed or
 #: failed; cancelled by the caller at any point before an end.
@@ -45,7 +45,21 @@ jobs = sa.Table(
     sa.Column("error_details", sa.JSON, nullable=True),
     sa.Column("result", sa.JSON, nullable=True),
     sa.Column("fit_key", sa.String(200), nullable=True),
+    # SHA-256 of the stored input and fit files: checked whenever they are read back, so a
+    # damaged or swapped file is reported as such (revision 0002; None on older rows).
+    sa.Column("input_sha256", sa.String(64), nullable=True),
+    sa.Column("fit_sha256", sa.String(64), nullable=True),
     sa.Index("ix_bayesmmm_jobs_status_created", "status", "created_at"),
     sa.Index("ix_bayesmmm_jobs_owner_created", "owner", "created_at"),
     sa.Index("ix_bayesmmm_jobs_lease_owner", "lease_owner"),
+)
+
+#: One row written (and the previous one removed) by the health check: a real write that
+#: needs a new page, so a locked, read-only or full store is noticed (revision 0002).
+probe = sa.Table(
+    "bayesmmm_probe",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("written_at", sa.DateTime, nullable=False),
+    sa.Column("pad", sa.LargeBinary, nullable=True),
 )

@@ -120,6 +120,14 @@ function whatIfForm(id, channels) {
   return form;
 }
 
+/** What the uplift compares with: the current mix, or (when the bounds exclude it) the
+ * current mix moved into the bounds. */
+function comparedWith(plan) {
+  return plan.comparison && plan.comparison !== "historical mix"
+    ? "vs current mix moved into the bounds (the current mix is outside them)"
+    : "vs current mix";
+}
+
 async function drawPlan(out, plan) {
   const rows = plan.channels.filter((r) => r.channel !== "total");
   const names = rows.map((r) => r.channel);
@@ -130,11 +138,14 @@ async function drawPlan(out, plan) {
   out.append(
     h("section", { class: "card" }, h("h2", {}, "Recommendation"),
       h("p", { id: "optimizer-summary" }, plan.summary),
+      (plan.warnings || []).length
+        ? h("ul", { class: "notes bad", id: "optimizer-warnings" }, plan.warnings.map((w) => h("li", {}, `Caution: ${w}`)))
+        : null,
       plan.notes.length ? h("ul", { class: "notes" }, plan.notes.map((n) => h("li", {}, n))) : null,
       h("dl", { class: "kv" },
         h("dt", {}, "Budget"), h("dd", {}, fmt(t.budget)),
         h("dt", {}, "Expected sales"), h("dd", {}, `${fmt(t.sales)} (HDI ${fmt(t["sales_hdi_3%"])} – ${fmt(t["sales_hdi_97%"])})`),
-        h("dt", {}, "vs current mix"), h("dd", {}, `${fmt(t.uplift)} (${fmt(t.uplift_pct)}%), P(better) ${fmt(100 * t.prob_better)}%`),
+        h("dt", {}, comparedWith(plan)), h("dd", { id: "optimizer-uplift" }, `${fmt(t.uplift)} (${fmt(t.uplift_pct)}%), P(better) ${fmt(100 * t.prob_better)}%`),
         h("dt", {}, "ROI / marginal ROI"), h("dd", {}, `${fmt(t.roi)} / ${fmt(t.marginal_roi)}`))),
     h("div", { class: "grid2" }, h("section", { class: "card" }, bar), h("section", { class: "card" }, pie)),
     h("section", { class: "card" }, dataTable("Allocation", columns, plan.channels,
@@ -144,6 +155,9 @@ async function drawPlan(out, plan) {
       { type: "bar", name: "current (historical rate)", x: names, y: rows.map((r) => r.historical), marker: { color: "#9CA3AF" } },
       ...(Math.abs(t.budget - rows.reduce((sum, r) => sum + r.historical, 0)) > 1e-9 * t.budget
         ? [{ type: "bar", name: "current mix at this budget", x: names, y: rows.map((r) => r.historical_at_budget), marker: { color: "#93C5FD" } }]
+        : []),
+      ...(plan.comparison && plan.comparison !== "historical mix"
+        ? [{ type: "bar", name: "current mix moved into the bounds", x: names, y: rows.map((r) => r.comparison), marker: { color: "#FBBF24" } }]
         : []),
       { type: "bar", name: "optimal", x: names, y: rows.map((r) => r.optimal), marker: { color: "#2563EB" } },
     ],
