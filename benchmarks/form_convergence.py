@@ -1,12 +1,12 @@
 """Does every adstock x saturation combination converge at default sampler settings?
 
 For each cell of the form matrix, national data are simulated with those forms on every
-channel (``bayesmmm.synth``: 4 channels of different spend patterns, 2 controls, 156
-weeks by default) and fitted with the same forms at the default NUTS settings (4 chains
-x 1000 warm-up x 1000 draws; ``--quick``: 2 x 500 x 500). LightweightMMM's presets
-(``adstock``, ``hill_adstock``, ``carryover``) are fitted to data simulated with their
-own forms. One row per fit: max r_hat, divergences, min ESS bulk, leapfrog steps per
-draw, the worst parameter, wall seconds.
+channel (``form_matrix.simulate_cell``: 4 channels of different spend patterns, 2
+controls, 156 weeks by default) and fitted with the same forms at the default NUTS
+settings (4 chains x 1000 warm-up x 1000 draws; ``--quick``: 2 x 500 x 500).
+LightweightMMM's presets (``adstock``, ``hill_adstock``, ``carryover``) are fitted to
+data simulated with their own forms. One row per fit: max r_hat, divergences, min ESS
+bulk, leapfrog steps per draw, the worst parameter, wall seconds.
 
 Targets (issue "structure-robust answers"): max r_hat <= 1.01 and 0 divergences at the
 defaults; r_hat <= 1.05 at 2 x 500 x 500. Nothing is asserted; the table goes to stdout
@@ -26,24 +26,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from form_matrix import simulate_cell  # the same cells as the recovery benchmark
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ADSTOCKS = "geometric,delayed,weibull_cdf,weibull_pdf,binomial,carryover,none"
 SATURATIONS = "logistic,hill,michaelis_menten,tanh,power,piecewise_linear,none"
 PRESETS = "adstock,hill_adstock,carryover"
-PATTERNS = (("tv", "flighted", 0.12, 2.0), ("search", "always_on", 0.08, 3.0),
-            ("social", "bursts", 0.06, 1.2), ("radio", "seasonal", 0.05, 1.5))
-
-
-def _config(adstock: str, saturation: str, weeks: int) -> Any:
-    from bayesmmm.synth import ChannelConfig, ControlConfig, SimulationConfig
-
-    channels = tuple(ChannelConfig(name, pattern=pattern, adstock=adstock,
-                                   saturation=saturation, share=share, roi=roi)
-                     for name, pattern, share, roi in PATTERNS)
-    controls = (ControlConfig("promo", "promo", 1.0, rate=0.12),
-                ControlConfig("price", "covariate", -0.5))
-    return SimulationConfig(channels=channels, controls=controls, n_weeks=weeks, name="cell")
 
 
 def _preset_forms(name: str) -> tuple[str, str]:
@@ -57,9 +45,8 @@ def _fit_cell(label: str, adstock: str, saturation: str, preset: str | None, see
               args: argparse.Namespace) -> dict[str, Any]:
     import bayesmmm as bm
     from bayesmmm.model import preset_spec
-    from bayesmmm.synth import simulate
 
-    sim = simulate(_config(adstock, saturation, args.weeks), seed=seed)
+    sim = simulate_cell(adstock, saturation, seed, args.weeks)
     kw = dict(sim.spec_kwargs)
     if preset is not None:
         kw.pop("adstock", None)

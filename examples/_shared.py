@@ -24,20 +24,15 @@ from __future__ import annotations
 
 import json
 import os
-import time
-import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-# tqdm (imported by NumPyro) asks for ipywidgets in a notebook; we show no tqdm bars.
-warnings.filterwarnings("ignore", message="IProgress not found")
-
-import bayesmmm as bm  # noqa: E402
-from bayesmmm.analysis import train_test_split  # noqa: E402
-from bayesmmm.synth import ChannelConfig, ControlConfig, SimulationConfig, simulate  # noqa: E402
+import bayesmmm as bm
+from bayesmmm.analysis import train_test_split
+from bayesmmm.synth import ChannelConfig, ControlConfig, SimulationConfig, simulate
 
 __all__ = ["PANELS", "SamplerSettings", "build_dataset", "config", "example_spec",
            "load_dataset", "load_or_fit", "load_spec", "model_spec", "output_dir",
@@ -222,27 +217,13 @@ def load_or_fit(settings: SamplerSettings, *, spec: bm.ModelSpec | None = None,
     data, _ = bm.prepare(df, **spec.data_kwargs())
     if holdout_weeks:
         data, _ = train_test_split(data, holdout_weeks)
+    # progress="auto" (the default): a widget bar in Jupyter (text lines without
+    # ipywidgets), a Rich bar in a terminal
     fit = bm.fit(data, spec, chains=settings.chains, warmup=settings.warmup,
-                 draws=settings.draws, seed=settings.seed, progress=_TextProgress())
+                 draws=settings.draws, seed=settings.seed)
     fit.save(path)
     stamp.write_text(json.dumps(wanted, indent=1))
     return fit
-
-
-class _TextProgress:
-    """Sampler progress as a few printed lines: Rich's live bar needs ipywidgets in a
-    notebook, which the examples do not require."""
-
-    def __init__(self) -> None:
-        self.started = time.perf_counter()
-        self.shown: dict[str, int] = {}
-
-    def __call__(self, phase: str, done: int, total: int) -> None:
-        quarter = 4 * done // max(total, 1)
-        if quarter > self.shown.get(phase, 0):
-            self.shown[phase] = quarter
-            print(f"NUTS {phase}: {done}/{total} "
-                  f"({time.perf_counter() - self.started:.0f} s)", flush=True)
 
 
 def public_dataset() -> pd.DataFrame:

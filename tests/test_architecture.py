@@ -16,8 +16,8 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "bayesmmm"
 
 #: What each part may import from the package (besides itself and the base modules:
-#: errors, priors, _files, _runtime). DESIGN.md's layers, top to bottom.
-BASE = {"errors", "priors", "_files", "_runtime"}
+#: errors, priors, _files, _runtime, _numbers). DESIGN.md's layers, top to bottom.
+BASE = {"errors", "priors", "_files", "_runtime", "_numbers"}
 ALLOWED = {
     "data": set(),
     "transforms": set(),
@@ -180,3 +180,21 @@ def test_site_names_are_spelled_only_by_the_structure(where: str) -> None:
                         or node.value.removesuffix("_sigma") in sites):
                 found.append(f"{path.name}:{node.lineno}: {node.value!r}")
     assert found == []
+
+
+def test_a_long_lived_process_releases_compiled_programs() -> None:
+    """Fits in one process load compiled programs that JAX keeps: past half the kernel's
+    memory-map limit they are released, so a service worker or a benchmark loop never
+    fails with 'Cannot allocate memory' after many fits."""
+    from bayesmmm import _runtime
+
+    usage = _runtime._map_usage()
+    if usage is None:
+        pytest.skip("no /proc memory-map accounting on this system")
+    assert not _runtime.release_compiled()  # far below the limit in a test process
+    old = _runtime.MAPS_RELEASE_SHARE
+    try:
+        _runtime.MAPS_RELEASE_SHARE = 0.0
+        assert _runtime.release_compiled()
+    finally:
+        _runtime.MAPS_RELEASE_SHARE = old

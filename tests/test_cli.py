@@ -92,7 +92,11 @@ def test_fit_writes_outputs(example_csv: Path, tmp_path: Path) -> None:
     assert "Posterior summary" in result.output and "adstock_alpha[x1]" in result.output
     names = {p.name for p in out.iterdir()}
     assert {"summary.csv", "contributions.csv", "roi.csv", "media_share.csv",
-            "diagnostics.json", "fit.nc"} <= names
+            "half_life.csv", "diagnostics.json", "fit.nc"} <= names
+    assert "Carry-over: adstock half-life" in result.output
+    timing = pd.read_csv(out / "half_life.csv", index_col=0)
+    pd.testing.assert_frame_equal(bm.analysis.half_life(bm.load_fit(out / "fit.nc")), timing,
+                                  check_names=False)
     summary = pd.read_csv(out / "summary.csv", index_col=0)
     assert list(summary.columns) == ["mean", "sd", "hdi_3%", "hdi_97%", "ess_bulk", "ess_tail",
                                      "r_hat"]

@@ -104,3 +104,25 @@ def test_compare_structures_given_as_forms(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["compare", str(example_path()), *COLS, "--forms", "hill",
                               "--out", str(tmp_path / "x")])
     assert bad.exit_code == 2 and "give ADSTOCK+SATURATION" in bad.output
+
+
+def test_fit_quick_is_an_approximate_preview_that_says_so(tmp_path: Path) -> None:
+    out = tmp_path / "quick"
+    result = runner.invoke(app, ["fit", str(example_path()), *COLS, "--control", "t",
+                                 "--quick", "--approx-steps", "2000", "--draws", "200",
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "This is an approximate fit (ADVI" in result.output
+    diagnostics = json.loads((out / "diagnostics.json").read_text())
+    assert diagnostics["sampler"]["sampler"] == "advi"
+    assert "pareto_k" in diagnostics["sampler"]["approximation"]
+
+
+def test_fit_estimate_says_how_long_and_fits_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "est"
+    result = runner.invoke(app, ["fit", str(example_path()), *COLS, "--chains", "2",
+                                 "--estimate", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "This fit would take about" in result.output
+    assert "leapfrog steps per iteration" in result.output
+    assert not out.exists()

@@ -4,7 +4,7 @@ structures averaged (the analysis layer's :func:`~bayesmmm.analysis.fit_auto`)."
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, overload
 
 import pandas as pd
@@ -14,7 +14,8 @@ from bayesmmm.data import MMMData
 from bayesmmm.errors import SpecError
 from bayesmmm.model import AveragedFit, Fit, ModelSpec
 from bayesmmm.model import fit as fit_one
-from bayesmmm.model._options import options_doc
+from bayesmmm.model._fit import fit_one_parameters
+from bayesmmm.model._progress import Progress, progress_display
 
 __all__ = ["fit"]
 
@@ -36,18 +37,18 @@ def _candidates(forms: Forms) -> tuple[Sequence[str], Sequence[str]] | None:
 
 @overload
 def fit(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *, forms: None = None,
-        progress: bool | Callable[[str, int, int], None] = True, **options: Any) -> Fit: ...
+        progress: Progress = "auto", **options: Any) -> Fit: ...
 
 
 @overload
 def fit(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
         forms: str | Mapping[str, Sequence[str]],
-        progress: bool | Callable[[str, int, int], None] = True,
+        progress: Progress = "auto",
         **options: Any) -> Fit | AveragedFit: ...
 
 
 def fit(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *, forms: Forms = None,
-        progress: bool | Callable[[str, int, int], None] = True,
+        progress: Progress = "auto",
         **options: Any) -> Fit | AveragedFit:
     """Fit the MMM described by ``spec`` with NUTS, or average it over structures.
 
@@ -67,9 +68,7 @@ def fit(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *, forms: Forms = N
         :class:`~bayesmmm.AveragedFit`: its answers (``summary``, ``roi``,
         ``contributions``, ...) are those of the weighted mixture, and ``carried_by()``
         and ``comparison`` say which structures carry the weight.
-    progress : bool or callable(phase, done, total)
-        ``True`` shows a Rich progress bar; a callable receives progress instead.
-{options}
+{progress_and_options}
 
     Returns
     -------
@@ -79,9 +78,9 @@ def fit(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *, forms: Forms = N
     if candidates is None:
         return fit_one(data, spec, progress=progress, **options)
     adstocks, saturations = candidates
-    callback = None if progress is True or progress is False else progress
-    return fit_auto(data, spec, adstocks=adstocks, saturations=saturations,
-                    progress=callback, **options)
+    with progress_display(progress, int(options.get("chains", 4))) as callback:
+        return fit_auto(data, spec, adstocks=adstocks, saturations=saturations,
+                        progress=callback, **options)
 
 
 def _signature() -> inspect.Signature:
@@ -94,4 +93,4 @@ def _signature() -> inspect.Signature:
 
 
 fit.__signature__ = _signature()  # type: ignore[attr-defined]
-fit.__doc__ = (fit.__doc__ or "").replace("{options}", options_doc())
+fit.__doc__ = (fit.__doc__ or "").replace("{progress_and_options}", fit_one_parameters())

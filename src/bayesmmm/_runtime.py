@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["cache_dir", "configure", "is_configured"]
+__all__ = ["cache_dir", "configure", "is_configured", "release_compiled"]
 
 _DEFAULT_HOST_DEVICES = 8
 _state: dict[str, bool] = {"done": False}
@@ -91,3 +91,35 @@ def configure(host_devices: int | None = None, cache: str | Path | None = None, 
 
 def is_configured() -> bool:
     return _state["done"]
+
+
+#: Share of the kernel's limit on memory maps (``vm.max_map_count``) at which compiled
+#: programs are released. Every fit loads its compiled XLA programs anew (about 1,250
+#: maps on the example) and JAX keeps them for the life of the process, so a process
+#: that fits many models (a service worker, a benchmark loop, a structure search) would
+#: reach the limit after ~50 fits and fail with "LLVM compilation error: Cannot allocate
+#: memory". Releasing them costs the next fit a reload from the persistent cache.
+MAPS_RELEASE_SHARE = 0.5
+
+
+def _map_usage() -> tuple[int, int] | None:
+    try:
+        with open("/proc/self/maps", "rb") as fh:
+            used = sum(1 for _ in fh)
+        with open("/proc/sys/vm/max_map_count") as fh:
+            limit = int(fh.read().strip())
+    except (OSError, ValueError):  # not Linux: no such limit to guard
+        return None
+    return used, limit
+
+
+def release_compiled(force: bool = False) -> bool:
+    """Drop JAX's in-memory compiled programs when the process nears the memory-map
+    limit (or always, with ``force``); True when released. Called after every fit."""
+    usage = _map_usage()
+    if not force and (usage is None or usage[0] < MAPS_RELEASE_SHARE * usage[1]):
+        return False
+    import jax
+
+    jax.clear_caches()
+    return True

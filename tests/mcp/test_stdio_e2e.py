@@ -164,6 +164,9 @@ def test_fit_end_to_end_results_plot_and_plan(mcp: Mcp, tasks: dict[str, str]) -
     names = {row["parameter"] for row in summary["rows"]}
     assert {"intercept", "saturation_beta[x1]", "adstock_alpha[x2]", "y_sigma"} <= names
     assert all(row["r_hat"] is not None for row in summary["rows"])
+    assert [row["channel"] for row in summary["carryover"]] == ["x1", "x2"]
+    assert all(row["half_life_hdi_3%"] <= row["half_life"] <= row["half_life_hdi_97%"]
+               for row in summary["carryover"])
     has_units_and_interval(summary)
 
     roi = mcp.ok("get_roi", task_id=task)

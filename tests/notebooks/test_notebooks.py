@@ -5,7 +5,10 @@ interpreter running pytest), with ``examples/`` as its working directory and
 ``BAYESMMM_NOTEBOOK_QUICK=1``. They share one temporary output folder, in reading order,
 so later notebooks reuse the data and fit of earlier ones as a user's would; each
 notebook also rebuilds what it needs when it is missing (run one alone with ``-k``).
-A failing cell fails the test with its source and traceback.
+A failing cell fails the test with its source and traceback; so does any warning or
+stderr text a reader would see (the library keeps third-party notices away), and the
+fitting notebook must show the sampler's progress. ``BAYESMMM_NOTEBOOK_EXECUTED=folder``
+keeps the executed notebooks there, outputs included.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ pytestmark = pytest.mark.notebooks
 
 CELL_TIMEOUT_S = 600
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # colours in IPython tracebacks
+_WARNING = re.compile(r"\b[A-Za-z]*Warning: ")  # how Python shows a warning
 
 
 @pytest.fixture(scope="module")
@@ -69,14 +73,47 @@ def _execute(nb: nbformat.NotebookNode, name: str) -> str | None:
     return None
 
 
+def _outputs(nb: nbformat.NotebookNode) -> Iterator[tuple[int, dict, str]]:
+    """``(cell index, output, its text)`` for every output of every code cell."""
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            text = output.get("text") or data.get("text/plain") or ""
+            yield index, output, text if isinstance(text, str) else "".join(text)
+
+
+def noise(nb: nbformat.NotebookNode) -> list[str]:
+    """What a reader would take for a warning: stderr streams and Python warnings
+    (``FutureWarning: ...``; our validation reports' "Warnings (fit allowed)" are
+    answers, not noise)."""
+    found = []
+    for index, output, text in _outputs(nb):
+        if output.get("name") == "stderr" or _WARNING.search(text):
+            found.append(f"cell {index}: {text[:400]}")
+    return found
+
+
+def shows_progress(nb: nbformat.NotebookNode) -> bool:
+    """A widget bar (ipywidgets installed) or the text lines of ``progress="auto"``."""
+    return any("application/vnd.jupyter.widget-view+json" in output.get("data", {})
+               or "NUTS sampling" in text for _, output, text in _outputs(nb))
+
+
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebook_runs(name: str, notebook_env: Path) -> None:
     nb = nbformat.read(notebook_path(name), as_version=4)
     started = time.perf_counter()
     failure = _execute(nb, name)
+    keep = os.environ.get("BAYESMMM_NOTEBOOK_EXECUTED")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, Path(keep) / f"{name}.ipynb")
     if failure:
         pytest.fail(failure, pytrace=False)
     print(f"{name}: {time.perf_counter() - started:.1f} s")
+    assert noise(nb) == [], f"{name}.ipynb shows warnings or stderr text"
+    if name == "04_fit_and_checks":  # the first notebook that fits
+        assert shows_progress(nb), "the fit showed no progress"
 
 
 def test_a_failing_cell_is_reported_with_its_source_and_traceback(notebook_env: Path) -> None:

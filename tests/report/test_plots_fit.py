@@ -58,10 +58,28 @@ def test_stacked_contributions_sum_to_the_fitted_mean(tiny_fit: bm.Fit) -> None:
     assert (frame["kind"] == reference["kind"]).all()
     fig = plot_contributions(tiny_fit)
     stacked = [t for t in fig.data if t.stackgroup]
-    assert len(stacked) == frame["component"].nunique()
-    np.testing.assert_allclose(sum(np.asarray(t.y, dtype=float) for t in stacked), total,
-                               rtol=1e-5)
+    signed = [t for t in fig.data if t.fill == "tozeroy"]
+    assert len(stacked) + len(signed) == frame["component"].nunique()
+    np.testing.assert_allclose(sum(np.asarray(t.y, dtype=float) for t in stacked + signed),
+                               total, rtol=1e-5)
     assert [t.name for t in stacked][-2:] == ["x1", "x2"]  # channels on top of the baseline
+
+
+def test_media_stand_on_the_baseline_and_seasonality_is_its_own_band(tiny_fit: bm.Fit
+                                                                      ) -> None:
+    """Nothing negative in the stack, so the channels' bands start where the baseline
+    parts end; seasonality (negative half the year) is a signed band of its own."""
+    fig = plot_contributions(tiny_fit)
+    stacked = [t for t in fig.data if t.stackgroup]
+    assert all((np.asarray(t.y, dtype=float) >= 0).all() for t in stacked)
+    names = [t.name for t in stacked]
+    assert names.index("x1") > max(names.index(n) for n in ("intercept", "t", "event_1"))
+    season = next(t for t in fig.data if t.name == "seasonality (signed)")
+    values = np.asarray(season.y, dtype=float)
+    assert season.fill == "tozeroy" and season.yaxis == "y2" and not season.stackgroup
+    assert values.min() < 0 < values.max()
+    colours = [t.line.color for t in stacked + [season]]
+    assert len(set(colours)) == len(colours)  # every component its own colour
 
 
 def test_waterfall_totals_are_the_contribution_sums(tiny_fit: bm.Fit) -> None:

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 import bayesmmm as bm
-from bayesmmm.analysis import roi
+from bayesmmm.analysis import half_life, roi
 from bayesmmm.cli import app
 from bayesmmm.optimize import FixedBudget, historical_spend, optimize_budget
 from bayesmmm.report import report_html, verdict, write_report
@@ -152,6 +152,11 @@ def test_summary_and_roi_tables_are_the_fits(example_fit: bm.Fit,
         "mean", "sd", "hdi_3%", "hdi_97%", "ess_bulk", "ess_tail", "r_hat"]
     check_same(national_tables["table-roi"], roi(example_fit))
     check_same(national_tables["table-media-share"], example_fit.media_share())
+    timing = national_tables["table-carryover"]
+    check_same(timing, half_life(example_fit))
+    alpha = example_fit.posterior["adstock_alpha"].reshape(-1, 2).astype(np.float64)
+    np.testing.assert_allclose(timing["half_life"], (np.log(0.5) / np.log(alpha)).mean(axis=0),
+                               rtol=1e-9)  # geometric: the closed form ln 0.5 / ln alpha
     metrics = national_tables["table-fit-metrics"]["value"]
     assert list(metrics.index) == ["R²", "MAPE %", "Durbin-Watson", "RMSE", "94% coverage"]
     assert list(metrics) == pytest.approx(list(example_fit.fit_metrics().values()), rel=1e-12)
@@ -224,6 +229,10 @@ def test_panel_fit_report(panel_fit: bm.Fit, tmp_path: Path) -> None:
     assert list(cells.index) == ["north", "south"]
     np.testing.assert_allclose(cells["sales"], panel_fit.data.y.sum(axis=1), rtol=1e-6)
     check_same(tables["table-roi"], roi(panel_fit))
+    check_same(tables["table-carryover"], half_life(panel_fit))
+    cells_timing = half_life(panel_fit, level="panel")
+    assert list(cells_timing["panel"]) == ["north", "north", "south", "south"]
+    assert list(cells_timing.index) == ["tv", "search", "tv", "search"]
     assert "Geo &lt;MMM&gt;" in text and "2 cells (geo): north, south" in text
     assert 'id="table-allocation"' in text and "over 8 periods" in text
     # one chain: convergence cannot be checked, which the verdict says

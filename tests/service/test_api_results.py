@@ -4,6 +4,7 @@ cancellation, API keys, and error bodies that leak nothing."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,9 @@ def test_completed_status(done: tuple[TestClient, str, Service]) -> None:
     assert s["error"] is None
     assert set(s["fit_metrics"]) >= {"r2", "mape", "durbin_watson"}
     assert any("one chain" in w for w in s["warnings"])  # convergence warnings come along
+    # advice for an API caller names request fields, not the CLI's flags
+    assert not any(re.search(r"(?<![\w-])--[a-z]", w) for w in s["warnings"])
+    assert s["verdict"]["status"] in ("ok", "care", "bad") and s["verdict"]["headline"]
     assert s["divergences"] >= 0
     assert s["fit_seconds"]["seconds_total"] > 0
     assert s["finished_at"].endswith("Z") and s["seconds_running"] is not None
@@ -53,11 +57,21 @@ def test_summary_equals_the_library_fit(done: tuple[TestClient, str, Service]) -
     rows = r.json()["summary"]
     assert list(rows[0]) == ["parameter", "mean", "sd", "hdi_3%", "hdi_97%", "ess_bulk",
                              "ess_tail", "r_hat"]
-    expected = bm.fit(bm.example_data(), bm.example_spec(), progress=False, **QUICK).summary()
+    fitted = bm.fit(bm.example_data(), bm.example_spec(), progress=False, **QUICK)
+    expected = fitted.summary()
     got = pd.DataFrame(rows).set_index("parameter")
     assert list(got.index) == list(expected.index)
     np.testing.assert_allclose(got["mean"], expected["mean"], rtol=1e-6)
     np.testing.assert_allclose(got["hdi_97%"], expected["hdi_97%"], rtol=1e-6)
+    # each channel's adstock half-life and peak lag come with the summary
+    carry = pd.DataFrame(r.json()["carryover"]).set_index("channel")
+    assert list(carry.index) == ["x1", "x2"] and set(carry["adstock"]) == {"geometric"}
+    assert {"half_life", "half_life_hdi_3%", "half_life_hdi_97%", "peak_lag",
+            "peak_lag_hdi_3%", "peak_lag_hdi_97%", "beyond_window"} <= set(carry.columns)
+    alpha = fitted.posterior["adstock_alpha"].reshape(-1, 2).astype(np.float64)
+    np.testing.assert_allclose(carry["half_life"], (np.log(0.5) / np.log(alpha)).mean(axis=0),
+                               rtol=1e-5)  # geometric: the closed form ln 0.5 / ln alpha
+    assert (carry["peak_lag"] == 0).all()
 
 
 def test_answer_tables(done: tuple[TestClient, str, Service]) -> None:
@@ -107,6 +121,12 @@ def test_results_of_unfinished_or_failed_tasks(done: tuple[TestClient, str, Serv
     job = service.store.create(owner="", spec={}, sampler={}, input_name="x.csv",
                                input_key="none/input")
     service.store.fail(job.id, None, "invalid_data", "column 'x9' is missing. Fix: add it")
+    advised = service.store.create(owner="", spec={}, sampler={}, input_name="x.csv",
+                                   input_key="none/input")
+    service.store.fail(advised.id, None, "SpecError", "Run more warm-up and draws (e.g. "
+                       "--warmup 2000 --draws 2000).")
+    message = client.get(f"/v1/tasks/{advised.id}").json()["error"]["message"]
+    assert message == "Run more warm-up and draws (e.g. warmup=2000 and draws=2000)."
     r = client.get(f"/v1/tasks/{job.id}/roi")
     assert r.status_code == 409 and "column 'x9' is missing" in r.json()["detail"]
     status = client.get(f"/v1/tasks/{job.id}").json()
@@ -231,6 +251,12 @@ def test_health_and_openapi(client: TestClient) -> None:
     body = doc["components"]["schemas"]["RunMMMRequest"]["properties"]
     assert {"openaiFileIdRefs", "date_column", "channel_columns", "y_column",
             "adstock_max_lag", "yearly_seasonality"} <= set(body)
+    # real schema defaults (an assistant importing the document reads them), not prose
+    assert body["adstock_max_lag"]["default"] == 8 == bm.ModelSpec.adstock_max_lag
+    assert body["yearly_seasonality"]["default"] == 2 == bm.ModelSpec.yearly_seasonality
+    assert "default 8" not in body["adstock_max_lag"].get("description", "")
+    carry = doc["components"]["schemas"]["CarryoverRow"]["properties"]
+    assert {"half_life", "half_life_hdi_3%", "peak_lag", "beyond_window"} <= set(carry)
     summary = doc["components"]["schemas"]["SummaryRow"]["properties"]
     assert {"hdi_3%", "hdi_97%", "r_hat", "ess_bulk"} <= set(summary)
     assert all(p.startswith("/v1/") for p in doc["paths"])

@@ -60,6 +60,19 @@ def test_form_field_styles(client: TestClient, form: dict[str, Any]) -> None:
         assert spec["adstock_max_lag"] == 4
 
 
+def test_schema_defaults_leave_a_presets_own_values(client: TestClient) -> None:
+    """adstock_max_lag's schema default (8) is the classic model's; a preset that sets its
+    own length keeps it unless the request sends one."""
+    def spec_of(extra: dict[str, str]) -> dict[str, Any]:
+        r = client.post("/v1/tasks", files=upload(example_bytes()), data={**FORM, **extra})
+        assert r.status_code == 202, r.text
+        return dict(client.get(f"/v1/tasks/{r.json()['task_id']}").json()["spec"])
+
+    assert spec_of({})["adstock_max_lag"] == 8 and spec_of({})["yearly_seasonality"] == 2
+    assert spec_of({"preset": "carryover"})["adstock_max_lag"] == 13
+    assert spec_of({"preset": "carryover", "adstock_max_lag": "6"})["adstock_max_lag"] == 6
+
+
 def test_missing_columns_refused_with_the_cli_report(client: TestClient) -> None:
     data = _csv(bm.example_data().drop(columns=["x2"]))
     r = client.post("/v1/tasks", files=upload(data, "sales.csv"), data=FORM)

@@ -96,6 +96,7 @@ def test_example_from_upload_to_budget(server: Server, open_page: Any,
     assert "100%" in page.inner_text("#task-phase")
     status_text = page.inner_text("#task-status")
     assert "r2" in status_text and not re.search(r"\b(null|undefined|NaN)\b", status_text)
+    assert page.inner_text("#task-verdict").startswith("Verdict: ")
     _shot(page, screenshots / "03-task.png")
 
     # 4. results: every plot drawn, tables downloadable as CSV
@@ -113,6 +114,9 @@ def test_example_from_upload_to_budget(server: Server, open_page: Any,
     assert len(contributions) > 60  # all rows, not only those shown
     summary = _download(page, "button[data-filename='summary.csv']")
     assert "saturation_beta[x1]" in {row["parameter"] for row in summary}
+    carry = _download(page, "button[data-filename='half_life.csv']")
+    assert [row["channel"] for row in carry] == ["x1", "x2"]
+    assert all(row["half_life"] == "" or float(row["half_life"]) >= 0 for row in carry)
     _shot(page, screenshots / "04-results.png")
 
     # 5. the budget optimiser with a bound: bar and pie, summary, numbers, CSV
@@ -322,3 +326,21 @@ def test_api_errors_read_as_sentences(server: Server, open_page: Any) -> None:
     alert = page.wait_for_selector("#alert:not([hidden])").inner_text()
     assert "notes.csv" in alert and "Traceback" not in alert
     assert json.loads(page.evaluate("JSON.stringify(document.body.dataset)"))["view"] == "data"
+
+
+def test_service_advice_names_the_fields_as_the_pages_do(server: Server,
+                                                         open_page: Any) -> None:
+    page, _ = open_page(server.url)
+    page.goto(server.url)
+    page.wait_for_selector("#health.ok")
+    worded = page.evaluate("""async (url) => {
+        const advice = await import(url);
+        return [advice.forPage('Refit with more draws (e.g. warmup=2000 and draws=2000).'),
+                advice.forPage('Plan over n_periods=13 with budget=5.5.'),
+                advice.forPage('nothing to translate here, x=1')];
+    }""", f"{server.url}/static/js/advice.js")
+    assert worded[0] == ("Refit with more draws (e.g. “Warm-up draws per chain” 2000 and "
+                         "“Draws per chain” 2000 on the Model page).")
+    assert worded[1] == ("Plan over “Periods to plan” 13 with “Total budget” 5.5 on the "
+                         "Budget page.")
+    assert worded[2] == "nothing to translate here, x=1"

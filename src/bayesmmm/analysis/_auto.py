@@ -5,7 +5,8 @@ worse ones early, and average the rest by stacking their predictive distribution
    x 200 draws) and scored by its PSIS-LOO expected log predictive density.
 2. **Pruning.** A candidate survives when its ELPD is within :data:`PRUNE_SE` standard
    errors of the difference (and at least :data:`PRUNE_MIN` log units) of the best
-   pilot's; at most ``survivors`` of them, best first. A pilot that did not converge at
+   pilot's and the pilots' stacking gives it weight (:data:`PILOT_WEIGHT`); at most
+   ``survivors`` of them, best first. A pilot that did not converge at
    all (r_hat above :data:`PILOT_R_HAT`) is scored as it is: its LOO is still an
    estimate of how well it predicts, and the full fit decides.
 3. **Full fits** of the survivors at the caller's sampler settings. A survivor that does
@@ -13,6 +14,10 @@ worse ones early, and average the rest by stacking their predictive distribution
    divergent: :func:`bayesmmm.analysis.convergence`) is fitted once more with twice the
    warm-up; if it still does not, it is
    dropped from the average, with the reason in the comparison table.
+All fits share compiled programs: a switch model holds every candidate form and the
+candidate is data (:class:`bayesmmm.model.StructureSearch`), so the search compiles
+once for the pilots and once for the full fits instead of once per candidate.
+
 4. **Stacking.** ArviZ's ``compare(method="stacking")`` weights of the converged
    survivors (Yao, Vehtari, Simpson & Gelman 2018): the weights that make the mixture of
    their leave-one-out predictive distributions predict best, which is what an answer
@@ -34,8 +39,7 @@ from bayesmmm.analysis._compare import _idata
 from bayesmmm.analysis._diagnostics import convergence
 from bayesmmm.data import MMMData
 from bayesmmm.errors import SpecError
-from bayesmmm.model import AveragedFit, Fit, ModelSpec, fit, model_data
-from bayesmmm.transforms import ADSTOCKS, SATURATIONS
+from bayesmmm.model import AveragedFit, Fit, ModelSpec, StructureSearch
 
 __all__ = ["AUTO_ADSTOCKS", "AUTO_SATURATIONS", "PILOT", "Pilot", "fit_auto", "form_candidate"]
 
@@ -60,6 +64,10 @@ PILOT = Pilot()
 PRUNE_SE = 2.0
 #: ... or this many log units, whichever is larger (LOO differences under ~4 are noise).
 PRUNE_MIN = 4.0
+#: ... and the pilots' own stacking must give it at least this weight: stacking already
+#: says that a candidate with (almost) no weight adds nothing to the mixture's
+#: predictions, and each full fit costs as much as a default fit.
+PILOT_WEIGHT = 0.05
 #: A pilot above this r_hat says its ranking is rough; reported, not used to prune.
 PILOT_R_HAT = 1.1
 
@@ -68,28 +76,9 @@ def _label(adstock: str, saturation: str) -> str:
     return f"{adstock}+{saturation}"
 
 
-def _candidates(adstocks: Sequence[str], saturations: Sequence[str]
-                ) -> list[tuple[str, str]]:
-    for name in adstocks:
-        ADSTOCKS.get(name)
-    for name in saturations:
-        SATURATIONS.get(name)
-    out = [(a, s) for a in adstocks for s in saturations]
-    if not out:
-        raise SpecError("forms='auto' needs at least one adstock and one saturation "
-                        "candidate")
-    return out
-
-
 def form_candidate(spec: ModelSpec, adstock: str, saturation: str) -> ModelSpec:
-    """``spec`` with the candidate's forms on every channel; priors of parameters the
-    candidate does not have are left out (a prior on ``saturation_lam`` means nothing to
-    a Hill curve)."""
-    bare = spec.replace(adstock=adstock, saturation=saturation, priors={}, geo_shared=[])
-    known = bare.default_priors()
-    shared = [p for p in spec.geo_shared if p in bare.channel_parameters()]
-    return bare.replace(priors={k: v for k, v in spec.priors.items() if k in known},
-                        geo_shared=shared)
+    """``spec`` with the candidate's forms on every channel (:meth:`ModelSpec.with_forms`)."""
+    return spec.with_forms(adstock, saturation)
 
 
 def _score(f: Fit) -> tuple[float, int, Any]:
@@ -112,15 +101,20 @@ def _converged(f: Fit) -> tuple[bool, float, int, str]:
 
 
 def _survivors(pilots: pd.DataFrame, idatas: dict[str, Any], keep: int) -> list[str]:
-    """The pilots within PRUNE_SE standard errors (or PRUNE_MIN) of the best, best first."""
+    """The pilots within PRUNE_SE standard errors (or PRUNE_MIN) of the best that the
+    pilots' own stacking also gives weight (at least PILOT_WEIGHT), best first; at least
+    the best one."""
     if len(idatas) == 1:
         return list(idatas)
     table = _compare(idatas)
     margin = np.maximum(PRUNE_SE * table["dse"].to_numpy(), PRUNE_MIN)
-    close = table.index[table["elpd_diff"].to_numpy() <= margin]
+    close = (table["elpd_diff"].to_numpy() <= margin) \
+        & (table["weight"].to_numpy() >= PILOT_WEIGHT)
     pilots.loc[table.index, "pilot_elpd_diff"] = table["elpd_diff"]
     pilots.loc[table.index, "pilot_dse"] = table["dse"]
-    return list(close[:keep])
+    pilots.loc[table.index, "pilot_weight"] = table["weight"]
+    chosen = list(table.index[close][:keep])
+    return chosen or [str(table.index[0])]
 
 
 def fit_auto(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
@@ -159,44 +153,46 @@ def fit_auto(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
     if not isinstance(survivors, int) or isinstance(survivors, bool) or survivors < 1:
         raise SpecError(f"survivors must be an integer >= 1, got {survivors!r}")
     started = time.perf_counter()
-    data = model_data(data, spec)
-    candidates = _candidates(adstocks, saturations)
+    search = StructureSearch(data, spec, adstocks, saturations)
+    candidates = [(a, s) for a in search.adstocks for s in search.saturations]
     seed = int(sampler.get("seed", 0))
+
     def say(phase: str, done: int, total: int) -> None:
         if progress is not None:
             progress(phase, done, total)
 
     rows: dict[str, dict[str, Any]] = {}
     idatas: dict[str, Any] = {}
+    pilot_options = {"chains": pilot.chains, "warmup": pilot.warmup, "draws": pilot.draws,
+                     "seed": seed}
     for i, (a, s) in enumerate(candidates):
         label = _label(a, s)
         say("pilots", i, len(candidates))
-        f = fit(data, form_candidate(spec, a, s), chains=pilot.chains,
-                warmup=pilot.warmup, draws=pilot.draws, seed=seed, progress=False)
+        f = search.fit(a, s, **pilot_options)
         rows[label] = {"adstock": a, "saturation": s,
                        "pilot_r_hat": float(f.summary()["r_hat"].max())}
         rows[label]["pilot_elpd"], rows[label]["pilot_pareto_k_bad"], idatas[label] = _score(f)
+    say("pilots", len(candidates), len(candidates))
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "model"
-    say("pilots", len(candidates), len(candidates))
     kept = _survivors(table, idatas, survivors)
     table["survived_pilot"] = table.index.isin(kept)
     seconds_pilots = time.perf_counter() - started
     fits: dict[str, Fit] = {}
     full: dict[str, Any] = {}
     table["why_left_out"] = np.where(table["survived_pilot"], "",
-                                     "pruned: clearly worse predictions in the pilot")
+                                     "pruned: adds nothing to the pilots' predictions")
     table["rerun"] = ""
+    options = {k: v for k, v in sampler.items() if k not in ("centring", "method")}
     for i, label in enumerate(kept):
         say("fits", i, len(kept))
         row = rows[label]
-        cand = form_candidate(spec, row["adstock"], row["saturation"])
-        f = fit(data, cand, progress=False, **sampler)
+        f = search.fit(row["adstock"], row["saturation"], **options)
         ok, r_hat, div, why = _converged(f)
         if not ok:  # once more with a longer warm-up, as a careful analyst would
             warmup = 2 * int(sampler.get("warmup", 1000))
             table.loc[label, "rerun"] = f"{why}; rerun with warmup={warmup}"
-            f = fit(data, cand, progress=False, **{**sampler, "warmup": warmup})
+            f = search.fit(row["adstock"], row["saturation"], **{**options, "warmup": warmup})
             ok, r_hat, div, why = _converged(f)
         elpd, bad_k, idata = _score(f)
         table.loc[label, ["elpd_loo", "pareto_k_bad", "max_r_hat", "divergences"]] = [
@@ -205,6 +201,7 @@ def fit_auto(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
             fits[label], full[label] = f, idata
         else:
             table.loc[label, "why_left_out"] = why
+    search.close()
     say("fits", len(kept), len(kept))
     if not fits:
         raise SpecError("forms='auto': no candidate converged at these sampler settings ("

@@ -8,8 +8,9 @@ from bayesmmm.analysis._answers import summary
 from bayesmmm.analysis._draws import mean_draws, noise_draws
 from bayesmmm.model import AveragedFit, Fit
 
-__all__ = ["DIVERGENCE_USABLE", "ESS_BULK_MIN", "R_HAT_MAX", "R_HAT_USABLE", "convergence",
-           "convergence_warnings", "fit_metrics", "fit_warnings"]
+__all__ = ["DIVERGENCE_USABLE", "ESS_BULK_MIN", "PARETO_K_GOOD", "PARETO_K_MAX", "R_HAT_MAX",
+           "R_HAT_USABLE", "approximation_note", "convergence", "convergence_warnings",
+           "fit_metrics", "fit_warnings"]
 
 R_HAT_MAX = 1.01
 ESS_BULK_MIN = 400
@@ -87,12 +88,37 @@ def fit_warnings(fit: Fit | AveragedFit) -> list[str]:
     return out
 
 
+#: Pareto k-hat of an approximate fit's importance weights: up to this the corrected draws
+#: are close to exact; up to PARETO_K_MAX usable (with care); above, the approximation
+#: misses part of the posterior and its answers may be biased (Vehtari et al. 2024).
+PARETO_K_GOOD = 0.5
+PARETO_K_MAX = 0.7
+
+
+def approximation_note(fit: Fit) -> str:
+    """How far an approximate fit (``method='advi'``) can be trusted, in plain words."""
+    info = fit.meta["approximation"]
+    k, ess = float(info["pareto_k"]), float(info["importance_ess"])
+    head = (f"This is an approximate fit (ADVI, {info.get('paths_kept', info['paths'])} "
+            f"path(s); Pareto k-hat {k:.2f}, importance ESS {ess:.0f}): ")
+    if k <= PARETO_K_GOOD:
+        return head + ("its draws are close to the exact posterior's. Good for exploring; "
+                       "confirm with method='nuts' before final decisions.")
+    if k <= PARETO_K_MAX:
+        return head + ("usable for exploring, but intervals may be off. Run method='nuts' "
+                       "before planning on it.")
+    return head + ("the normal approximation misses part of the posterior, so answers may "
+                   "be biased. Do not plan on it: run method='nuts'.")
+
+
 def convergence_warnings(fit: Fit | AveragedFit) -> list[str]:
     """Plain-words warnings: r_hat > 1.01, any divergence, ess_bulk < 400, draws cut
     short by a time limit. An averaged fit's are its members', each named."""
     if isinstance(fit, AveragedFit):
         return [f"{label}: {w}" for label, member in fit.fits.items()
                 for w in convergence_warnings(member)]
+    if "approximation" in fit.meta:
+        return [approximation_note(fit)]
     out = []
     table = summary(fit)
     if fit.meta.get("stopped_early"):

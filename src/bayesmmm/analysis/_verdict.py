@@ -14,7 +14,13 @@ import numpy as np
 import pandas as pd
 
 from bayesmmm.analysis._answers import summary
-from bayesmmm.analysis._diagnostics import ESS_BULK_MIN, R_HAT_MAX, fit_metrics
+from bayesmmm.analysis._diagnostics import (
+    ESS_BULK_MIN,
+    PARETO_K_MAX,
+    R_HAT_MAX,
+    approximation_note,
+    fit_metrics,
+)
 from bayesmmm.model import Fit
 
 __all__ = ["Check", "Verdict", "verdict"]
@@ -190,5 +196,14 @@ def verdict(fit: Fit) -> Verdict:
     -------
     Verdict
     """
-    return Verdict(tuple(_convergence(fit, summary(fit)) + _quality(fit)
-                         + _identification(fit)))
+    sampling = _approximation(fit) if "approximation" in fit.meta \
+        else _convergence(fit, summary(fit))
+    return Verdict(tuple(sampling + _quality(fit) + _identification(fit)))
+
+
+def _approximation(fit: Fit) -> list[Check]:
+    """An approximate fit is at best usable with care; above PARETO_K_MAX do not use."""
+    k = float(fit.meta["approximation"]["pareto_k"])
+    return [_check("approximation k-hat", k, f"<= {PARETO_K_MAX} (approximate: at best care)",
+                   "bad" if not k <= PARETO_K_MAX else "care",
+                   f"approximate fit (k-hat {k:.2f})", approximation_note(fit))]

@@ -51,6 +51,7 @@ def fail(message: str, code: int) -> None:
 
 def guard(fn: Callable[[], int | None]) -> None:
     """Run a command body, turning our errors into messages and exit codes."""
+    from bayesmmm._extras import missing_extra
     from bayesmmm.errors import (
         BayesMMMError,
         DataLoadError,
@@ -73,6 +74,9 @@ def guard(fn: Callable[[], int | None]) -> None:
     except KeyboardInterrupt:
         fail("interrupted; nothing was written for the unfinished step", 130)
     except Exception as exc:  # the last line of defence: no traceback at the user
+        extra = missing_extra(exc, "this command") if isinstance(exc, ImportError) else None
+        if extra:  # a package of an optional extra is not installed: name the extra
+            fail(extra, EXIT_USAGE)
         if os.environ.get("BAYESMMM_DEBUG"):
             raise
         fail(f"internal error ({type(exc).__name__}: {exc}). Please report it; rerun with "
@@ -123,9 +127,9 @@ def _cell(column: str, value: Any) -> str:
         return f"{value:,.0f}"
     if column == "r_hat":
         return f"{value:.3f}"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"  # money and sales: 278,162 rather than 2.782e+05
-    return f"{value:,.4g}"
+    from bayesmmm._numbers import format_number
+
+    return format_number(value)  # by magnitude: 278,162 / 6.12 / 0.0123, as everywhere
 
 
 def table(frame: Any, title: str) -> Table:

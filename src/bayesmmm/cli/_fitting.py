@@ -59,6 +59,7 @@ FormsOpt = Annotated[str | None, typer.Option(
 def _fit_and_write(data: Any, spec: Any, sampler: dict[str, Any], sep: str | None,
                    out: Path, forms: str | None = None) -> None:
     import bayesmmm as bm
+    from bayesmmm.analysis import half_life
     from bayesmmm.data import prepare
     from bayesmmm.report import export_results
 
@@ -73,12 +74,15 @@ def _fit_and_write(data: Any, spec: Any, sampler: dict[str, Any], sep: str | Non
     if forms == "auto":
         out_console.print("Searching the structure (forms='auto'): short fits of every "
                           "candidate, full fits of the best, averaged by stacking ...")
-    fitted = bm.fit(prepared, spec, forms=forms, **sampler)
+    fitted: bm.Fit | bm.AveragedFit = bm.fit(prepared, spec, forms=forms, **sampler) \
+        if forms else bm.fit(prepared, spec, **sampler)
     paths = export_results(fitted, out)
     if isinstance(fitted, bm.AveragedFit):
         say(fitted.carried_by())
     out_console.print(table(fitted.summary(), "Posterior summary (scaled units)"))
     out_console.print(table(fitted.roi(), "ROI (incremental sales per unit of spend)"))
+    out_console.print(table(half_life(fitted), "Carry-over: adstock half-life and peak lag "
+                            "(periods)"))
     m = fitted.fit_metrics()
     out_console.print(f"Fit: R² {m['r2']:.3f} · MAPE {m['mape']:.2f}% · Durbin-Watson "
                       f"{m['durbin_watson']:.2f} · fitted in {fitted.meta['seconds_total']:.1f} s")
@@ -94,7 +98,14 @@ def fit(data: DataArg, config: ConfigOpt = None, date_column: DateOpt = None,
         sep: SepOpt = None, sampler: Sampler | None = None, preset: PresetOpt = None,
         panel: PanelOpt = None, trend: TrendOpt = None, holidays: HolidayOpt = None,
         adstock: AdstockOpt = None, saturation: SaturationOpt = None,
-        forms: FormsOpt = None, out: OutOpt = Path("bayesmmm-output")) -> None:
+        forms: FormsOpt = None,
+        quick: Annotated[bool, typer.Option(
+            "--quick", help="A preview in seconds: the approximate method 'advi' (its "
+            "warnings say how far to trust it; confirm with the default NUTS).")] = False,
+        estimate: Annotated[bool, typer.Option(
+            "--estimate", help="Say how long this fit would take here (a short pilot "
+            "chain on the data) and stop without fitting.")] = False,
+        out: OutOpt = Path("bayesmmm-output")) -> None:
     """Validate, fit the MMM (classic by default), print the summary and write results.
 
     Everything the model offers (per-channel forms, priors, lift tests, events, costs per
@@ -107,9 +118,29 @@ def fit(data: DataArg, config: ConfigOpt = None, date_column: DateOpt = None,
                                yearly_seasonality=yearly_seasonality, sep=sep,
                                panel_columns=panel, trend=trend, holidays=holidays,
                                adstock=adstock, saturation=saturation)
-        _fit_and_write(data, chosen.spec, chosen.sampler, chosen.sep, out, forms)
+        sampler_options = {**chosen.sampler, **({"method": "advi"} if quick else {})}
+        if estimate:
+            _estimate(data, chosen.spec, sampler_options, chosen.sep)
+            return
+        _fit_and_write(data, chosen.spec, sampler_options, chosen.sep, out, forms)
 
     guard(body)
+
+
+def _estimate(data: Any, spec: Any, sampler: dict[str, Any], sep: str | None) -> None:
+    from bayesmmm.data import prepare
+    from bayesmmm.model import estimate_time
+
+    if sampler.get("method", "nuts") != "nuts":
+        say("An approximate fit (--quick) takes seconds after compiling; nothing to "
+            "estimate.")
+        return
+    prepared, report = prepare(data, **spec.data_kwargs(), sep=sep)
+    if report.warnings:
+        print_report(report)
+    guess = estimate_time(prepared, spec, **sampler)
+    say(f"This fit would take {guess.describe()}. Nothing was fitted; run the same "
+        "command without --estimate to fit.")
 
 
 @sampler_flags

@@ -180,6 +180,10 @@ def load_table(source: str | Path | pd.DataFrame, *, sep: str | None = None) -> 
     elif kind == "parquet":
         try:
             return pd.read_parquet(path)
+        except ImportError:  # pandas found no Parquet engine: pyarrow is an extra
+            raise DataLoadError(
+                f"file '{path}' is Parquet, which needs pyarrow (the 'parquet' extra). Fix: "
+                "pip install 'bayesmmm[parquet]', or pass a CSV.") from None
         except Exception as exc:  # pyarrow raises several types for a broken file
             raise DataLoadError(
                 f"file '{path}' could not be read as Parquet ({exc}). Fix: write it again with "

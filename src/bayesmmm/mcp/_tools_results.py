@@ -82,13 +82,17 @@ def register(server: MCPServer[Any], client: ServiceClient, fits: FitStore) -> N
             "'saturation').")] = None, limit: Limit = 100, offset: Offset = 0
                           ) -> dict[str, Any]:
         """The posterior summary of every parameter: mean, sd, 94% HDI, ess_bulk, ess_tail,
-        r_hat (PyMC-Marketing's parameter names)."""
-        rows = (await client.json("GET", f"/tasks/{task_id}/summary"))["summary"]
+        r_hat (PyMC-Marketing's parameter names); each channel's adstock half-life and
+        peak lag in periods (carryover)."""
+        answer = await client.json("GET", f"/tasks/{task_id}/summary")
+        rows = answer["summary"]
         if contains:
             rows = [r for r in rows if contains in r["parameter"]]
         return {"task_id": task_id, **page(rows, limit, offset),
+                "carryover": answer.get("carryover", []),
                 "units": {"parameters": _SCALED, "ess_*": "effective draws", "r_hat":
-                          "unitless (<= 1.01: chains agree)"},
+                          "unitless (<= 1.01: chains agree)",
+                          "carryover": "periods of the data"},
                 "interval": interval(0.94)}
 
     @tool

@@ -19,6 +19,7 @@ from jax import Array
 
 from bayesmmm.data import MMMData
 from bayesmmm.errors import SpecError
+from bayesmmm.model._media_kinds import unit_costs
 from bayesmmm.model._seasonality import fourier_features, fourier_names
 from bayesmmm.model._spec import ModelSpec
 from bayesmmm.model._structure import ModelStructure
@@ -139,7 +140,8 @@ class Design(NamedTuple):
     ``(n_geos, n_times)`` or None; ``lift`` or None; ``centring`` or None: per pooled
     parameter (``saturation_beta``, ..., ``gamma_control``) an array ``(n_geos, n)`` of
     centring weights in [0, 1] for its geo values (None: all non-centred; see
-    :mod:`bayesmmm.model._centring`).
+    :mod:`bayesmmm.model._centring`); ``select`` or None: a switch structure's chosen
+    forms, ``{"adstock": index, "saturation": index}`` (int32 scalars).
     """
 
     media: Array
@@ -153,12 +155,12 @@ class Design(NamedTuple):
     y: Array | None
     lift: LiftDesign | None
     centring: dict[str, Array] | None = None
+    select: dict[str, Array] | None = None
 
 
 def spend_of(spec: ModelSpec, data: MMMData) -> np.ndarray:
     """Spend ``(n_geos, n_times, n_channels)``: media, times cost per unit where priced."""
-    cost = np.array([spec.cost_per_unit.get(c, 1.0) for c in spec.channel_columns])
-    return data.media_gt * cost
+    return data.media_gt * unit_costs(spec)
 
 
 def _lift_design(spec: ModelSpec, structure: ModelStructure, data: MMMData,
@@ -167,7 +169,7 @@ def _lift_design(spec: ModelSpec, structure: ModelStructure, data: MMMData,
         return None
     l_max = spec.adstock_max_lag
     deltas, lifts, ses = [], [], []
-    cost = {c: spec.cost_per_unit.get(c, 1.0) for c in spec.channel_columns}
+    cost = dict(zip(spec.channel_columns, unit_costs(spec), strict=True))
     for i, (test, site) in enumerate(zip(spec.lift_tests, structure.lift, strict=True)):
         where = f"lift test #{i + 1} ({test.channel!r})"
         g, c = site.geo, site.channel

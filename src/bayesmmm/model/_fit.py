@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
 import inspect
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,13 +14,17 @@ import numpy as np
 import pandas as pd
 
 from bayesmmm._runtime import configure as configure_runtime
+from bayesmmm._runtime import release_compiled
 from bayesmmm.data import MMMData, prepare
 from bayesmmm.errors import SpecError
+from bayesmmm.model._approx import run_advi
 from bayesmmm.model._centring import centring_weights, no_centring, rebased_sites
 from bayesmmm.model._design import Design, calendar_controls, make_design, make_scalers
 from bayesmmm.model._identify import check_identified
 from bayesmmm.model._model import model
 from bayesmmm.model._options import CENTRING, SamplerOptions, option_fields, options_doc
+from bayesmmm.model._progress import Progress, progress_display
+from bayesmmm.model._quiet import quiet_arviz
 from bayesmmm.model._result import Fit
 from bayesmmm.model._sampler import Rebase, run_nuts
 from bayesmmm.model._spec import ModelSpec
@@ -60,7 +62,7 @@ def model_data(data: MMMData | pd.DataFrame | str, spec: ModelSpec) -> MMMData:
 
 
 def fit(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
-        progress: bool | Callable[[str, int, int], None] = True, **options: Any) -> Fit:
+        progress: Progress = "auto", **options: Any) -> Fit:
     """Fit the MMM described by ``spec`` to ``data`` with NUTS.
 
     Parameters
@@ -68,9 +70,7 @@ def fit(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
     data : MMMData, DataFrame or path
         A table is validated first (``DataValidationError`` lists every problem).
     spec : ModelSpec
-    progress : bool or callable(phase, done, total)
-        ``True`` shows a Rich progress bar; a callable receives progress instead.
-{options}
+{progress_and_options}
 
     Returns
     -------
@@ -85,21 +85,17 @@ def fit(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
     check_identified(structure, data)
     inputs = make_design(spec, data, scalers, structure=structure)
     deadline = None if sampler.time_limit is None else started + sampler.time_limit
-    with _preload("arviz"):  # summaries need it; importing costs ~1 s, so overlap it
-        if progress is True:
-            from bayesmmm.model._progress import rich_progress
-
-            with rich_progress(sampler.chains) as callback:
-                raw = _run(structure, inputs, sampler, callback, deadline)
-        else:
-            raw = _run(structure, inputs, sampler, progress or None, deadline)
+    # summaries need ArviZ; importing it costs ~1 s, so overlap it with the sampling
+    with _preload(quiet_arviz), progress_display(progress, sampler.chains) as callback:
+        raw = _run(structure, inputs, sampler, callback, deadline)
     meta = {
-        "sampler": "nuts",
+        "sampler": sampler.method,
         "options": sampler.to_dict(),
         "seconds_total": time.perf_counter() - started,
         "seconds_warmup": raw.seconds_warmup,
         "seconds_sampling": raw.seconds_sampling,
         "stopped_early": raw.stats["diverging"].shape[1] < sampler.draws,
+        **({"approximation": raw.info} if raw.info else {}),
     }
     posterior = {k: v.astype(np.float32) for k, v in raw.samples.items()}
     stats = {"diverging": raw.stats["diverging"].astype(bool),
@@ -109,7 +105,15 @@ def fit(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
     result = Fit(spec=spec, data=data, scalers=scalers, posterior=posterior,
                  sample_stats=stats, meta=meta)
     result.__dict__["structure"] = structure  # built already (Fit.structure is cached)
+    release_compiled()  # a long-lived process must not run out of memory maps
     return result
+
+
+PROGRESS_DOC = """\
+    progress : "auto", "rich", "widget", "text", bool or callable(phase, done, total)
+        ``"auto"`` (or ``True``) shows a Rich bar in a terminal, a widget bar in Jupyter
+        when ipywidgets is installed, a few plain text lines otherwise; a named display
+        forces it; ``False`` shows nothing; a callable receives the progress instead."""
 
 
 def _sampler_options(options: dict[str, Any]) -> SamplerOptions:
@@ -128,34 +132,40 @@ def _fit_signature() -> inspect.Signature:
     return inspect.Signature(params, return_annotation="Fit")
 
 
-fit.__doc__ = (fit.__doc__ or "").replace("{options}", options_doc())
+def fit_one_parameters() -> str:
+    """The numpydoc entries of ``progress`` and every sampler option (shared by the
+    docstrings of this ``fit`` and ``bayesmmm.fit``)."""
+    return PROGRESS_DOC + "\n" + options_doc()
+
+
+fit.__doc__ = (fit.__doc__ or "").replace("{progress_and_options}", fit_one_parameters())
 fit.__signature__ = _fit_signature()  # type: ignore[attr-defined]
 
 
 @contextmanager
-def _preload(module: str) -> Iterator[None]:
-    """Import ``module`` in a background thread while the body runs (compilation and
-    sampling release the GIL); joined before leaving so no thread outlives the call."""
-    thread = None
-    if module not in sys.modules:
-        thread = threading.Thread(target=_quiet_import, args=(module,), daemon=True)
-        thread.start()
+def _preload(load: Callable[[], None]) -> Iterator[None]:
+    """Run ``load`` (an import) in a background thread while the body runs (compilation
+    and sampling release the GIL); joined before leaving so no thread outlives the call."""
+    thread = threading.Thread(target=_quiet_import, args=(load,), daemon=True)
+    thread.start()
     try:
         yield
     finally:
-        if thread is not None:
-            thread.join()
+        thread.join()
 
 
-def _quiet_import(module: str) -> None:
+def _quiet_import(load: Callable[[], None]) -> None:
     with suppress(Exception):  # the real import later reports any problem
-        importlib.import_module(module)
+        load()
 
 
 def _run(structure: ModelStructure, inputs: Design, o: SamplerOptions,
          progress: Callable[[str, int, int], None] | None,
          deadline: float | None = None) -> Any:
     fn = partial(model, structure)
+    if o.method == "advi":
+        return run_advi(fn, (inputs,), paths=o.chains, steps=o.approx_steps, draws=o.draws,
+                        seed=o.seed, progress=progress, deadline=deadline)
     rebase = None
     if o.centring == "auto" and structure.panel:
         # Warm-up starts non-centred (zero weights: the same compiled program, weights

@@ -12,7 +12,9 @@ Channel groups, parameter positions and options come from a
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import Array
@@ -57,10 +59,24 @@ def _reorder(parts: list[Array], groups: tuple[FormGroup, ...], axis: int = -1) 
     return jnp.take(jnp.concatenate(parts, axis=axis), np.argsort(order), axis=axis)
 
 
+Select = Mapping[str, Array] | None
+
+
 def adstock_weights(structure: Structure, params: Mapping[str, Array],
-                    batch: tuple[int, ...], n_geos: int) -> Array:
-    """Carry-over weights ``(..., G, n_channels, l_max)``."""
+                    batch: tuple[int, ...], n_geos: int, select: Select = None) -> Array:
+    """Carry-over weights ``(..., G, n_channels, l_max)``. A switch structure's are the
+    selected candidate's (``select["adstock"]``: its index, data to the program)."""
     media = media_structure(structure)
+    if media.switch:
+        shape = (*batch, n_geos, len(media.channels), media.l_max)
+
+        def branch(group: FormGroup, p: Mapping[str, Array]) -> Array:
+            w = ADSTOCKS.get(group.form).weights(media.l_max, media.normalize,
+                                                  **_form_params(p, group))
+            return jnp.broadcast_to(w, shape)
+
+        return jax.lax.switch(_index(select, "adstock"),
+                              [partial(branch, g) for g in media.adstock], params)
     parts = []
     for group in media.adstock:
         form = ADSTOCKS.get(group.form)
@@ -69,12 +85,27 @@ def adstock_weights(structure: Structure, params: Mapping[str, Array],
     return _reorder(parts, media.adstock, axis=-2)
 
 
+def _index(select: Select, kind: str) -> Array:
+    if select is None:
+        raise ValueError("a switch structure needs the design's select (the index of the "
+                         "chosen candidate of each kind)")
+    return jnp.asarray(select[kind], dtype=jnp.int32)
+
+
 def _saturate(media: MediaStructure, params: Mapping[str, Array], x: Array,
-              beta: Array | None) -> Array:
+              beta: Array | None, select: Select = None) -> Array:
     """Per-channel contribution curves of ``x`` ``(..., [l,] G, T, C)``, params broadcast
     as ``(..., G, 1, C)`` (an extra lag axis is handled by the caller)."""
     groups = media.saturation
     b = geo_param(params, Site.BETA) if beta is None else beta
+    if media.switch:
+        def branch(group: FormGroup, p: Mapping[str, Array]) -> Array:
+            fp = {n: v[..., None, :] for n, v in _form_params(p, group).items()}
+            out = SATURATIONS.get(group.form).contribution(x, b[..., None, :], **fp)
+            return jnp.broadcast_to(out, jnp.broadcast_shapes(out.shape, x.shape))
+
+        return jax.lax.switch(_index(select, "saturation"),
+                              [partial(branch, g) for g in groups], params)
     parts = []
     for group in groups:
         form = SATURATIONS.get(group.form)
@@ -87,20 +118,21 @@ def _saturate(media: MediaStructure, params: Mapping[str, Array], x: Array,
 
 
 def media_contributions(structure: Structure, media: Array, params: Mapping[str, Array],
-                        beta: Array | None = None) -> Array:
+                        beta: Array | None = None, select: Select = None) -> Array:
     """Channel contributions in scaled target units, ``(..., n_geos, n_times, n_channels)``.
 
     ``media`` is the lag stack of the scaled media ``(l_max, n_geos, n_times,
     n_channels)``. ``beta`` (``(..., G or 1, n_channels)``) replaces ``saturation_beta``
-    (e.g. ones, to get the bare curves).
+    (e.g. ones, to get the bare curves). ``select`` picks each channel's candidate forms
+    in a switch structure (:meth:`MediaStructure.build_switch`).
     """
     ms = media_structure(structure)
     n_geos = media.shape[1]
     batch = jnp.shape(params[Site.BETA])[:-1] if beta is None else beta.shape[:-2]
-    w = adstock_weights(ms, params, batch, n_geos)  # (..., G, C, l)
+    w = adstock_weights(ms, params, batch, n_geos, select)  # (..., G, C, l)
     if not ms.saturation_first:
         adstocked = jnp.einsum("lgtc,...gcl->...gtc", media, w)
-        return _saturate(ms, params, adstocked, beta)
+        return _saturate(ms, params, adstocked, beta, select)
     # saturation per period, then carry-over: parameters get a lag axis before the geo
     # axis (population values (..., n) -> (..., 1, n); geo values (..., G, n) ->
     # (..., 1, G, n)), so the curves are (..., l, G, T, C)
@@ -108,7 +140,7 @@ def media_contributions(structure: Structure, media: Array, params: Mapping[str,
     lagged = {k: (jnp.asarray(v)[..., None, :, :] if k in geo_sites
                   else jnp.asarray(v)[..., None, :]) for k, v in params.items()}
     b = None if beta is None else beta[..., None, :, :]
-    curves = _saturate(ms, lagged, media, b)
+    curves = _saturate(ms, lagged, media, b, select)
     return jnp.einsum("...lgtc,...gcl->...gtc", curves, w)
 
 
@@ -120,7 +152,7 @@ def trend_component(structure: ModelStructure, basis: Array, params: Mapping[str
 
 
 def lift_effects(structure: ModelStructure, media: Array, lift_delta: Array,
-                 params: Mapping[str, Array]) -> Array:
+                 params: Mapping[str, Array], select: Select = None) -> Array:
     """Model lift of each experiment in scaled target units, ``(..., n_tests)``.
 
     The difference of the tested channel's total contribution with and without the
@@ -132,7 +164,7 @@ def lift_effects(structure: ModelStructure, media: Array, lift_delta: Array,
         one = {name: geo_param(params, name)[..., g, k:k + 1] for name, k in site.positions}
         base = media[:, g:g + 1, :, c:c + 1]
         moved = base + lift_delta[i][:, None, :, None]
-        diff = (media_contributions(site.media, moved, one)
-                - media_contributions(site.media, base, one))
+        diff = (media_contributions(site.media, moved, one, select=select)
+                - media_contributions(site.media, base, one, select=select))
         out.append(diff.sum(axis=(-3, -2, -1)))
     return jnp.stack(out, axis=-1)

@@ -172,7 +172,7 @@ def _roi_media(structure: ModelStructure, design: Design, params: dict[str, Arra
     else:
         spread = jnp.ones((n_geos, n_ch))
     curves = media_contributions(structure, design.media, params,
-                                 beta=jnp.ones((n_geos, n_ch)))
+                                 beta=jnp.ones((n_geos, n_ch)), select=design.select)
     reach = (design.y_scale[:, None] * spread * curves.sum(axis=1)).sum(axis=0)  # (C,)
     beta = numpyro.deterministic(Site.BETA, roi * design.spend.sum(axis=0) / reach)
     params[Site.BETA] = beta
@@ -227,7 +227,8 @@ def model(structure: ModelStructure, design: Design) -> None:
     g = structure.geo_shape
     params = _channel_parameters(structure, design)
     if structure.beta_sampled:
-        contributions = media_contributions(structure, design.media, params)  # (G, T, C)
+        contributions = media_contributions(structure, design.media, params,
+                                            select=design.select)  # (G, T, C)
     else:
         contributions = _roi_media(structure, design, params)
     media_mean = contributions.mean(axis=1)  # (G, C)
@@ -270,5 +271,5 @@ def model(structure: ModelStructure, design: Design) -> None:
 
     lift = design.lift
     if lift is not None:
-        effect = lift_effects(structure, design.media, lift.delta, params)
+        effect = lift_effects(structure, design.media, lift.delta, params, design.select)
         numpyro.sample(Site.LIFT, dist.Normal(effect, lift.se).to_event(1), obs=lift.lift)

@@ -17,8 +17,12 @@ from typing import Any
 
 from bayesmmm.errors import SpecError
 
-__all__ = ["CENTRING", "OptionInfo", "SamplerOptions", "default_of", "option_fields",
+__all__ = ["CENTRING", "METHODS", "OptionInfo", "SamplerOptions", "default_of", "option_fields",
            "options_doc"]
+
+#: How the posterior is computed: ``nuts`` (exact, default) or ``advi`` (a fast
+#: approximation judged by importance sampling: :mod:`bayesmmm.model._approx`).
+METHODS = ("nuts", "advi")
 
 #: How geo models sample their geo values: ``none`` (default) samples every geo value
 #: non-centred; ``auto`` chooses a centring weight per geo value from warm-up draws and
@@ -68,8 +72,17 @@ def _check_int(name: str, value: Any, low: int) -> None:
 class SamplerOptions:
     """NUTS settings; validated on creation (``SpecError`` naming the option and a fix)."""
 
-    chains: int = _option(4, "Chains, run in parallel (one per core).", limit=64, ge=1,
-                          doc="Chains run in parallel, one per XLA host device.")
+    method: str = _option(
+        "nuts", "'nuts' (exact, default) or 'advi' (a fast approximation for a preview; "
+        "its warnings say how far to trust it).", choices=METHODS,
+        doc="``\"nuts\"`` (default) samples the posterior with NUTS. ``\"advi\"`` fits a "
+        "multivariate normal to it (one optimisation per chain), corrects its draws by "
+        "Pareto-smoothed importance sampling and reports the Pareto k-hat: a preview in "
+        "seconds, good for exploring; its verdict forbids planning when k-hat > 0.7.")
+    chains: int = _option(4, "Chains, run in parallel (one per core); with 'advi', "
+                          "independent optimisations.", limit=64, ge=1,
+                          doc="Chains run in parallel, one per XLA host device (with "
+                          "``method='advi'``: independent optimisations).")
     warmup: int = _option(1000, "Warm-up (tuning) iterations per chain.", limit=20_000, ge=0)
     draws: int = _option(1000, "Draws kept per chain.", limit=20_000, ge=1)
     target_accept: float = _option(
@@ -93,6 +106,8 @@ class SamplerOptions:
         "``\"none\"`` samples every geo value non-centred. The posterior is the same "
         "either way; ``\"auto\"`` gives 2-3x the ESS per gradient on 8 and 20 geos. Needs "
         "``dense_mass=False``; a warm-up under 400 keeps the non-centred values.")
+    approx_steps: int = _option(
+        8000, "Optimisation steps of method='advi'.", limit=200_000, ge=100)
     time_limit: float | None = _option(
         None, "Seconds after which sampling stops early (the warm-up always completes); "
         "the warnings then say how many draws were taken.", limit=7 * 86400, gt=0,
@@ -107,8 +122,12 @@ class SamplerOptions:
         if self.centring == "auto" and self.dense_mass:
             raise SpecError("centring='auto' adapts a diagonal mass matrix, but dense_mass "
                             "is True. Fix: pass dense_mass=False, or centring='none'")
+        if self.method not in METHODS:
+            raise SpecError(f"method must be one of {list(METHODS)}, got {self.method!r}. "
+                            "Fix: 'nuts' (default) or 'advi' for a quick preview")
         for name in ("chains", "warmup", "draws", "max_tree_depth"):
             _check_int(name, getattr(self, name), 0 if name == "warmup" else 1)
+        _check_int("approx_steps", self.approx_steps, 100)
         if not isinstance(self.dense_mass, bool):
             raise SpecError(f"dense_mass must be true or false, got {self.dense_mass!r}")
         limit = self.time_limit

@@ -12,7 +12,16 @@ import numpy as np
 
 from bayesmmm.data import MMMData
 from bayesmmm.model._design import Scalers
-from bayesmmm.model._fitfile import save_fit
+from bayesmmm.model._fitfile import file_attrs, save_fit
+from bayesmmm.model._idata import (
+    constant_dataset,
+    log_likelihood_dataset,
+    observed_dataset,
+    posterior_dataset,
+    posterior_predictive_dataset,
+    prior_dataset,
+    sample_stats_dataset,
+)
 from bayesmmm.model._spec import ModelSpec
 from bayesmmm.model._structure import ModelStructure
 
@@ -54,6 +63,10 @@ class Fit:
         ``diverging``, ``num_steps``, ``energy``, ``accept_prob``: ``(n_chains, n_draws)``.
     meta : dict
         Sampler options and timings.
+    prior : dict of str to ndarray, optional
+        Prior draws per parameter ``(n_chains, n_draws, ...)`` when the fit carries them
+        (``bm.fit`` does not sample the prior): the ``prior`` group of :attr:`idata` and
+        of the fit file, read back by :func:`load_fit`.
 
     Answers are computed on demand from these (nothing derived is stored): see
     :meth:`summary`, :meth:`contributions`, :meth:`roi`, :meth:`media_share`,
@@ -66,6 +79,7 @@ class Fit:
     posterior: dict[str, np.ndarray]
     sample_stats: dict[str, np.ndarray]
     meta: dict[str, Any] = field(default_factory=dict)
+    prior: dict[str, np.ndarray] | None = None
 
     @property
     def n_chains(self) -> int:
@@ -100,16 +114,78 @@ class Fit:
 
     @cached_property
     def inference_data(self) -> az.InferenceData:
-        """The posterior and sample stats as ArviZ ``InferenceData``."""
+        """The posterior, sample stats, observed and constant data as ArviZ
+        ``InferenceData`` (cheap: what summaries and diagnostics read). :attr:`idata`
+        adds the log likelihood and posterior predictive draws."""
         import arviz as az
 
-        names = self.parameter_names()
-        stats = dict(self.sample_stats)
-        stats["tree_depth"] = np.ceil(np.log2(stats["num_steps"] + 1)).astype(np.int32)
-        stats["n_steps"] = stats.pop("num_steps")
-        stats["acceptance_rate"] = stats.pop("accept_prob")
-        return az.from_dict(posterior={n: self.posterior[n] for n in names}, sample_stats=stats,
-                            coords=self.coords, dims=self.dims)
+        from bayesmmm.model._quiet import quiet_arviz
+
+        quiet_arviz()
+        return az.InferenceData(posterior=posterior_dataset(self),
+                                sample_stats=sample_stats_dataset(self),
+                                observed_data=observed_dataset(self),
+                                constant_data=constant_dataset(self),
+                                attrs=file_attrs(self))
+
+    @cached_property
+    def idata(self) -> az.InferenceData:
+        """The fit as ArviZ ``InferenceData``: ``posterior``, ``sample_stats``,
+        ``observed_data`` (``y``), ``constant_data`` (``channel_data``,
+        ``control_data``), ``log_likelihood`` (``y``, pointwise) and
+        ``posterior_predictive`` (``y``), dims named as PyMC-Marketing's (``date``,
+        ``geo``, ``channel``, ``control``, ``fourier_mode``), target in original units.
+
+        The ArviZ toolbox works on it: ``az.loo(fit.idata)``,
+        ``az.plot_ppc(fit.idata)``, ``az.plot_trace(fit.idata)``. Computed on first use
+        (the likelihood and predictive draws take the model's mean for every draw).
+        """
+        import arviz as az
+
+        base = self.inference_data
+        groups: dict[str, Any] = {name: base[name] for name in base.groups()}
+        groups["log_likelihood"] = log_likelihood_dataset(self)
+        groups["posterior_predictive"] = posterior_predictive_dataset(self)
+        if self.prior is not None:
+            groups["prior"] = prior_dataset(self)
+        return az.InferenceData(attrs=dict(base.attrs), **groups)
+
+    # -- reading well in a console and a notebook ----------------------------------------
+    def describe(self) -> list[tuple[str, str]]:
+        """``(what, value)`` lines of a short description: data, model, sampler and
+        convergence (max r_hat and min ess_bulk from :meth:`summary`, divergences)."""
+        d, spec = self.data, self.spec
+        shape = (f"{d.n_times} {d.frequency or ''} periods".replace("  ", " ")
+                 + f" × {d.n_channels} channels × {len(d.control_names)} controls"
+                 + (f" × {d.n_geos} geos" if d.is_panel else " (national)"))
+        forms = sorted({f"{spec.adstock_forms[c]} adstock, {spec.saturation_forms[c]} saturation"
+                        for c in spec.channel_columns})
+        model = "; ".join(forms) + (f", trend {spec.trend}" if spec.trend != "none" else "")
+        o = self.meta.get("options", {})
+        sampler = (f"{self.meta.get('sampler', 'nuts')}: {self.n_chains} × {self.n_draws} "
+                   f"draws" + (f" after {o['warmup']} warm-up" if "warmup" in o else ""))
+        if "seconds_total" in self.meta:
+            sampler += f", {float(self.meta['seconds_total']):.0f} s"
+        divergences = int(np.sum(self.sample_stats["diverging"]))
+        convergence = f"{divergences} divergent draws"
+        if "summary" in ANSWERS:
+            table = self.summary()
+            convergence = (f"max r_hat {float(table['r_hat'].max()):.3f}, min ess_bulk "
+                           f"{float(table['ess_bulk'].min()):,.0f}, " + convergence)
+        return [("data", f"{d.y_column} by {d.date_column}: {shape}"), ("model", model),
+                ("sampler", sampler), ("convergence", convergence + "; fit.warnings() "
+                                       "says what to do about any problem")]
+
+    def __repr__(self) -> str:
+        return "Fit\n" + "\n".join(f"  {k:<11} {v}" for k, v in self.describe())
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        rows = "".join(f"<tr><th style='text-align:left'>{escape(k)}</th>"
+                       f"<td style='text-align:left'>{escape(v)}</td></tr>"
+                       for k, v in self.describe())
+        return f"<div><strong>BayesMMM Fit</strong><table>{rows}</table></div>"
 
     # Answers: shortcuts to the analysis layer's functions, found in ANSWERS (the analysis
     # layer registers them when imported; the model layer never imports it).
@@ -145,6 +221,12 @@ class Fit:
                    sample_stats={k: pick(v) for k, v in self.sample_stats.items()},
                    meta={**self.meta, "selected_draws": int(len(index))})
 
-    def save(self, path: str | Path) -> Path:
-        """Write the fit to one compressed NetCDF file; see :func:`load_fit`."""
-        return save_fit(self, path)
+    def save(self, path: str | Path, *, log_likelihood: bool | str = "auto") -> Path:
+        """Write the fit to one compressed NetCDF file, ArviZ ``InferenceData`` groups
+        (``az.from_netcdf`` reads it; :func:`load_fit` gives the fit back).
+
+        ``log_likelihood``: store the pointwise log likelihood (``True``), leave it out
+        (``False``), or store it unless it is large (``"auto"``: at most 2 million
+        values); :attr:`idata` recomputes it either way.
+        """
+        return save_fit(self, path, log_likelihood=log_likelihood)  # type: ignore[arg-type]

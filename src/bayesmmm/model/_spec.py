@@ -10,9 +10,10 @@ from bayesmmm.errors import SpecError
 from bayesmmm.model._lift import LiftTest, lift_tests_from
 from bayesmmm.model._trends import TRENDS as _TREND_FORMS
 from bayesmmm.priors import Prior
-from bayesmmm.transforms import ADSTOCKS, SATURATIONS
+from bayesmmm.transforms import ADSTOCKS, SATURATIONS, Registry
 
-__all__ = ["MEDIA_PRIORS", "RESERVED_NAMES", "TRENDS", "ModelSpec", "default_priors"]
+__all__ = ["MEDIA_PRIORS", "PRIOR_DEFAULTS", "RESERVED_NAMES", "TRENDS", "ModelSpec",
+           "default_priors"]
 
 #: Names of model components; a column with one of these names would be ambiguous in
 #: contributions, so the spec refuses it.
@@ -28,14 +29,21 @@ TRENDS = _TREND_FORMS
 #: ``saturation_beta`` is derived from it, as Meridian does).
 MEDIA_PRIORS = ("default", "spend_share", "roi")
 
-_BASE_PRIORS: dict[str, Prior] = {
+#: Default priors of the parameters that are not a form's (forms carry their own in
+#: their registries: ADSTOCKS, SATURATIONS, TRENDS): PyMC-Marketing's for the classic
+#: model, Meridian's for the ROI prior, and the geo spread (sd of a pooled parameter's
+#: geo values in its prior's unconstrained space).
+PRIOR_DEFAULTS: Registry[Prior] = Registry("prior default")
+for _name, _prior in {
     "intercept": Prior("Normal", {"loc": 0, "scale": 2}),
     "gamma_control": Prior("Normal", {"loc": 0, "scale": 2}),
     "gamma_fourier": Prior("Laplace", {"loc": 0, "scale": 1}),
     "y_sigma": Prior("HalfNormal", {"scale": 2}),
-}
-_ROI_PRIOR = Prior("LogNormal", {"loc": 0.2, "scale": 0.9})  # Meridian's default ROI prior
-_GEO_SIGMA_PRIOR = Prior("HalfNormal", {"scale": 0.3})  # geo spread, unconstrained space
+    "roi": Prior("LogNormal", {"loc": 0.2, "scale": 0.9}),
+    "geo_spread": Prior("HalfNormal", {"scale": 0.3}),
+}.items():
+    PRIOR_DEFAULTS.add(_name, _prior)
+_BASE = ("intercept", "gamma_control", "gamma_fourier", "y_sigma")
 
 
 def _forms(value: str | Mapping[str, str], channels: Sequence[str], what: str,
@@ -80,14 +88,15 @@ def default_priors(adstock: str | Mapping[str, str] = "geometric",
         names = [value] if isinstance(value, str) else list(dict(value).values())
         for name in dict.fromkeys(names):
             out.update({f"{prefix}_{k}": v for k, v in registry.get(name).priors.items()})
-    out.update(_BASE_PRIORS)
+    out.update({name: PRIOR_DEFAULTS.get(name) for name in _BASE})
     out.update(_TREND_FORMS.get(trend).priors)
     if media_prior == "roi":
-        out["roi"] = _ROI_PRIOR
+        out["roi"] = PRIOR_DEFAULTS.get("roi")
     if panel:
         channel_params = [k for k in out if k.startswith(("adstock_", "saturation_"))]
-        out.update({f"{k}_sigma": _GEO_SIGMA_PRIOR for k in channel_params})
-        out["gamma_control_sigma"] = _GEO_SIGMA_PRIOR
+        spread = PRIOR_DEFAULTS.get("geo_spread")
+        out.update({f"{k}_sigma": spread for k in channel_params})
+        out["gamma_control_sigma"] = spread
     return out
 
 
@@ -339,6 +348,16 @@ class ModelSpec:
                 "adstock_max_lag": self.adstock_max_lag,
                 "yearly_seasonality": self.yearly_seasonality,
                 "panel_columns": self.panel_columns}
+
+    def with_forms(self, adstock: str, saturation: str) -> ModelSpec:
+        """This spec with one adstock and one saturation form on every channel; priors
+        (and ``geo_shared`` entries) of parameters those forms do not have are left out
+        (a prior on ``saturation_lam`` means nothing to a Hill curve)."""
+        bare = self.replace(adstock=adstock, saturation=saturation, priors={}, geo_shared=[])
+        known = bare.default_priors()
+        shared = [p for p in self.geo_shared if p in bare.channel_parameters()]
+        return bare.replace(priors={k: v for k, v in self.priors.items() if k in known},
+                            geo_shared=shared)
 
     def replace(self, **changes: Any) -> ModelSpec:
         """A copy with some fields changed (validated again)."""

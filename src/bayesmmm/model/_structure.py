@@ -125,7 +125,16 @@ def _groups(kind: str, forms: Mapping[str, str], channels: tuple[str, ...],
 @dataclass(frozen=True)
 class MediaStructure:
     """How channel contributions are computed: forms per channel group, parameter
-    vectors and carry-over options (everything :func:`media_contributions` needs)."""
+    vectors and carry-over options (everything :func:`media_contributions` needs).
+
+    A *switch* structure (:meth:`build_switch`) holds several candidate forms for every
+    channel: each adstock and saturation group covers all channels, and the design's
+    ``select`` (the index of the chosen candidate of each kind, data to the compiled
+    program, read by ``jax.lax.switch`` so that only the chosen form is computed) says
+    which. The parameters of the forms not chosen get their prior only, so the model is
+    the chosen structure's exactly, and one compiled program serves every candidate
+    (:class:`bayesmmm.model.StructureSearch`).
+    """
 
     channels: tuple[str, ...]
     l_max: int
@@ -134,6 +143,7 @@ class MediaStructure:
     params: tuple[ChannelParam, ...]  # in the order channels first use them; beta last
     adstock: tuple[FormGroup, ...]
     saturation: tuple[FormGroup, ...]
+    switch: bool = False
 
     @classmethod
     def build(cls, spec: ModelSpec) -> MediaStructure:
@@ -147,6 +157,29 @@ class MediaStructure:
                    spec.saturation_first, tuple(params.values()),
                    _groups("adstock", spec.adstock_forms, channels, params),
                    _groups("saturation", spec.saturation_forms, channels, params))
+
+    @classmethod
+    def build_switch(cls, spec: ModelSpec, adstocks: tuple[str, ...],
+                     saturations: tuple[str, ...]) -> MediaStructure:
+        """Every candidate adstock and saturation for every channel (see the class)."""
+        every = tuple(range(len(spec.channel_columns)))
+        names: dict[str, str] = {}
+        for kind, forms, registry in (("adstock", adstocks, ADSTOCKS),
+                                      ("saturation", saturations, SATURATIONS)):
+            for form in forms:
+                for p in registry.get(form).params:
+                    names.setdefault(Site.channel_param(kind, p), kind)
+        names[Site.BETA] = "saturation"
+        params = tuple(ChannelParam(n, kind, every) for n, kind in names.items())
+
+        def groups(kind: str, forms: tuple[str, ...], registry: Any) -> tuple[FormGroup, ...]:
+            return tuple(FormGroup(f, every, tuple(
+                (p, Site.channel_param(kind, p), None) for p in registry.get(f).params))
+                for f in forms)
+
+        return cls(spec.channel_columns, spec.adstock_max_lag, spec.adstock_normalize,
+                   spec.saturation_first, params, groups("adstock", adstocks, ADSTOCKS),
+                   groups("saturation", saturations, SATURATIONS), switch=True)
 
     def param(self, name: str) -> ChannelParam:
         for p in self.params:
@@ -166,6 +199,9 @@ class MediaStructure:
         """The structure of channel ``c`` alone, and for each of its parameters the
         position of ``c`` in that parameter's vector."""
         def keep(groups: tuple[FormGroup, ...]) -> tuple[FormGroup, ...]:
+            if self.switch:  # every candidate; the selection is sliced to the channel
+                return tuple(FormGroup(g.form, (0,), tuple((p, s, None) for p, s, _ in
+                                                          g.params)) for g in groups)
             g = next(g for g in groups if c in g.channels)
             return (FormGroup(g.form, (0,), tuple((p, site, None) for p, site, _ in g.params)),)
 
@@ -174,7 +210,7 @@ class MediaStructure:
                        if c in p.channels)
         sub = MediaStructure((self.channels[c],), self.l_max, self.normalize,
                              self.saturation_first, params, keep(self.adstock),
-                             keep(self.saturation))
+                             keep(self.saturation), self.switch)
         return sub, tuple(mine)
 
 
@@ -235,12 +271,22 @@ class ModelStructure:
     lift: tuple[LiftSite, ...]
 
     @classmethod
-    def build(cls, spec: ModelSpec, data: MMMData) -> ModelStructure:
+    def build(cls, spec: ModelSpec, data: MMMData,
+              candidates: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+              ) -> ModelStructure:
         """The structure of ``spec`` on ``data`` (controls as :func:`model_data` gives
-        them, calendar columns included)."""
-        media = MediaStructure.build(spec)
-        known = spec.default_priors()
-        priors = {name: spec.priors.get(name) or prior for name, prior in known.items()}
+        them, calendar columns included); with ``candidates`` (adstocks, saturations), a
+        switch structure over all of them (:meth:`MediaStructure.build_switch`)."""
+        if candidates is None:
+            media = MediaStructure.build(spec)
+            specs = [spec]
+        else:
+            media = MediaStructure.build_switch(spec, *candidates)
+            specs = [spec.with_forms(a, s) for a in candidates[0] for s in candidates[1]]
+        priors: dict[str, Prior] = {}
+        for one in specs:
+            for name, prior in one.default_priors().items():
+                priors.setdefault(name, one.priors.get(name) or prior)
         return cls(media, data.n_geos, tuple(data.panels), tuple(data.control_names),
                    "yearly", spec.yearly_seasonality, spec.trend, spec.media_prior,
                    tuple(spec.geo_shared), _priors_key(priors),

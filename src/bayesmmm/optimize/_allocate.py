@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize as so
 
+from bayesmmm._numbers import format_number as num
 from bayesmmm.analysis import hdi_columns
 from bayesmmm.errors import SpecError
 from bayesmmm.model import Fit
@@ -126,16 +127,17 @@ class Allocation:
         versus = ("the historical mix at the same budget" if self.comparison == "historical mix"
                   else "the historical mix moved into the bounds (the historical mix itself "
                        "is outside them)")
-        head = (f"Spending {t['budget']:,.0f} over {self.n_periods} periods as optimised is "
-                f"expected to bring {t['sales']:,.0f} incremental sales ({self.hdi_prob:.0%} "
-                f"HDI {t[f'sales_{low}']:,.0f} to {t[f'sales_{high}']:,.0f}), ROI "
-                f"{t['roi']:.2f}; ")
+        head = (f"Spending {num(t['budget'])} over {self.n_periods} periods as optimised is "
+                f"expected to bring {num(t['sales'])} incremental sales ({self.hdi_prob:.0%} "
+                f"HDI {num(t[f'sales_{low}'])} to {num(t[f'sales_{high}'])}), ROI "
+                f"{num(t['roi'])}; ")
         if np.allclose(self.channels["optimal"], self.channels["comparison"], rtol=1e-6,
                        atol=1e-9 * max(self.budget, 1.0)):
             text = head + f"that is {versus} itself: no other plan does better."
         else:
-            text = head + (f"that is {t['uplift']:+,.0f} ({t['uplift_pct']:+.1f}%) vs {versus} "
-                           f"(probability better {t['prob_better']:.0%}).")
+            sign = "+" if t["uplift"] >= 0 else ""
+            text = head + (f"that is {sign}{num(t['uplift'])} ({t['uplift_pct']:+.1f}%) vs "
+                           f"{versus} (probability better {t['prob_better']:.0%}).")
         return " ".join([text, *(f"Caution: {w}" for w in self.warnings)])
 
 

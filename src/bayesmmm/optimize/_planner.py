@@ -35,6 +35,7 @@ from bayesmmm.analysis import media_param_draws
 from bayesmmm.errors import SpecError
 from bayesmmm.model import AveragedFit, Fit, MediaStructure, media_contributions
 from bayesmmm.model._design import spend_of
+from bayesmmm.model._media_kinds import unit_costs
 from bayesmmm.optimize._goals import Objective
 from bayesmmm.transforms import lag_stack
 
@@ -133,7 +134,7 @@ class Planner:
         self.panels = list(fit.data.panels) if fit.is_panel else []
         media = np.asarray(fit.data.media_gt, dtype=float)
         self.n_geos, n_times, self.n_channels = media.shape
-        self.cost = np.array([spec.cost_per_unit.get(c, 1.0) for c in self.channels])
+        self.cost = unit_costs(spec)
         spend = spend_of(spec, fit.data)
         self.reference = historical_spend(fit, self.n_periods)
         self.pattern = _time_pattern(pattern, spend, self.n_periods)

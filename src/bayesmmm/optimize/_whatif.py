@@ -15,6 +15,7 @@ from typing import TypeAlias
 import numpy as np
 import pandas as pd
 
+from bayesmmm._numbers import format_number as num
 from bayesmmm.analysis import hdi_columns
 from bayesmmm.errors import SpecError
 from bayesmmm.model import Fit
@@ -89,26 +90,26 @@ class WhatIf:
 def _advice(w: dict[str, float], channel: str, change: float, be: float, periods: int,
             hdi_prob: float, low: float, high: float) -> str:
     grow = change > 0
-    verb = f"Adding {change:,.0f} to" if grow else f"Cutting {-change:,.0f} from"
+    verb = f"Adding {num(change)} to" if grow else f"Cutting {num(-change)} from"
     what = (f"{verb} {channel!r} over {periods} periods is expected to "
-            f"{'bring' if grow else 'lose'} {abs(w['sales']):,.0f} sales ({hdi_prob:.0%} HDI "
-            f"{abs(low if grow else high):,.0f} to {abs(high if grow else low):,.0f}): "
-            f"{w['roi']:.2f} per unit of spend")
+            f"{'bring' if grow else 'lose'} {num(abs(w['sales']))} sales ({hdi_prob:.0%} HDI "
+            f"{num(abs(low if grow else high))} to {num(abs(high if grow else low))}): "
+            f"{num(w['roi'])} per unit of spend")
     p = w["prob"]
     if grow:
         verdict = ("Recommended" if p >= 0.8 else "Not recommended" if p <= 0.2 else
                    "Uncertain")
         why = f"probability that it pays (ROI > {be:g}) {p:.0%}"
         after = w["m_after"]
-        tail = (f"At the new level the next unit still returns {after:.2f}, above break-even: "
-                "more may pay." if after > be else
-                f"At the new level the next unit returns {after:.2f}, below break-even: do "
+        tail = (f"At the new level the next unit still returns {num(after)}, above "
+                "break-even: more may pay." if after > be else
+                f"At the new level the next unit returns {num(after)}, below break-even: do "
                 "not go further.")
     else:
         verdict = ("Recommended" if p >= 0.8 else "Not recommended" if p <= 0.2 else
                    "Uncertain")
         why = f"probability that each unit saved loses less than {be:g} in sales {p:.0%}"
-        tail = (f"Before the cut the next unit returned {w['m_before']:.2f}"
+        tail = (f"Before the cut the next unit returned {num(w['m_before'])}"
                 f"{', below' if w['m_before'] < be else ', above'} break-even.")
     return f"{verdict}. {what}; {why}. {tail}"
 

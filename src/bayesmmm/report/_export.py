@@ -10,7 +10,14 @@ from pathlib import Path
 import pandas as pd
 
 from bayesmmm._files import atomic_write
-from bayesmmm.analysis import contributions, convergence_warnings, fit_metrics, media_share, roi
+from bayesmmm.analysis import (
+    contributions,
+    convergence_warnings,
+    fit_metrics,
+    half_life,
+    media_share,
+    roi,
+)
 from bayesmmm.analysis import summary as summary_table
 from bayesmmm.model import AveragedFit, Fit
 
@@ -28,8 +35,9 @@ def write_text(text: str, path: str | Path) -> Path:
 
 
 def export_results(fit: Fit | AveragedFit, folder: str | Path) -> dict[str, Path]:
-    """Write summary.csv, contributions.csv, roi.csv, media_share.csv, diagnostics.json
-    and fit.nc into ``folder`` (and, for an averaged fit, comparison.csv: every candidate
+    """Write summary.csv, contributions.csv, roi.csv, media_share.csv, half_life.csv
+    (adstock half-life and peak lag per channel), diagnostics.json and fit.nc into
+    ``folder`` (and, for an averaged fit, comparison.csv: every candidate
     structure, its weight and why it was left out); each file appears whole or not at all.
 
     Returns the written paths by name.
@@ -41,6 +49,7 @@ def export_results(fit: Fit | AveragedFit, folder: str | Path) -> dict[str, Path
         "contributions": lambda: contributions(fit),
         "roi": lambda: roi(fit),
         "media_share": lambda: media_share(fit),
+        "half_life": lambda: half_life(fit),
     }
     if isinstance(fit, AveragedFit) and fit.comparison is not None:
         table = fit.comparison

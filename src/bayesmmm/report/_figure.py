@@ -17,17 +17,38 @@ from plotly.subplots import make_subplots
 from bayesmmm.data import MMMData
 from bayesmmm.errors import SpecError
 
-__all__ = ["GREY", "PALETTE", "band", "color", "facet_grid", "finish", "panel_index", "rgba"]
+__all__ = ["BASELINE_COLORS", "CONTROL_COLORS", "GREY", "PALETTE", "band", "color",
+           "component_color", "facet_grid", "finish", "panel_index", "rgba"]
 
-#: Plotly's default qualitative palette, fixed here so PNGs use the same colours.
-PALETTE = ("#636EFA", "#EF553B", "#00CC96", "#AB63FA", "#FFA15A", "#19D3F3", "#FF6692",
-           "#B6E880", "#FF97FF", "#FECB52")
+#: Channels and other series: colour-blind-safe, distinct hues (Okabe & Ito's palette,
+#: then Paul Tol's "muted" scheme), fixed here so PNGs and the dashboard use the same.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
+           "#332288", "#882255", "#44AA99", "#999933", "#AA4499")
 GREY = "#7F7F7F"
+#: Baseline components in lighter, colour-blind-safe tones (Paul Tol's "light" scheme),
+#: each its own colour, so they read as the ground the channels stand on.
+#: Chosen so that with the first controls and channels every pair stays apart (CIELAB
+#: distance >= 10) in normal vision and in simulated protanopia, deuteranopia and
+#: tritanopia (tests/report/test_colours.py).
+BASELINE_COLORS = {"intercept": "#DDDDDD", "trend": "#EEDD88", "seasonality": "#FFAABB"}
+#: Controls (events, holidays, promotions, ...) in turn.
+CONTROL_COLORS = ("#99DDFF", "#77AADD", "#44BB99", "#BBCC33", "#AAAA00", "#EE8866")
 
 
 def color(i: int) -> str:
     """The ``i``-th colour of the palette (cycling)."""
     return PALETTE[i % len(PALETTE)]
+
+
+def component_color(name: str, kind: str, index: int) -> str:
+    """The colour of a component of the mean: a channel's palette colour (``index`` is
+    its position among the channels), the baseline parts' own tones, and the controls'
+    tones in turn (``index``: its position among the controls)."""
+    if kind == "channel":
+        return color(index)
+    if name in BASELINE_COLORS:
+        return BASELINE_COLORS[name]
+    return CONTROL_COLORS[index % len(CONTROL_COLORS)]
 
 
 def rgba(hex_color: str, alpha: float) -> str:

@@ -12,10 +12,19 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from bayesmmm.analysis import component_draws, hdi, hdi_columns, mean_draws
 from bayesmmm.model import Fit, media_contributions
-from bayesmmm.report._figure import GREY, band, color, facet_grid, finish, panel_index
+from bayesmmm.report._figure import (
+    GREY,
+    band,
+    color,
+    component_color,
+    facet_grid,
+    finish,
+    panel_index,
+)
 from bayesmmm.transforms import ADSTOCKS
 
 __all__ = ["plot_actual_vs_fitted", "plot_adstock", "plot_contributions",
@@ -110,29 +119,61 @@ def plot_data_contributions(fit: Fit, panel: str | None = None) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def signed_components(frame: pd.DataFrame, channels: list[str]) -> list[str]:
+    """The baseline components of a :func:`plot_data_contributions` frame drawn as signed
+    bands rather than stacked under the channels: seasonality (it swings around zero by
+    construction) and any other part that is negative in some period."""
+    out = []
+    for name, part in frame.groupby("component", sort=False):
+        if name in channels:
+            continue
+        if name == "seasonality" or (part["contribution"] < 0).any():
+            out.append(str(name))
+    return out
+
+
 def plot_contributions(fit: Fit, panel: str | None = None) -> go.Figure:
-    """Contributions over time as stacked areas (baseline parts first, then channels),
-    with the fitted mean as a dashed line on top."""
+    """Contributions over time. Top: the baseline parts that are never negative
+    (intercept, trend, events, ...) stacked from zero, the channels stacked on top of
+    them, and the fitted mean (dashed). Below, as signed bands around zero: seasonality
+    and any other part that is negative in some period (it adds above the line and
+    takes away below it), so a negative season never pushes the media below the
+    baseline. The stack plus the signed bands is the fitted mean."""
     frame = plot_data_contributions(fit, panel)
-    fig = go.Figure()
     channels = list(fit.spec.channel_columns)
-    baseline = [c for c in frame["component"].unique() if c not in channels]
-    for i, name in enumerate(baseline + channels):
+    signed = signed_components(frame, channels)
+    stacked = [c for c in frame["component"].unique() if c not in channels and c not in signed]
+    controls = [c for c in frame["component"].unique() if _kind(fit, c) == "control"]
+    rows = 2 if signed else 1
+    fig = make_subplots(rows=rows, cols=1, shared_xaxes=True,
+                        row_heights=[0.74, 0.26] if signed else None, vertical_spacing=0.08,
+                        subplot_titles=["Baseline with the media on top",
+                                        "Signed parts: above 0 they add, below 0 they take "
+                                        "away"][:rows])
+
+    def hue(name: str) -> str:
+        kind = _kind(fit, name)
+        index = channels.index(name) if kind == "channel" else \
+            controls.index(name) if kind == "control" else 0
+        return component_color(name, kind, index)
+
+    for name in stacked + channels:
         part = frame[frame["component"] == name]
-        hue = color(channels.index(name)) if name in channels else _baseline_color(i)
         fig.add_trace(go.Scatter(x=part["date"], y=part["contribution"], mode="lines",
-                                 stackgroup="components", name=name,
-                                 line={"color": hue, "width": 0.5}))
+                                 stackgroup="stack", name=name, legendgroup=name,
+                                 line={"color": hue(name), "width": 0.5}), row=1, col=1)
     total = frame.groupby("date", sort=True)["contribution"].sum()
     fig.add_trace(go.Scatter(x=total.index, y=total.to_numpy(), mode="lines",
-                             name="fitted (mean)", line={"color": "#000000", "dash": "dash"}))
+                             name="fitted (mean)", line={"color": "#000000", "dash": "dash"}),
+                  row=1, col=1)
+    for name in signed:
+        part = frame[frame["component"] == name]
+        fig.add_trace(go.Scatter(x=part["date"], y=part["contribution"], mode="lines",
+                                 fill="tozeroy", name=f"{name} (signed)", legendgroup=name,
+                                 line={"color": hue(name), "width": 1.2}), row=2, col=1)
+    fig.update_layout(height=560 if signed else 420)
     return finish(fig, f"Contributions over time{_where(fit, panel)}", "date",
-                  fit.data.y_column, dates=True)
-
-
-def _baseline_color(i: int) -> str:
-    greys = ("#BDBDBD", "#9E9E9E", "#D9D9D9", "#7F7F7F", "#CFCFCF", "#AFAFAF")
-    return greys[i % len(greys)]
+                  fit.data.y_column, cells=[(r, 1) for r in range(1, rows + 1)], dates=True)
 
 
 def plot_data_waterfall(fit: Fit, panel: str | None = None) -> pd.DataFrame:

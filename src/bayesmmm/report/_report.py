@@ -17,7 +17,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from bayesmmm._files import atomic_write
-from bayesmmm.analysis import Verdict, verdict
+from bayesmmm._numbers import format_number
+from bayesmmm.analysis import Verdict, half_life, verdict
 from bayesmmm.data import ValidationReport, validate
 from bayesmmm.errors import BayesMMMError
 from bayesmmm.model import Fit
@@ -92,7 +93,7 @@ def _text(value: float, column: str) -> str:
         return f"{value:.1%}"
     if column.endswith("_pct"):
         return f"{value:+.1f}%"
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+    return format_number(value)
 
 
 def _cell(value: object, column: str) -> str:
@@ -213,9 +214,16 @@ def _curves_section(fit: Fit, hdi_prob: float, seed: int) -> str:
     note = ("At the historical spend: incremental sales over the fitted period, the marginal "
             "ROI of one more unit of spend, and the saturation point (where the marginal ROI "
             "falls to a fifth of its peak; empty if not reached within the curve's range).")
+    carry = ("Carry-over in periods: the half-life is the lag at which the effect of one "
+             "period's spend has fallen to half its peak, the peak lag the lag of its "
+             "largest effect (0: the period of spend), each with its HDI; beyond_window is "
+             "the share of draws whose half-life passes the adstock window "
+             f"({fit.spec.adstock_max_lag} periods), which then cuts the effect short.")
     return (table_html(points.set_index(keys), "table-curves", "Response at current spend")
             + _para(note, "note") + _figure(plot_saturation(fit, hdi_prob), "saturation")
-            + _figure(plot_adstock(fit, hdi_prob), "adstock"))
+            + table_html(half_life(fit, hdi_prob), "table-carryover",
+                         "Adstock half-life and peak lag (periods)")
+            + _para(carry, "note") + _figure(plot_adstock(fit, hdi_prob), "adstock"))
 
 
 def _optimizer_section(fit: Fit, n_periods: int, seed: int, hdi_prob: float) -> str:
@@ -227,7 +235,8 @@ def _optimizer_section(fit: Fit, n_periods: int, seed: int, hdi_prob: float) -> 
         return _para(f"No recommendation: the optimizer could not run ({exc}).")
     shown = plan.to_frame()[["historical_at_budget", "optimal", "change_pct", "sales",
                              "roi", "marginal_roi"]]
-    intro = (f"The historical budget for {n_periods} periods ({budget:,.0f}, spent at the "
+    intro = (f"The historical budget for {n_periods} periods ({format_number(budget)}, spent "
+             "at the "
              "average rate of the fitted data) allocated to maximise the expected "
              "incremental sales, each channel free between zero and the whole budget.")
     return (_para(intro, "note") + _para(plan.summary()) + _items(list(plan.notes), "plan-notes")

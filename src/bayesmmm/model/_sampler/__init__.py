@@ -8,8 +8,8 @@ sampling with progress and a deadline.
 
 from bayesmmm.model._sampler._chunks import CHUNK_LENGTH
 from bayesmmm.model._sampler._layout import ChainLayout
-from bayesmmm.model._sampler._nuts import SamplerResult, run_nuts
+from bayesmmm.model._sampler._nuts import NutsProgram, SamplerResult, run_nuts
 from bayesmmm.model._sampler._rebase import Rebase, move_state, rebase_window
 
-__all__ = ["CHUNK_LENGTH", "ChainLayout", "Rebase", "SamplerResult", "move_state",
+__all__ = ["CHUNK_LENGTH", "ChainLayout", "NutsProgram", "Rebase", "SamplerResult", "move_state",
            "rebase_window", "run_nuts"]

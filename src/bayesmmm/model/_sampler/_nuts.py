@@ -16,7 +16,7 @@ from bayesmmm.model._sampler._chunks import Chunks, chunk_sizes
 from bayesmmm.model._sampler._layout import ChainLayout
 from bayesmmm.model._sampler._rebase import Rebase, move_states, rebase_window
 
-__all__ = ["Pace", "SamplerResult", "run_nuts"]
+__all__ = ["NutsProgram", "Pace", "SamplerResult", "run_nuts"]
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -29,6 +29,7 @@ class SamplerResult:
     stats: dict[str, np.ndarray]
     seconds_warmup: float
     seconds_sampling: float
+    info: dict[str, Any] = field(default_factory=dict)  # a method's own diagnostics
 
 
 @dataclass
@@ -87,6 +88,50 @@ def _sampling(chunks: Chunks, state: Any, args: tuple[Any, ...], total: int, pac
     return out
 
 
+class NutsProgram:
+    """NUTS compiled for one model, chain layout and warm-up length: run it on any model
+    arguments of the same shapes (and any seed and number of draws) without compiling
+    again. :func:`run_nuts` builds one per call; a caller that runs one model many times
+    on other data (a structure search) keeps one."""
+
+    def __init__(self, model: Callable[..., Any], *, chains: int, warmup: int,
+                 target_accept: float, dense_mass: bool = False,
+                 max_tree_depth: int = 10) -> None:
+        self.model, self.warmup = model, warmup
+        self.kernel = NUTS(model, target_accept_prob=target_accept, dense_mass=dense_mass,
+                           max_tree_depth=max_tree_depth)
+        self.dense_mass = dense_mass
+        self.layout = ChainLayout.for_chains(chains)
+        kernel = self.kernel
+        self._init = jax.pmap(lambda k, args: kernel.init(k, warmup, None, args, {}),
+                              in_axes=(0, None))
+        self.chunks = Chunks(kernel, self.layout)
+
+    def run(self, model_args: tuple[Any, ...], *, seed: int, draws: int,
+            progress: ProgressFn | None = None, rebase: Rebase | None = None,
+            deadline: float | None = None) -> SamplerResult:
+        """Warm-up and ``draws`` draws per chain on ``model_args`` (as :func:`run_nuts`)."""
+        if rebase is not None and self.dense_mass:
+            raise ValueError("a rebase needs a diagonal mass matrix (dense_mass=False)")
+        layout, chunks = self.layout, self.chunks
+        state = self._init(layout.keys(seed), model_args)
+        pace = Pace(progress, deadline)
+
+        start = time.perf_counter()
+        state, model_args = _warmup(chunks, self.kernel, self.model, layout, state,
+                                    model_args, self.warmup, rebase, pace)
+        jax.block_until_ready(state)
+        seconds_warmup = time.perf_counter() - start
+        start = time.perf_counter()
+        out = _sampling(chunks, state, model_args, draws, pace)
+        seconds_sampling = time.perf_counter() - start
+
+        collected = layout.stitch(out)
+        samples = {k: v for k, v in collected["z"].items() if not k.startswith("_")}
+        stats = {k: v for k, v in collected.items() if k != "z"}
+        return SamplerResult(samples, stats, seconds_warmup, seconds_sampling)
+
+
 def run_nuts(
     model: Callable[..., Any],
     model_args: tuple[Any, ...],
@@ -128,24 +173,7 @@ def run_nuts(
     """
     if rebase is not None and dense_mass:
         raise ValueError("a rebase needs a diagonal mass matrix (dense_mass=False)")
-    kernel = NUTS(model, target_accept_prob=target_accept, dense_mass=dense_mass,
-                  max_tree_depth=max_tree_depth)
-    layout = ChainLayout.for_chains(chains)
-    init = jax.pmap(lambda k, args: kernel.init(k, warmup, None, args, {}), in_axes=(0, None))
-    state = init(layout.keys(seed), model_args)
-    chunks = Chunks(kernel, layout)
-    pace = Pace(progress, deadline)
-
-    start = time.perf_counter()
-    state, model_args = _warmup(chunks, kernel, model, layout, state, model_args, warmup,
-                                rebase, pace)
-    jax.block_until_ready(state)
-    seconds_warmup = time.perf_counter() - start
-    start = time.perf_counter()
-    out = _sampling(chunks, state, model_args, draws, pace)
-    seconds_sampling = time.perf_counter() - start
-
-    collected = layout.stitch(out)
-    samples = {k: v for k, v in collected["z"].items() if not k.startswith("_")}
-    stats = {k: v for k, v in collected.items() if k != "z"}
-    return SamplerResult(samples, stats, seconds_warmup, seconds_sampling)
+    program = NutsProgram(model, chains=chains, warmup=warmup, target_accept=target_accept,
+                          dense_mass=dense_mass, max_tree_depth=max_tree_depth)
+    return program.run(model_args, seed=seed, draws=draws, progress=progress, rebase=rebase,
+                       deadline=deadline)

@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException
 import bayesmmm
 from bayesmmm.errors import BayesMMMError
 from bayesmmm.service import web
+from bayesmmm.service._advice import for_api
 from bayesmmm.service._errors import RequestError
 from bayesmmm.service._settings import Settings, default_home
 from bayesmmm.service.api import _routes_plan, _routes_plots, _routes_tasks, _routes_tools
@@ -110,8 +111,9 @@ def _error(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     if status == 503:
         headers = {"Retry-After": "30"}
-    return JSONResponse({"detail": detail, "code": code, **extra}, status_code=status,
-                        headers=headers)
+    body = for_api({"detail": detail, **extra})  # advice as request fields, not CLI flags
+    return JSONResponse({"detail": body.pop("detail"), "code": code, **body},
+                        status_code=status, headers=headers)
 
 
 def _server_paths(settings: Settings) -> re.Pattern[str]:

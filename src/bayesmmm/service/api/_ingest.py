@@ -17,7 +17,7 @@ from bayesmmm.service._names import display_name
 from bayesmmm.service.api._fetch import Fetcher
 from bayesmmm.service.api._limits import JSON_DEPTH, SIZES, check_spec
 from bayesmmm.service.api._sampler import SamplerChoice
-from bayesmmm.service.api._schemas import JSON_FIELDS, LIST_FIELDS, ModelChoice
+from bayesmmm.service.api._schemas import JSON_FIELDS, LIST_FIELDS, PRESET_FIELDS, ModelChoice
 
 __all__ = ["read_submission", "describe_errors", "build_spec", "parse_json", "too_deep"]
 
@@ -286,8 +286,9 @@ def build_spec(choice: ModelChoice) -> Any:
     within the service's limits and with known holiday countries."""
     from bayesmmm.model import spec_from_options
 
+    unsent = set(PRESET_FIELDS) - choice.model_fields_set  # the preset's, or the default
     named = choice.model_dump(exclude={"preset", "model_options", "sep", "openaiFileIdRefs",
-                                       *SamplerChoice.model_fields}, exclude_none=True)
+                                       *SamplerChoice.model_fields, *unsent}, exclude_none=True)
     clash = sorted(set(named) & set(choice.model_options))
     if clash:
         raise RequestError(422, "invalid_options", f"{clash} given both as fields and inside "

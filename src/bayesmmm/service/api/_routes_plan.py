@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from bayesmmm.errors import BayesMMMError
+from bayesmmm.service._advice import for_api
 from bayesmmm.service._errors import RequestError
 from bayesmmm.service.api._deps import get_artifacts, get_service, get_store
 from bayesmmm.service.api._routes_tasks import ERRORS, HdiProb, Level, Owner, TaskId, fit_bytes
@@ -67,7 +68,7 @@ async def _ask(service: Service, store: JobStore, artifacts: ArtifactStore, kind
     if not outcome.get("ok"):
         raise RequestError(int(outcome.get("status", 422)), str(outcome.get("code")),
                            str(outcome.get("message")))
-    return JSONResponse(outcome["body"])
+    return JSONResponse(for_api(outcome["body"]))  # advice as request fields, not flags
 
 
 @router.get("/tasks/{task_id}/response-curves", operation_id="getResponseCurves",

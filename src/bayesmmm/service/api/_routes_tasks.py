@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from bayesmmm.errors import BayesMMMError, DataValidationError
+from bayesmmm.service._advice import for_api
 from bayesmmm.service._errors import RequestError, StoreUnavailable
 from bayesmmm.service._settings import Settings
 from bayesmmm.service.api._deps import (
@@ -23,6 +24,7 @@ from bayesmmm.service.api._fetch import Fetcher
 from bayesmmm.service.api._ingest import build_spec, read_submission
 from bayesmmm.service.api._sampler import sampler_options
 from bayesmmm.service.api._schemas import (
+    CarryoverRow,
     ErrorBody,
     PredictRequest,
     RunMMMRequest,
@@ -99,16 +101,17 @@ def task_status(job: JobRecord) -> TaskStatus:
     error = None
     if job.status == "failed":
         error = TaskError(code=job.error_code or "failed",
-                          message=job.error_message or "the fit failed",
-                          details=job.error_details)
+                          message=for_api(job.error_message or "the fit failed"),
+                          details=for_api(job.error_details))
     return TaskStatus(
         task_id=job.id, status=job.status, progress=job.progress,  # type: ignore[arg-type]
         phase=job.phase, attempts=job.attempts, created_at=_utc(job.created_at),
         started_at=_maybe_utc(job.started_at), finished_at=_maybe_utc(job.finished_at),
         seconds_queued=_seconds(job.created_at, job.started_at or job.finished_at or now),
         seconds_running=_seconds(job.started_at, running_end), input_name=job.input_name,
-        spec=job.spec, sampler=job.sampler, data_warnings=job.data_warnings or [],
-        warnings=result.get("warnings", []), fit_metrics=result.get("fit_metrics"),
+        spec=job.spec, sampler=job.sampler, data_warnings=for_api(job.data_warnings or []),
+        warnings=for_api(result.get("warnings", [])), fit_metrics=result.get("fit_metrics"),
+        verdict=result.get("verdict"),
         fit_seconds=result.get("seconds"),
         divergences=result.get("divergences"), error=error, links=_links(job.id))
 
@@ -217,7 +220,7 @@ async def run_mmm(request: Request, owner: Owner,
 
     job = await run_in_threadpool(create)
     dispatcher.notify()
-    return TaskAccepted(task_id=job.id, status="pending", data_warnings=warnings,
+    return TaskAccepted(task_id=job.id, status="pending", data_warnings=for_api(warnings),
                         links=_links(job.id))
 
 
@@ -290,11 +293,16 @@ async def get_summary(task_id: TaskId, owner: Owner,
                       store: Annotated[JobStore, Depends(get_store)],
                       fits: Annotated[FitCache, Depends(get_fits)]) -> SummaryResponse:
     """mean, sd, hdi_3%, hdi_97%, ess_bulk, ess_tail and r_hat per parameter
-    (PyMC-Marketing's parameter names; scaled units)."""
+    (PyMC-Marketing's parameter names; scaled units); each channel's adstock half-life and
+    peak lag in periods (carryover)."""
+    from bayesmmm.analysis import half_life
+
     fitted = await fitted_model(store, fits, task_id, owner)
     table = await run_in_threadpool(fitted.summary)
+    timing = await run_in_threadpool(half_life, fitted)
     rows = [SummaryRow.model_validate(r) for r in frame_rows(table, "parameter")]
-    return SummaryResponse(task_id=task_id, summary=rows)
+    carryover = [CarryoverRow.model_validate(r) for r in frame_rows(timing, "channel")]
+    return SummaryResponse(task_id=task_id, summary=rows, carryover=carryover)
 
 
 def _table(task_id: str, frame: Any, index: str | None) -> TableResponse:

@@ -13,6 +13,8 @@ from starlette.concurrency import run_in_threadpool
 
 import bayesmmm
 from bayesmmm.errors import BayesMMMError, DataValidationError
+from bayesmmm.priors import ALLOWED_DISTRIBUTIONS
+from bayesmmm.service._advice import for_api
 from bayesmmm.service._errors import RequestError
 from bayesmmm.service._settings import Settings
 from bayesmmm.service.api._deps import get_fetcher, get_service, get_settings
@@ -23,6 +25,7 @@ from bayesmmm.service.api._routes_plots import PLOT_NAMES
 from bayesmmm.service.api._routes_tasks import ERRORS
 from bayesmmm.service.api._sampler import SamplerChoice
 from bayesmmm.service.api._schemas import (
+    SPEC_DEFAULTS,
     DataColumns,
     ExploreRequest,
     ExploreResponse,
@@ -79,7 +82,7 @@ async def validate_data(request: Request, _owner: Annotated[str, Depends(get_own
         except BayesMMMError as exc:
             raise RequestError(422, "invalid_options", str(exc)) from None
 
-    return ValidationResponse(**await run_in_threadpool(run))
+    return ValidationResponse(**for_api(await run_in_threadpool(run)))
 
 
 @router.post("/inspect", operation_id="inspectData", response_model=InspectResponse,
@@ -139,13 +142,30 @@ async def explore_data(request: Request, _owner: Annotated[str, Depends(get_owne
                 "start": f"{data.dates[0]:%Y-%m-%d}", "end": f"{data.dates[-1]:%Y-%m-%d}",
                 "panel": body.panel, "panels": list(data.panels),
                 "outliers": [f"{d:%Y-%m-%d}" for d in flagged.loc[flagged["outlier"], "date"]],
-                "warnings": report.to_dict()["warnings"]}
+                "warnings": for_api(report.to_dict()["warnings"])}
         # Each figure goes out exactly as fig.to_json() writes it (as getPlot does).
         parts = ", ".join(f'{{"name": {json.dumps(key)}, "figure": {figure.to_json()}}}'
                           for key, figure in figures.items())
         return f'{json.dumps(head)[:-1]}, "figures": [{parts}]}}'
 
     return Response(await run_in_threadpool(run), media_type="application/json")
+
+
+def _prior_defaults() -> dict[str, dict[str, Any]]:
+    """The default prior of every parameter name over all forms, trends and the ROI
+    media prior (a name shared by forms has one default: the registries' contract)."""
+    from bayesmmm.model import TRENDS, ModelSpec
+    from bayesmmm.transforms import ADSTOCKS, SATURATIONS
+
+    base = ModelSpec(date_column="date", y_column="y", channel_columns=("x",))
+    specs = [base.replace(adstock=a) for a in ADSTOCKS.names()]
+    specs += [base.replace(saturation=s) for s in SATURATIONS.names()]
+    specs += [base.replace(trend=t) for t in TRENDS] + [base.replace(media_prior="roi")]
+    out: dict[str, dict[str, Any]] = {}
+    for spec in specs:
+        for name, prior in spec.default_priors().items():
+            out.setdefault(name, prior.to_dict())
+    return dict(sorted(out.items()))
 
 
 @router.get("/model-options", operation_id="getModelOptions", response_model=ModelOptions,
@@ -159,10 +179,12 @@ async def get_model_options(_owner: Annotated[str, Depends(get_owner)]) -> Model
     from bayesmmm.transforms import ADSTOCKS, SATURATIONS
 
     sampler = {name: field.default for name, field in SamplerChoice.model_fields.items()}
-    defaults = {"adstock_max_lag": 8, "yearly_seasonality": 2, **sampler, "preset": "classic",
+    defaults = {**SPEC_DEFAULTS, **sampler, "preset": "classic",
                 "adstock": "geometric", "saturation": "logistic", "trend": "none"}
     return ModelOptions(presets=list(PRESETS.names()), adstocks=list(ADSTOCKS.names()),
-                        holiday_countries=holiday_countries(),
+                        holiday_countries=holiday_countries(), priors=_prior_defaults(),
+                        distributions={name: list(params) for name, (_, params)
+                                       in ALLOWED_DISTRIBUTIONS.items()},
                         saturations=list(SATURATIONS.names()), trends=list(TRENDS),
                         plots=list(PLOT_NAMES), defaults=defaults, plot_info=[
                             PlotInfo(name=p.name, group=p.group, description=p.description)

@@ -7,17 +7,27 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bayesmmm.model import ModelSpec
 from bayesmmm.service.api._limits import PLAN, SIZES, SPEC
 from bayesmmm.service.api._sampler import SamplerChoice
 
 __all__ = [
     "FileRef", "DataColumns", "ModelChoice", "SamplerChoice", "RunMMMRequest",
     "ValidateRequest", "PredictRequest", "SyntheticRequest", "TaskAccepted", "TaskStatus",
-    "TaskList", "TaskError", "SummaryRow", "SummaryResponse", "TableResponse",
+    "TaskList", "TaskError", "SummaryRow", "SummaryResponse", "CarryoverRow", "TableResponse",
     "ValidationResponse", "ErrorBody", "Health", "LIST_FIELDS", "JSON_FIELDS",
     "InspectRequest", "InspectResponse", "ModelOptions", "PlotInfo", "ScenariosRequest",
-    "ExploreRequest", "ExploreFigure", "ExploreResponse",
+    "ExploreRequest", "ExploreFigure", "ExploreResponse", "SPEC_DEFAULTS", "PRESET_FIELDS",
 ]
+
+#: Defaults of the model fields the schema names, read from ``ModelSpec`` (one definition):
+#: real schema defaults, so an assistant importing the OpenAPI document sees them.
+SPEC_DEFAULTS: dict[str, Any] = {
+    name: f.default for name, f in ModelSpec.__dataclass_fields__.items()
+    if name in ("adstock_max_lag", "yearly_seasonality")}
+#: Fields whose schema default stands for the preset's value when a request leaves them
+#: out (``build_spec`` passes them on only when sent).
+PRESET_FIELDS = tuple(SPEC_DEFAULTS)
 
 Status = Literal["pending", "running", "completed", "failed", "cancelled"]
 Name = Annotated[str, Field(max_length=SIZES["name"])]
@@ -55,11 +65,13 @@ class DataColumns(_Strict):
     control_columns: Names = Field(default_factory=list, description="Control columns.")
     panel_columns: Names = Field(
         default_factory=list, description="Geo/panel key of a long-format table ([] = national).")
-    adstock_max_lag: int | None = Field(
-        None, ge=1, le=SPEC["adstock_max_lag"], description="Adstock length (default 8).")
-    yearly_seasonality: int | None = Field(
-        None, ge=0, le=SPEC["yearly_seasonality"],
-        description="Fourier modes of yearly seasonality (default 2; 0 = none).")
+    adstock_max_lag: int = Field(
+        SPEC_DEFAULTS["adstock_max_lag"], ge=1, le=SPEC["adstock_max_lag"],
+        description="Adstock length in periods (a preset's own length when not sent: "
+        "carryover's 13).")
+    yearly_seasonality: int = Field(
+        SPEC_DEFAULTS["yearly_seasonality"], ge=0, le=SPEC["yearly_seasonality"],
+        description="Fourier modes of yearly seasonality (0 = none).")
     sep: str | None = Field(None, max_length=1, description="CSV delimiter (default ',').")
 
 
@@ -171,6 +183,9 @@ class TaskStatus(BaseModel):
     warnings: list[str] = Field(default_factory=list,
                                 description="Convergence warnings of a completed fit.")
     fit_metrics: dict[str, float] | None = None
+    verdict: dict[str, str] | None = Field(
+        None, description="Whether the fit can be trusted: status (ok, care, bad) and the "
+        "headline in plain words (bayesmmm.analysis.verdict).")
     fit_seconds: dict[str, float] | None = Field(
         None, description="Sampler timings: seconds_total, seconds_warmup, seconds_sampling.")
     divergences: int | None = None
@@ -198,10 +213,33 @@ class SummaryRow(BaseModel):
     r_hat: float | None
 
 
+class CarryoverRow(BaseModel):
+    """One channel's adstock half-life and peak lag, in periods of the data."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    channel: str
+    adstock: str = Field(description="The channel's adstock form.")
+    half_life: float | None = Field(description="Posterior mean: periods from the spend "
+                                    "until its weight falls to half its peak.")
+    half_life_sd: float | None
+    half_life_hdi_3: float | None = Field(alias="half_life_hdi_3%")
+    half_life_hdi_97: float | None = Field(alias="half_life_hdi_97%")
+    peak_lag: float | None = Field(description="Posterior mean of the lag of the largest "
+                                   "weight (0: strongest in the period of spend).")
+    peak_lag_hdi_3: float | None = Field(alias="peak_lag_hdi_3%")
+    peak_lag_hdi_97: float | None = Field(alias="peak_lag_hdi_97%")
+    beyond_window: float | None = Field(description="Share of draws whose half-life is "
+                                        "beyond the adstock window (adstock_max_lag).")
+
+
 class SummaryResponse(BaseModel):
     task_id: str
     summary: list[SummaryRow] = Field(
         description="One row per parameter (PyMC-Marketing's names, scaled units).")
+    carryover: list[CarryoverRow] = Field(
+        default_factory=list, description="Per channel: adstock half-life and peak lag in "
+        "periods, with 94% HDIs (bayesmmm.analysis.half_life).")
 
 
 class TableResponse(BaseModel):
@@ -342,6 +380,12 @@ class ModelOptions(BaseModel):
     defaults: dict[str, Any] = Field(description="runMMMAsync's defaults.")
     holiday_countries: list[str] = Field(
         default_factory=list, description="Country codes runMMMAsync's holidays accepts.")
+    distributions: dict[str, list[str]] = Field(
+        default_factory=dict, description="Prior distributions and their parameters, for "
+        "model_options.priors: {parameter: {dist, params}}.")
+    priors: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Default prior of every parameter name a model "
+        "can have (over all forms and trends), as {dist, params}.")
 
 
 Percent = float | Annotated[str, Field(max_length=30)]

@@ -65,6 +65,7 @@ def run_fit(payload: JobPayload, emit: Emit) -> dict[str, Any]:
     ``{"ok": False, "code", "message", "details"}`` (messages a user can act on; an
     unexpected error is logged here and reported by type and reference only)."""
     import bayesmmm as bm
+    from bayesmmm.analysis import verdict
     from bayesmmm.errors import BayesMMMError, DataValidationError
     from bayesmmm.service._names import display_name, scrub
 
@@ -80,8 +81,10 @@ def run_fit(payload: JobPayload, emit: Emit) -> dict[str, Any]:
                             progress=_progress(emit, payload.sampler))
             emit("progress", phase="saving", done=1, total=1, fraction=1.0)
             path = fitted.save(Path(tmp) / "fit.nc")
+            judged = verdict(fitted)
             result = {
                 "warnings": fitted.warnings(),
+                "verdict": {"status": judged.status, "headline": judged.headline},
                 "fit_metrics": {k: float(v) for k, v in fitted.fit_metrics().items()},
                 "divergences": int(fitted.sample_stats["diverging"].sum()),
                 "draws": fitted.n_draws,

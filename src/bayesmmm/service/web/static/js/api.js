@@ -1,4 +1,5 @@
 // The service's REST API from the page: same origin, optional API key, readable errors.
+import { forPage } from "./advice.js";
 
 const KEY_STORE = "bayesmmm.apiKey";
 
@@ -14,7 +15,7 @@ export class ApiError extends Error {
   static message(status, body) {
     if (body && typeof body.detail === "string") {
       if (status === 401) return `${body.detail}. Paste your API key under "API key" at the top right.`;
-      return body.detail;
+      return forPage(body.detail);
     }
     if (status === 404) return "Not found on this service.";
     if (status >= 500) return `The service answered HTTP ${status}; try again in a moment.`;

@@ -51,5 +51,6 @@ export async function limited(jobs, limit = 2) {
   await Promise.all(workers);
 }
 
-export const PALETTE = ["#636EFA", "#EF553B", "#00CC96", "#AB63FA", "#FFA15A", "#19D3F3",
-  "#FF6692", "#B6E880", "#FF97FF", "#FECB52"];
+// The report's channel colours (bayesmmm.report._figure.PALETTE): colour-blind-safe.
+export const PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00",
+  "#F0E442", "#332288", "#882255", "#44AA99", "#999933", "#AA4499"];

@@ -1,4 +1,5 @@
 // Page 1: drop a table, confirm which column is which, and read the validation report.
+import { forPage } from "../advice.js";
 import { api } from "../api.js";
 import { checkResults } from "../checks.js";
 import { clear, copyButton, errorText, fill, h, hideAlert, showAlert } from "../dom.js";
@@ -184,7 +185,7 @@ function drawReport(card, report) {
 
 function problemItem(p) {
   return h("div", { class: `problem ${p.severity}`, dataset: { code: p.code } },
-    h("div", {}, h("strong", {}, p.column ? `${p.column}: ` : ""), p.message),
+    h("div", {}, h("strong", {}, p.column ? `${p.column}: ` : ""), forPage(p.message)),
     h("div", { class: "rule" }, `Rule: ${p.rule}`),
-    p.fix ? h("div", { class: "snippet" }, h("code", { class: "fix" }, p.fix), copyButton(p.fix)) : null);
+    p.fix ? h("div", { class: "snippet" }, h("code", { class: "fix" }, forPage(p.fix)), copyButton(p.fix)) : null);
 }

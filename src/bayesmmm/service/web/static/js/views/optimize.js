@@ -1,19 +1,22 @@
 // Page 5: the budget optimizer (optimizeBudget) with bounds per channel.
+import { forPage } from "../advice.js";
 import { api } from "../api.js";
 import { clear, dataTable, errorText, field, fill, fmt, h, hideAlert } from "../dom.js";
 import { drawFigure, PALETTE } from "../plots.js";
 import { useTask } from "../state.js";
-import { pickTask } from "./pick.js";
+import { fitLine, pickTask } from "./pick.js";
 
 export async function render(root, taskId) {
+  if (taskId === "choose") return pickTask(root, "Budget optimizer", "optimize");
   taskId = taskId || useTask();
   if (!taskId) return pickTask(root, "Budget optimizer", "optimize");
   useTask(taskId);
   const id = encodeURIComponent(taskId);
   fill(root, h("h1", {}, "Budget optimizer"), h("p", { class: "muted" }, "Loading…"));
   let roi;
+  let status;
   try {
-    roi = await api(`/tasks/${id}/roi`);
+    [roi, status] = await Promise.all([api(`/tasks/${id}/roi`), api(`/tasks/${id}`)]);
   } catch (err) {
     fill(root, h("h1", {}, "Budget optimizer"), h("p", { class: "summary-line bad" }, errorText(err)));
     return;
@@ -63,7 +66,7 @@ export async function render(root, taskId) {
   });
   fill(root, h("div", { class: "row" }, h("h1", {}, "Budget optimizer"), h("span", { class: "spacer" }),
     h("a", { href: `#/results/${taskId}` }, "← results"),
-    h("a", { class: "button", href: `#/scenarios/${taskId}` }, "Scenarios →")), form, out,
+    h("a", { class: "button", href: `#/scenarios/${taskId}` }, "Scenarios →")), fitLine(status, "optimize"), form, out,
     whatIfForm(id, channels));
 }
 
@@ -103,7 +106,7 @@ function whatIfForm(id, channels) {
       const [salesLow, salesHigh] = hdi("incremental_sales");
       const [roiLow, roiHigh] = hdi("roi");
       out.append(
-        h("p", { id: "whatif-recommendation" }, recommendation),
+        h("p", { id: "whatif-recommendation" }, forPage(recommendation)),
         h("dl", { class: "kv", id: "whatif-numbers" },
           h("dt", {}, "Spend over the periods"), h("dd", {}, `${fmt(a.current_spend)} → ${fmt(a.new_spend)} (${a.spend_change > 0 ? "+" : ""}${fmt(a.spend_change)})`),
           h("dt", {}, "Incremental sales"), h("dd", { id: "whatif-sales" }, `${fmt(a.incremental_sales)} (HDI ${fmt(salesLow)} – ${fmt(salesHigh)})`),
@@ -137,11 +140,11 @@ async function drawPlan(out, plan) {
   const columns = Object.keys(plan.channels[0]);
   out.append(
     h("section", { class: "card" }, h("h2", {}, "Recommendation"),
-      h("p", { id: "optimizer-summary" }, plan.summary),
+      h("p", { id: "optimizer-summary" }, forPage(plan.summary)),
       (plan.warnings || []).length
-        ? h("ul", { class: "notes bad", id: "optimizer-warnings" }, plan.warnings.map((w) => h("li", {}, `Caution: ${w}`)))
+        ? h("ul", { class: "notes bad", id: "optimizer-warnings" }, plan.warnings.map((w) => h("li", {}, `Caution: ${forPage(w)}`)))
         : null,
-      plan.notes.length ? h("ul", { class: "notes" }, plan.notes.map((n) => h("li", {}, n))) : null,
+      plan.notes.length ? h("ul", { class: "notes" }, plan.notes.map((n) => h("li", {}, forPage(n)))) : null,
       h("dl", { class: "kv" },
         h("dt", {}, "Budget"), h("dd", {}, fmt(t.budget)),
         h("dt", {}, "Expected sales"), h("dd", {}, `${fmt(t.sales)} (HDI ${fmt(t["sales_hdi_3%"])} – ${fmt(t["sales_hdi_97%"])})`),

@@ -1,10 +1,11 @@
 // Page 4: a finished task's plots (getPlot) and tables (summary, ROI, contributions).
+import { forPage } from "../advice.js";
 import { api } from "../api.js";
 import { downloadBlob } from "../csv.js";
 import { dataTable, errorText, fill, fmt, h, showAlert } from "../dom.js";
 import { limited, plotCard } from "../plots.js";
 import { state, useTask } from "../state.js";
-import { pickTask } from "./pick.js";
+import { fitLine, pickTask } from "./pick.js";
 
 // Which plots there are, in what order and under which title comes from getModelOptions
 // (the report's plot registry, bayesmmm.report.PLOTS); this page only chooses card widths.
@@ -22,6 +23,7 @@ function plotList(options, group) {
 }
 
 export async function render(root, taskId) {
+  if (taskId === "choose") return pickTask(root, "Results", "results");
   taskId = taskId || useTask();
   if (!taskId) return pickTask(root, "Results", "results");
   useTask(taskId);
@@ -63,10 +65,11 @@ export async function render(root, taskId) {
       h("a", { class: "button", href: `#/optimize/${taskId}` }, "Budget optimizer"),
       h("a", { class: "button", href: `#/scenarios/${taskId}` }, "Scenarios"),
       h("button", { type: "button", onclick: () => downloadFit(taskId) }, "Download fit (.nc)")),
+    fitLine(status, "results"),
     h("p", { class: "muted" }, `Task ${taskId} · ` +
       Object.entries(metrics).map(([k, v]) => `${k} ${fmt(v)}`).join(" · ")),
     status.warnings.length ? h("div", { class: "card check warn" }, h("strong", {}, "Convergence notes"),
-      h("ul", { class: "notes" }, status.warnings.map((w) => h("li", {}, w)))) : null,
+      h("ul", { class: "notes" }, status.warnings.map((w) => h("li", {}, forPage(w))))) : null,
     panelBox,
     plotBox,
     h("section", { class: "card", style: "margin-top:.8rem" }, h("h2", {}, "Tables"), tables),
@@ -115,7 +118,14 @@ async function loadTables(id, box, byPanel, panelRoi) {
     const roiBox = h("div", { id: "roi-table" });
     Object.assign(panelRoi, { total: roi, perPanel, box: roiBox });
     showPanelRoi(panelRoi, null);
+    const carry = summary.carryover || [];
     fill(box,
+      carry.length ? h("div", { id: "carryover-table" },
+        dataTable("Carry-over: adstock half-life and peak lag (periods)", Object.keys(carry[0]), carry,
+          { filename: "half_life.csv" }),
+        h("p", { class: "muted small" }, "Half-life: periods after the spend until its effect has fallen to half " +
+          "its peak; peak lag: when the effect is largest (0: in the period of spend); each with its 94% HDI. " +
+          "beyond_window: the share of draws whose half-life passes the adstock length, which then cuts the effect short.")) : null,
       h("div", { class: "grid2" },
         roiBox,
         h("div", {}, dataTable("Summary statistics", summaryColumns, summary.summary, { filename: "summary.csv" }))),

@@ -3,17 +3,19 @@ import { api } from "../api.js";
 import { clear, dataTable, errorText, field, fill, fmt, h, hideAlert } from "../dom.js";
 import { drawFigure } from "../plots.js";
 import { useTask } from "../state.js";
-import { pickTask } from "./pick.js";
+import { fitLine, pickTask } from "./pick.js";
 
 export async function render(root, taskId) {
+  if (taskId === "choose") return pickTask(root, "Scenarios", "scenarios");
   taskId = taskId || useTask();
   if (!taskId) return pickTask(root, "Scenarios", "scenarios");
   useTask(taskId);
   const id = encodeURIComponent(taskId);
   fill(root, h("h1", {}, "Scenarios"), h("p", { class: "muted" }, "Loading…"));
   let roi;
+  let status;
   try {
-    roi = await api(`/tasks/${id}/roi`);
+    [roi, status] = await Promise.all([api(`/tasks/${id}/roi`), api(`/tasks/${id}`)]);
   } catch (err) {
     fill(root, h("h1", {}, "Scenarios"), h("p", { class: "summary-line bad" }, errorText(err)));
     return;
@@ -67,7 +69,7 @@ export async function render(root, taskId) {
   });
   fill(root, h("div", { class: "row" }, h("h1", {}, "Scenarios"), h("span", { class: "spacer" }),
     h("a", { href: `#/results/${taskId}` }, "← results"),
-    h("a", { class: "button", href: `#/optimize/${taskId}` }, "Budget optimizer")), form, out);
+    h("a", { class: "button", href: `#/optimize/${taskId}` }, "Budget optimizer")), fitLine(status, "scenarios"), form, out);
 }
 
 async function drawComparison(out, answer) {

@@ -1,7 +1,9 @@
 // Page 3: the task list (listTasks) and one task's live status (getTaskStatus).
 import { api } from "../api.js";
 import { clear, errorText, fill, fmt, h } from "../dom.js";
+import { forPage } from "../advice.js";
 import { useTask } from "../state.js";
+import { fitCells, FIT_COLUMNS } from "./pick.js";
 
 const FINAL = ["completed", "failed", "cancelled"];
 
@@ -31,7 +33,7 @@ function renderList(root) {
       } else {
         body.append(h("p", { class: "muted small" }, `${list.total} task${list.total === 1 ? "" : "s"}, newest first`),
           h("div", { class: "table-wrap" }, h("table", { class: "data" },
-            h("thead", {}, h("tr", {}, ["Task", "Data", "Status", "Progress", "Created", "Running for", ""].map((c) => h("th", {}, c)))),
+            h("thead", {}, h("tr", {}, ["Task", ...FIT_COLUMNS, "Status", "Progress", "Running for", ""].map((c) => h("th", {}, c)))),
             h("tbody", {}, list.tasks.map(taskRow)))));
       }
     } catch (err) {
@@ -46,10 +48,9 @@ function renderList(root) {
 function taskRow(t) {
   return h("tr", { dataset: { task: t.task_id, status: t.status } },
     h("td", {}, h("a", { href: `#/tasks/${t.task_id}` }, t.task_id.slice(0, 10) + "…")),
-    h("td", {}, t.input_name),
+    fitCells(t),
     h("td", {}, h("span", { class: `badge ${t.status}` }, t.status)),
     h("td", {}, `${Math.round(100 * t.progress)}%`),
-    h("td", {}, when(t.created_at)),
     h("td", {}, seconds(t.seconds_running)),
     h("td", {}, t.status === "completed" ? h("a", { href: `#/results/${t.task_id}` }, "results") : ""));
 }
@@ -107,8 +108,9 @@ function drawStatus(card, s) {
       Object.keys(metrics).length ? [h("dt", {}, "Fit"), h("dd", {},
         Object.entries(metrics).map(([k, v]) => `${k} ${fmt(v)}`).join(" · "))] : null,
       s.divergences ? [h("dt", {}, "Divergences"), h("dd", {}, String(s.divergences))] : null),
-    s.error ? h("div", { class: "check fail", id: "task-error" }, h("strong", {}, "The fit failed: "), s.error.message) : null,
+    s.error ? h("div", { class: "check fail", id: "task-error" }, h("strong", {}, "The fit failed: "), forPage(s.error.message)) : null,
+    s.verdict ? h("p", { class: `verdict ${s.verdict.status}`, id: "task-verdict" }, `Verdict: ${s.verdict.headline}`) : null,
     s.warnings && s.warnings.length ? h("div", { class: "check warn" }, h("strong", {}, "Convergence notes"),
-      h("ul", { class: "notes" }, s.warnings.map((w) => h("li", {}, w)))) : null,
+      h("ul", { class: "notes" }, s.warnings.map((w) => h("li", {}, forPage(w))))) : null,
     h("div", { class: "row", style: "margin-top:.6rem" }, actions));
 }
