@@ -17,7 +17,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "bayesmmm"
 
 #: What each part may import from the package (besides itself and the base modules:
 #: errors, priors, _files, _runtime, _numbers). DESIGN.md's layers, top to bottom.
-BASE = {"errors", "priors", "_files", "_runtime", "_numbers"}
+BASE = {"errors", "priors", "options", "_files", "_runtime", "_numbers", "_providers"}
 ALLOWED = {
     "data": set(),
     "transforms": set(),

@@ -121,7 +121,7 @@ def test_fit_quick_is_an_approximate_preview_that_says_so(tmp_path: Path) -> Non
 def test_fit_estimate_says_how_long_and_fits_nothing(tmp_path: Path) -> None:
     out = tmp_path / "est"
     result = runner.invoke(app, ["fit", str(example_path()), *COLS, "--chains", "2",
-                                 "--estimate", "--out", str(out)])
+                                 "--dry-run", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "This fit would take about" in result.output
     assert "leapfrog steps per iteration" in result.output

@@ -1,7 +1,7 @@
 """Every sampler option reaches every surface: ``bm.fit``'s keywords, the CLI's flags,
 the config file (top level and ``[sampler]``) and the service's runMMMAsync schema.
 
-The surfaces are derived from :func:`bayesmmm.model._options.option_fields`; these tests
+The surfaces are derived from :func:`bayesmmm.options.option_fields`; these tests
 walk that list, so an option added there and missing on any surface fails here. No
 sampling happens: ``bayesmmm.fit`` is replaced by a stub that records its keywords.
 """
@@ -164,7 +164,7 @@ def test_request_bounds_agree_with_the_library(option: Field[Any]) -> None:
               for k in ("ge", "gt", "le", "lt") if hasattr(m, k)}
     assert {"ge", "gt"} & set(bounds), (
         f"runMMMAsync's {option.name} has no lower bound: add the library's rule to "
-        "its OptionInfo in bayesmmm/model/_options.py (ge/gt)")
+        "its OptionInfo in bayesmmm/options.py (ge/gt)")
     step = 1 if get_type_hints(bm.SamplerOptions)[option.name] is int else 1e-9
     inside = {"ge": 0, "gt": step, "lt": -step, "le": 0}
     outside = {"ge": -step, "gt": 0, "lt": 0}

@@ -25,8 +25,8 @@ from bayesmmm.model import (
     trend_basis,
 )
 from bayesmmm.model._model import model
-from bayesmmm.model._options import option_fields
 from bayesmmm.model._trends import TrendForm
+from bayesmmm.options import option_fields
 
 MIXED = {"adstock": {"x1": "delayed", "x2": "geometric"},
          "saturation": {"x1": "hill", "x2": "logistic"}}

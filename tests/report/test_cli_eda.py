@@ -68,3 +68,17 @@ def test_eda_usage_errors_exit_2(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     blocked = runner.invoke(app, ["eda", str(data), *COLS, "--out", str(tmp_path / "file")])
     assert blocked.exit_code == 2 and "is a file" in blocked.output
+
+
+def test_eda_writes_vector_images_when_asked(tmp_path: Path) -> None:
+    data = tmp_path / "data.csv"
+    bm.example_data().to_csv(data, index=False)
+    out = tmp_path / "eda"
+    result = runner.invoke(app, ["eda", str(data), *COLS, "--format", "svg", "--out",
+                                 str(out)])
+    assert result.exit_code == 0, result.output
+    assert {p.stem for p in out.glob("*.svg")} == EXPECTED and not list(out.glob("*.png"))
+    assert all("<svg" in p.read_text(encoding="utf-8")[:2000] for p in out.glob("*.svg"))
+    bad = runner.invoke(app, ["eda", str(data), *COLS, "--format", "jpg", "--out",
+                              str(tmp_path / "x")])
+    assert bad.exit_code == 2 and "choose one of png, svg, pdf" in bad.output

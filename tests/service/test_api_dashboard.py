@@ -121,7 +121,8 @@ def explored(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     service.start(background=False)
     try:
         r = TestClient(create_app(service=service, manage=False)).post(
-            "/v1/explore", files=upload(example_bytes()), data=COLUMNS)
+            "/v1/explore", files=upload(example_bytes()), data={**COLUMNS,
+                                                                 "all_figures": "true"})
     finally:
         service.stop()
     assert r.status_code == 200, r.text

@@ -81,12 +81,109 @@ def test_answer_tables(done: tuple[TestClient, str, Service]) -> None:
     assert roi["columns"][:4] == ["channel", "spend", "contribution", "roi"]
     share = client.get(f"/v1/tasks/{task_id}/media-share", params={"hdi_prob": 0.5}).json()
     assert "hdi_25%" in share["columns"]
-    contrib = client.get(f"/v1/tasks/{task_id}/contributions").json()
-    frame = pd.DataFrame(contrib["rows"])
-    assert set(frame["kind"]) == {"baseline", "control", "seasonality", "channel"}
-    assert len(frame) == 179 * frame["component"].nunique()
+    # units and intervals travel with the numbers
+    assert "incremental 'y' per unit of spend" in roi["units"]["roi"]
+    assert roi["interval"].startswith("94% HDI") and "hdi_3%" in roi["interval"]
+    assert "hdi_25%" in share["interval"] and "fraction" in share["units"]["spend_share"]
     r = client.get(f"/v1/tasks/{task_id}/roi", params={"hdi_prob": 2})
     assert r.status_code == 422 and "hdi_prob" in r.json()["detail"]
+
+
+def _every_row(client: TestClient, path: str, **params: Any) -> tuple[list[dict[str, Any]],
+                                                                     dict[str, Any]]:
+    """All rows of a paged answer (and its first page), following next_offset."""
+    rows: list[dict[str, Any]] = []
+    offset: int | None = 0
+    first: dict[str, Any] = {}
+    while offset is not None:
+        r = client.get(path, params={**params, "limit": 1000, "offset": offset})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        first = first or body
+        rows += body["rows"]
+        offset = body["next_offset"]
+    return rows, first
+
+
+@pytest.fixture(scope="module")
+def fitted(done: tuple[TestClient, str, Service],
+           tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The task's fit as the library reads it from downloadFit."""
+    client, task_id, _ = done
+    path = tmp_path_factory.mktemp("fit") / "fit.nc"
+    path.write_bytes(client.get(f"/v1/tasks/{task_id}/fit").content)
+    return bm.load_fit(path)
+
+
+def test_contributions_per_period_are_the_library_table(
+        done: tuple[TestClient, str, Service], fitted: Any) -> None:
+    client, task_id, _ = done
+    rows, first = _every_row(client, f"/v1/tasks/{task_id}/contributions", by="component",
+                             freq="none")
+    got = pd.DataFrame(rows)
+    assert first["by"] == "component" and first["freq"] == "none"
+    assert set(got["kind"]) == {"baseline", "control", "seasonality", "channel"}
+    assert len(got) == 179 * got["component"].nunique() == first["total_rows"]
+    assert list(got["date"]) == sorted(got["date"])  # period by period
+    expected = fitted.contributions()
+    merged = got.merge(expected, on=["date", "component", "kind"], suffixes=("", "_lib"))
+    assert len(merged) == len(expected)
+    for column in ("mean", "sd", "hdi_3%", "hdi_97%"):
+        np.testing.assert_allclose(merged[column], merged[f"{column}_lib"], rtol=1e-9)
+    assert "'y' units" in first["units"]["mean, sd and HDI bounds"]
+
+
+def test_contributions_summed_per_channel_and_period(
+        done: tuple[TestClient, str, Service], fitted: Any) -> None:
+    client, task_id, _ = done
+    weekly = fitted.contributions()
+    weekly["month"] = pd.to_datetime(weekly["date"]).dt.to_period("M").astype(str)
+    r = client.get(f"/v1/tasks/{task_id}/contributions")  # default: by channel and month
+    body = r.json()
+    assert body["by"] == "channel" and body["freq"] == "M" and body["next_offset"] is None
+    got = pd.DataFrame(body["rows"])
+    assert list(got.columns) == ["period", "start", "end", "n_periods", "component", "kind",
+                                 "mean", "sd", "hdi_3%", "hdi_97%"]
+    assert set(got["component"]) == {"base", "x1", "x2"}
+    assert got.groupby("component")["n_periods"].sum().eq(179).all()
+    # a month's mean is the sum of its weeks' means; base is every other component
+    for (month, name), row in got.set_index(["period", "component"]).iterrows():
+        part = weekly[weekly["month"] == month]
+        part = part[~part["kind"].eq("channel")] if name == "base" else part[
+            part["component"] == name]
+        np.testing.assert_allclose(row["mean"], part["mean"].sum(), rtol=1e-6, atol=1e-6)
+        assert row["hdi_3%"] <= row["mean"] <= row["hdi_97%"]
+    # the HDI of the draws summed over each month (not a sum of the weekly bounds)
+    from bayesmmm.analysis import component_draws, hdi
+
+    draws = component_draws(fitted)
+    months = weekly.loc[weekly["component"] == "x1", "month"].to_numpy()
+    for part, name in ((draws["x1"], "x1"),
+                       (sum(v for k, v in draws.items() if k not in ("x1", "x2")), "base")):
+        mine = got[got["component"] == name].set_index("period")
+        summed = np.stack([part[:, months == m].sum(axis=1) for m in mine.index], axis=1)
+        low, high = hdi(summed, 0.94)
+        np.testing.assert_allclose(mine["hdi_3%"], low, rtol=1e-6)
+        np.testing.assert_allclose(mine["hdi_97%"], high, rtol=1e-6)
+        np.testing.assert_allclose(mine["sd"], summed.std(axis=0), rtol=1e-6)
+    assert "summed over each calendar month" in body["units"]["mean, sd and HDI bounds"]
+    assert "summed posterior draws" in body["interval"]
+    # other periods and the component split
+    dates = pd.to_datetime(weekly["date"].drop_duplicates())
+    for freq in ("Q", "Y", "W"):
+        table = pd.DataFrame(_every_row(client, f"/v1/tasks/{task_id}/contributions",
+                                        freq=freq)[0])
+        assert table["period"].nunique() == dates.dt.to_period(freq).nunique(), freq
+        assert table.groupby("component")["n_periods"].sum().eq(179).all()
+    by_component = pd.DataFrame(client.get(f"/v1/tasks/{task_id}/contributions", params={
+        "by": "component", "freq": "Y", "hdi_prob": 0.5}).json()["rows"])
+    assert set(by_component["component"]) == set(weekly["component"])
+    assert {"hdi_25%", "hdi_75%"} <= set(by_component.columns)
+    yearly = weekly.assign(year=weekly["date"].str[:4]).groupby(["year", "component"])["mean"]
+    np.testing.assert_allclose(by_component.set_index(["period", "component"])["mean"],
+                               yearly.sum().loc[list(zip(by_component["period"],
+                                                         by_component["component"],
+                                                         strict=True))], rtol=1e-6)
 
 
 def test_predictions(done: tuple[TestClient, str, Service]) -> None:
@@ -95,6 +192,10 @@ def test_predictions(done: tuple[TestClient, str, Service]) -> None:
     assert r.status_code == 200, r.text
     rows = r.json()["rows"]
     assert len(rows) == 179 and {"date", "mean", "y"} <= set(rows[0])
+    assert r.json()["next_offset"] is None and "'y' units" in str(r.json()["units"])
+    r = client.post(f"/v1/tasks/{task_id}/predictions", files=upload(example_bytes()),
+                    params={"limit": 100, "offset": 150})
+    assert [row["date"] for row in r.json()["rows"]] == [row["date"] for row in rows[150:]]
     bad = bm.example_data().drop(columns=["x1"]).to_csv(index=False).encode()
     r = client.post(f"/v1/tasks/{task_id}/predictions", files=upload(bad))
     assert r.status_code == 422

@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 
 from bayesmmm.synth import HOLIDAYS, PATTERNS, holiday_weeks, simulate_preset, spend_pattern
-from bayesmmm.synth._calendar import easter_sunday
 
 
 @pytest.mark.parametrize("pattern", PATTERNS)
@@ -47,7 +46,7 @@ def test_launch_needs_enough_weeks() -> None:
                                            (2024, dt.date(2024, 3, 31)),
                                            (2025, dt.date(2025, 4, 20))])
 def test_easter(year: int, day: dt.date) -> None:
-    assert easter_sunday(year) == day
+    assert HOLIDAYS["easter"](year) == day
 
 
 def test_us_holidays_by_date_arithmetic() -> None:

@@ -344,3 +344,60 @@ def test_service_advice_names_the_fields_as_the_pages_do(server: Server,
     assert worded[1] == ("Plan over “Periods to plan” 13 with “Total budget” 5.5 on the "
                          "Budget page.")
     assert worded[2] == "nothing to translate here, x=1"
+
+
+def test_the_model_page_sets_calendar_priors_experiments_and_costs(
+        server: Server, open_page: Any, screenshots: Path) -> None:
+    page, guard = open_page(server.url)
+    page.goto(f"{server.url}/")
+    page.wait_for_selector("#health.ok")
+    _drop_file(page, "mmm_example.csv", example_path().read_text(encoding="utf-8"))
+    page.wait_for_selector("#validation-summary.ok")
+    page.click("#to-model")
+    page.wait_for_selector("#model-form")
+    for field, value in (("#opt-chains", "1"), ("#opt-warmup", "100"), ("#opt-draws", "100")):
+        page.fill(field, value)
+    page.click("#model-advanced > summary")
+    page.fill("#opt-holidays", "us")
+    page.click("#event-rows-add")
+    page.fill("#event-rows .event-name", "launch")
+    page.fill("#event-rows .event-dates", "2019-11-25..2019-12-01, 2020-06-01")
+    page.click("#prior-rows-add")
+    page.fill("#prior-rows .prior-name", "intercept")
+    page.press("#prior-rows .prior-name", "Tab")  # the default prior fills in on change
+    page.wait_for_function("() => document.querySelector('#prior-rows .prior-param')"
+                           ".value !== ''")
+    page.select_option("#prior-rows .prior-dist", "Normal")
+    page.fill("#prior-rows .prior-param[data-param='loc']", "0.5")
+    page.fill("#prior-rows .prior-param[data-param='scale']", "0.3")
+    page.click("#lift-rows-add")
+    page.select_option("#lift-rows .lift-channel", "x1")
+    page.fill("#lift-rows .lift-start", "2020-03-02")
+    page.fill("#lift-rows .lift-end", "2020-03-30")
+    page.fill("#lift-rows .lift-spend", "2")
+    page.fill("#lift-rows .lift-value", "900")
+    page.fill("#lift-rows .lift-se", "150")
+    page.fill("input.cost-per-unit[data-channel='x2']", "1.5")
+    _shot(page, screenshots / "02b-model-advanced.png")
+    page.click("#start-fit")
+    page.wait_for_function("() => /^#\\/tasks\\/[A-Za-z0-9_-]+$/.test(location.hash)")
+    task_id = page.evaluate("location.hash").rsplit("/", 1)[1]
+
+    stored = httpx.get(f"{server.url}/v1/tasks/{task_id}", timeout=60).json()["spec"]
+    assert stored["holidays"] == ["US"]
+    assert stored["events"] == {"launch": [["2019-11-25", "2019-12-01"], "2020-06-01"]}
+    assert stored["priors"]["intercept"] == {"dist": "Normal", "params": {"loc": 0.5,
+                                                                          "scale": 0.3}}
+    (lift,) = stored["lift_tests"]
+    assert {k: lift[k] for k in ("channel", "start", "end", "spend_change", "lift",
+                                 "lift_se")} == {
+        "channel": "x1", "start": "2020-03-02", "end": "2020-03-30", "spend_change": 2.0,
+        "lift": 900.0, "lift_se": 150.0}
+    assert stored["cost_per_unit"] == {"x2": 1.5}
+    page.wait_for_function(
+        "() => document.getElementById('task-state').textContent === 'completed'",
+        timeout=FIT_TIMEOUT_MS)
+    summary = httpx.get(f"{server.url}/v1/tasks/{task_id}/summary", timeout=60).json()
+    names = {row["parameter"] for row in summary["summary"]}
+    assert any(n.startswith("gamma_control[") and "launch" in n for n in names), names
+    assert guard.outside == []

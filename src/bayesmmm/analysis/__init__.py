@@ -18,6 +18,7 @@ from bayesmmm.analysis._checks import (
     prior_sensitivity,
     prior_sensitivity_checks,
     residual_patterns,
+    structure_checks,
 )
 from bayesmmm.analysis._compare import Comparison, compare_fits, compare_specs, log_likelihood
 from bayesmmm.analysis._diagnostics import (
@@ -38,6 +39,7 @@ from bayesmmm.analysis._draws import (
     hdi,
     mean_draws,
     media_param_draws,
+    noise_draws,
 )
 from bayesmmm.analysis._halflife import geometric_half_life, half_life, weights_half_life
 from bayesmmm.analysis._predict import holdout_metrics, predict, predict_draws, train_test_split
@@ -55,6 +57,6 @@ __all__ = ["AUTO_ADSTOCKS", "AUTO_SATURATIONS", "DIVERGENCE_USABLE", "ESS_BULK_M
            "form_candidate", "hdi", "hdi_columns", "holdout_metrics", "identification_checks",
            "log_likelihood", "mean_draws", "media_param_draws", "media_share",
            "misspecification_checks", "placebo_check", "predict", "predict_draws",
-           "prior_sensitivity", "prior_sensitivity_checks", "residual_patterns", "roi", "summary",
-           "train_test_split", "verdict"]
-__all__ += ["geometric_half_life", "half_life", "weights_half_life"]
+           "prior_sensitivity", "prior_sensitivity_checks", "residual_patterns", "roi",
+           "structure_checks", "summary", "train_test_split", "verdict"]
+__all__ += ["geometric_half_life", "half_life", "noise_draws", "weights_half_life"]

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from bayesmmm.analysis._answers import summary
 from bayesmmm.analysis._draws import mean_draws, noise_draws
 from bayesmmm.model import AveragedFit, Fit
+
+if TYPE_CHECKING:
+    from bayesmmm.analysis._checks import Finding
 
 __all__ = ["DIVERGENCE_USABLE", "ESS_BULK_MIN", "PARETO_K_GOOD", "PARETO_K_MAX", "R_HAT_MAX",
            "R_HAT_USABLE", "approximation_note", "convergence", "convergence_warnings",
@@ -75,17 +80,23 @@ def fit_warnings(fit: Fit | AveragedFit) -> list[str]:
     """Every warning about a fit in plain words: convergence (:func:`convergence_warnings`)
     and identification (:func:`bayesmmm.analysis.identification_checks`: a shape the
     forms miss, an ROI resting on its prior, spend that follows the season, an ROI prior
-    that fights the data, a poor fit), each with its fix."""
-    from bayesmmm.analysis._checks import identification_checks
+    that fights the data, a poor fit), each with its fix. An averaged fit's are its
+    members', each named, and where structures that predict equally well disagree on an
+    ROI (:func:`bayesmmm.analysis.structure_checks`), the range to report."""
+    from bayesmmm.analysis._checks import identification_checks, structure_checks
 
     if isinstance(fit, AveragedFit):
-        return [f"{label}: {w}" for label, member in fit.fits.items()
-                if fit.weights[label] > 0 for w in fit_warnings(member)]
+        members = [f"{label}: {w}" for label, member in fit.fits.items()
+                   if fit.weights[label] > 0 for w in fit_warnings(member)]
+        return members + [_sentence(f) for f in structure_checks(fit) if f.status != "ok"]
     out = convergence_warnings(fit)
-    for f in identification_checks(fit):
-        if f.status != "ok":
-            out.append(f"{f.problem[:1].upper()}{f.problem[1:]}. {f.advice}")
+    out += [_sentence(f) for f in identification_checks(fit) if f.status != "ok"]
     return out
+
+
+def _sentence(finding: Finding) -> str:
+    """A finding as one warning: its problem, capitalised, then its advice."""
+    return f"{finding.problem[:1].upper()}{finding.problem[1:]}. {finding.advice}"
 
 
 #: Pareto k-hat of an approximate fit's importance weights: up to this the corrected draws

@@ -8,7 +8,8 @@ the worst status of all checks.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,10 @@ from bayesmmm.analysis._diagnostics import (
     approximation_note,
     fit_metrics,
 )
-from bayesmmm.model import Fit
+from bayesmmm.model import AveragedFit, Fit
+
+if TYPE_CHECKING:
+    from bayesmmm.analysis._checks import Finding
 
 __all__ = ["Check", "Verdict", "verdict"]
 
@@ -142,7 +146,7 @@ def _convergence(fit: Fit, table: pd.DataFrame) -> list[Check]:
     return [r_check, e_check, d_check]
 
 
-def _quality(fit: Fit) -> list[Check]:
+def _quality(fit: Fit | AveragedFit) -> list[Check]:
     m = fit_metrics(fit)
     r2, mape, dw, cover = m["r2"], m["mape"], m["durbin_watson"], m["coverage_94"]
     return [
@@ -174,12 +178,43 @@ def _identification(fit: Fit) -> list[Check]:
     the fit-quality checks above do not already make, one Check each."""
     from bayesmmm.analysis._checks import identification_checks
 
-    return [_check(f"{f.check} [{f.channel}]" if f.channel else f.check, f.value, f.rule,
-                   f.status, f.problem, f.advice)
-            for f in identification_checks(fit) if f.check != "fit quality"]
+    return [_from_finding(f) for f in identification_checks(fit) if f.check != "fit quality"]
 
 
-def verdict(fit: Fit) -> Verdict:
+def _from_finding(f: Finding) -> Check:
+    return _check(f"{f.check} [{f.channel}]" if f.channel else f.check, f.value, f.rule,
+                  f.status, f.problem, f.advice)
+
+
+def _named(label: str, checks: list[Check]) -> list[Check]:
+    """``checks`` of one member of an averaged fit, each named after the member."""
+    return [replace(c, name=f"{label}: {c.name}",
+                    problem=f"{label}: {c.problem}" if c.problem else "",
+                    advice=f"{label}: {c.advice}" if c.advice else "") for c in checks]
+
+
+def _averaged(fit: AveragedFit) -> Verdict:
+    """Each member that carries weight is held to the single-fit rules (its sampling and
+    its identification, named after it); the mixture's predictions to the fit-quality
+    rules; and structures that predict equally well must not disagree on an ROI
+    (:func:`bayesmmm.analysis.structure_checks`)."""
+    from bayesmmm.analysis._checks import structure_checks
+
+    checks: list[Check] = []
+    for label, member in fit.fits.items():
+        if fit.weights[label] > 0:
+            checks += _named(label, _sampling(member) + _identification(member))
+    checks += _quality(fit)
+    checks += [_from_finding(f) for f in structure_checks(fit)]
+    return Verdict(tuple(checks))
+
+
+def _sampling(fit: Fit) -> list[Check]:
+    return _approximation(fit) if "approximation" in fit.meta \
+        else _convergence(fit, summary(fit))
+
+
+def verdict(fit: Fit | AveragedFit) -> Verdict:
     """Judge whether ``fit`` can be trusted.
 
     Convergence: the largest r_hat (> 1.01: care, > 1.1: bad; one chain: care), the
@@ -192,13 +227,18 @@ def verdict(fit: Fit) -> Verdict:
     pattern the forms miss, an ROI that rests on the prior or moves with it, spend that
     follows the season or trend, an ROI prior that fights the data.
 
+    An averaged fit (``forms='auto'``): every member that carries weight is held to these
+    rules, each check named after its member; the fit-quality checks judge the mixture;
+    and where structures that predict equally well give a channel ROI intervals that do
+    not overlap, the verdict says so and gives the range.
+
     Returns
     -------
     Verdict
     """
-    sampling = _approximation(fit) if "approximation" in fit.meta \
-        else _convergence(fit, summary(fit))
-    return Verdict(tuple(sampling + _quality(fit) + _identification(fit)))
+    if isinstance(fit, AveragedFit):
+        return _averaged(fit)
+    return Verdict(tuple(_sampling(fit) + _quality(fit) + _identification(fit)))
 
 
 def _approximation(fit: Fit) -> list[Check]:

@@ -13,14 +13,36 @@ when they run, so that ``--help`` stays quick.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-from bayesmmm.cli import _data, _fitting, _planning, _service
+from bayesmmm.cli import _common, _data, _fitting, _planning, _service
 
 __all__ = ["app", "main"]
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False,
                   help="BayesMMM: Bayesian marketing mix modelling.")
+
+
+def _print_version(given: bool) -> None:
+    if given:
+        from bayesmmm import __version__
+
+        typer.echo(f"bayesmmm {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _everywhere(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print the version and exit.")] = False,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="Print only warnings and errors: no progress, tables or "
+        "messages (files are written as usual).")] = False,
+) -> None:
+    _common.out_console.quiet = quiet
 
 app.command()(_data.validate)
 app.command()(_fitting.fit)

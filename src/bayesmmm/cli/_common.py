@@ -21,7 +21,18 @@ err_console = Console(stderr=True, width=_WIDTH)
 
 EXIT_OK, EXIT_INVALID_DATA, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
-DataArg = Annotated[Path, typer.Argument(help="CSV or Parquet file, one row per period.")]
+# A str, not a Path: Path would fold the '//' of a URL (https://x becomes https:/x).
+DataArg = Annotated[str, typer.Argument(
+    help="The data, one row per period: a CSV or Parquet file, or a source URL: https://..., "
+    "s3://..., gs://..., kaggle://OWNER/DATASET or kaggle://OWNER/DATASET/FILE, or a "
+    "database (postgresql://..., sqlite:///sales.db, bigquery://..., snowflake://...) with "
+    "--query or --table. See docs/data-sources.md.")]
+QueryOpt = Annotated[str | None, typer.Option(
+    "--query", help="SQL whose result is the data, when the data is a database URL (it runs "
+    "in a transaction that is rolled back).")]
+TableOpt = Annotated[str | None, typer.Option(
+    "--table", help="Table (or schema.table) to read whole, when the data is a database "
+    "URL; instead of --query.")]
 ConfigOpt = Annotated[Path | None, typer.Option(
     "--config", help="JSON, TOML or YAML file with spec fields (date_column, channel_columns, "
     "...) and sampler options; command-line options override it.")]
@@ -42,6 +53,22 @@ PanelOpt = Annotated[list[str] | None, typer.Option(
     "(brand, region).")]
 FitFileArg = Annotated[Path, typer.Argument(help="Fit file written by `bayesmmm fit` "
                                             "(OUT/fit.nc).")]
+
+
+def read_data(data: str, sep: str | None, query: str | None = None,
+              table: str | None = None) -> Any:
+    """The DATA argument as a DataFrame: a file, or a source URL (a database with
+    ``--query`` or ``--table``), read by :func:`bayesmmm.data.read_source`."""
+    from bayesmmm.data import read_source
+
+    return read_source(data, query=query, table=table, sep=sep)
+
+
+def data_name(data: str, table: str | None = None) -> str:
+    """DATA as titles and notes show it: a file's name, or the URL without secrets."""
+    from bayesmmm.data._sources import describe_source
+
+    return describe_source(data, table=table)
 
 
 def fail(message: str, code: int) -> None:
@@ -103,6 +130,18 @@ def check_out(out: Path) -> None:
 def say(text: str) -> None:
     """Print plain text (no Rich markup or highlighting)."""
     out_console.print(escape(text), highlight=False)
+
+
+def quiet() -> bool:
+    """Whether ``--quiet`` was given: print only warnings and errors, show no progress."""
+    return bool(out_console.quiet)
+
+
+def warn(label: str, text: str, colour: str = "yellow") -> None:
+    """A warning or note (``label``: ``warning``, ``note``): on standard output with the
+    results, or on standard error under ``--quiet``, so that it is never silenced."""
+    console = err_console if quiet() else out_console
+    console.print(f"[{colour}]{label}:[/] {escape(text)}", highlight=False)
 
 
 def print_report(report: Any) -> None:

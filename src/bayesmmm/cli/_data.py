@@ -1,4 +1,5 @@
-"""Commands on a data file before any fit: ``validate`` and ``eda``."""
+"""Commands on the data before any fit: ``validate`` and ``eda``. The data is a file or
+a source URL (a database with ``--query`` or ``--table``)."""
 
 from __future__ import annotations
 
@@ -19,13 +20,17 @@ from bayesmmm.cli._common import (
     LagOpt,
     OutOpt,
     PanelOpt,
+    QueryOpt,
     SeasonOpt,
     SepOpt,
+    TableOpt,
     YOpt,
     check_out,
+    data_name,
     guard,
     out_console,
     print_report,
+    read_data,
     say,
 )
 from bayesmmm.cli._settings import read_settings
@@ -36,18 +41,18 @@ __all__ = ["eda", "validate"]
 def validate(data: DataArg, config: ConfigOpt = None, date_column: DateOpt = None,
              y_column: YOpt = None, channel: ChannelOpt = None, control: ControlOpt = None,
              adstock_max_lag: LagOpt = None, yearly_seasonality: SeasonOpt = None,
-             sep: SepOpt = None,
+             sep: SepOpt = None, query: QueryOpt = None, table: TableOpt = None,
              as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """Check a data file and list every problem with a fix; exit 1 if any error."""
+    """Check the data and list every problem with a fix; exit 1 if any error."""
     def body() -> int:
-        from bayesmmm.data import load_table
         from bayesmmm.data import validate as run_validation
 
         chosen = read_settings(config, date_column=date_column, y_column=y_column,
                                channel_columns=channel, control_columns=control,
                                adstock_max_lag=adstock_max_lag,
                                yearly_seasonality=yearly_seasonality, sep=sep)
-        report = run_validation(load_table(data, sep=chosen.sep), **chosen.spec.data_kwargs())
+        report = run_validation(read_data(data, chosen.sep, query, table),
+                                **chosen.spec.data_kwargs())
         if as_json:
             print(json.dumps(report.to_dict(), indent=1))
         else:
@@ -59,33 +64,48 @@ def validate(data: DataArg, config: ConfigOpt = None, date_column: DateOpt = Non
 
 def eda(data: DataArg, config: ConfigOpt = None, date_column: DateOpt = None,
         y_column: YOpt = None, channel: ChannelOpt = None, control: ControlOpt = None,
-        panel: PanelOpt = None, sep: SepOpt = None,
-        out: OutOpt = Path("bayesmmm-eda")) -> None:
-    """Exploratory plots before any fit: one PNG per plot and a self-contained eda.html.
+        panel: PanelOpt = None, sep: SepOpt = None, query: QueryOpt = None,
+        table: TableOpt = None, out: OutOpt = Path("bayesmmm-eda"),
+        image_format: Annotated[str, typer.Option(
+            "--format", help="Image format of the plots: png, or svg / pdf (vector, for "
+            "slides and print).")] = "png") -> None:
+    """Exploratory plots before any fit: one image per plot and a self-contained eda.html.
 
     Panel data are shown as the total over panel cells (target and spend summed,
     controls averaged); see docs/plots.md.
     """
     def body() -> None:
-        from bayesmmm.data import load_table, prepare
-        from bayesmmm.report import eda_figures, plot_data_outliers, write_figures_html, write_png
+        from bayesmmm.data import prepare
+        from bayesmmm.errors import SpecError
+        from bayesmmm.report import (
+            IMAGE_FORMATS,
+            eda_figures,
+            plot_data_outliers,
+            write_figures_html,
+            write_image,
+        )
 
+        kind = image_format.lower().lstrip(".")
+        if kind not in IMAGE_FORMATS:
+            raise SpecError(f"--format {image_format!r}: choose one of "
+                            f"{', '.join(IMAGE_FORMATS)}")
         chosen = read_settings(config, date_column=date_column, y_column=y_column,
                                channel_columns=channel, control_columns=control,
                                panel_columns=panel, sep=sep)
         check_out(out)
-        prepared, report = prepare(load_table(data, sep=chosen.sep),
+        prepared, report = prepare(read_data(data, chosen.sep, query, table),
                                    **chosen.spec.data_kwargs())
         if report.warnings:
             print_report(report)
         with out_console.status("Drawing exploratory plots ...") as status:
             figures = eda_figures(prepared)
             for name, figure in figures.items():
-                status.update(f"Writing {name}.png ...")
-                write_png(figure, out / f"{name}.png")
+                status.update(f"Writing {name}.{kind} ...")
+                write_image(figure, out / f"{name}.{kind}")
         flagged = plot_data_outliers(prepared)
         dates = prepared.dates
-        notes = [f"{Path(data).name}: {prepared.n_times} periods "
+        shown = data_name(data, table)
+        notes = [f"{shown}: {prepared.n_times} periods "
                  f"({prepared.frequency or 'unknown frequency'}) from "
                  f"{dates[0]:%Y-%m-%d} to {dates[-1]:%Y-%m-%d}",
                  f"target {prepared.y_column}; channels {', '.join(prepared.channel_names)}"
@@ -98,7 +118,7 @@ def eda(data: DataArg, config: ConfigOpt = None, date_column: DateOpt = None,
                     "of the target around its local level over 13 periods, |z| > 3.5)")
         notes.append(outliers)
         notes += [f"validation warning [{w.code}]: {w.message}" for w in report.warnings]
-        write_figures_html(figures, out / "eda.html", f"Exploratory analysis: {Path(data).name}",
+        write_figures_html(figures, out / "eda.html", f"Exploratory analysis: {shown}",
                            notes)
         say(outliers)
         say(f"Wrote {len(figures)} PNG files and eda.html to {out}/")

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from bayesmmm.cli._common import (
@@ -22,16 +21,21 @@ from bayesmmm.cli._common import (
     LagOpt,
     OutOpt,
     PanelOpt,
+    QueryOpt,
     SeasonOpt,
     SeedOpt,
     SepOpt,
+    TableOpt,
     YOpt,
     check_out,
     guard,
     out_console,
     print_report,
+    quiet,
+    read_data,
     say,
     table,
+    warn,
 )
 from bayesmmm.cli._settings import read_settings, sampler_flags
 
@@ -74,6 +78,8 @@ def _fit_and_write(data: Any, spec: Any, sampler: dict[str, Any], sep: str | Non
     if forms == "auto":
         out_console.print("Searching the structure (forms='auto'): short fits of every "
                           "candidate, full fits of the best, averaged by stacking ...")
+    if quiet():
+        sampler = {**sampler, "progress": False}
     fitted: bm.Fit | bm.AveragedFit = bm.fit(prepared, spec, forms=forms, **sampler) \
         if forms else bm.fit(prepared, spec, **sampler)
     paths = export_results(fitted, out)
@@ -87,7 +93,7 @@ def _fit_and_write(data: Any, spec: Any, sampler: dict[str, Any], sep: str | Non
     out_console.print(f"Fit: R² {m['r2']:.3f} · MAPE {m['mape']:.2f}% · Durbin-Watson "
                       f"{m['durbin_watson']:.2f} · fitted in {fitted.meta['seconds_total']:.1f} s")
     for w in fitted.warnings():
-        out_console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
+        warn("warning", w)
     say(f"Wrote {', '.join(p.name for p in paths.values())} to {out}/")
 
 
@@ -95,7 +101,8 @@ def _fit_and_write(data: Any, spec: Any, sampler: dict[str, Any], sep: str | Non
 def fit(data: DataArg, config: ConfigOpt = None, date_column: DateOpt = None,
         y_column: YOpt = None, channel: ChannelOpt = None, control: ControlOpt = None,
         adstock_max_lag: LagOpt = None, yearly_seasonality: SeasonOpt = None,
-        sep: SepOpt = None, sampler: Sampler | None = None, preset: PresetOpt = None,
+        sep: SepOpt = None, query: QueryOpt = None, source_table: TableOpt = None,
+        sampler: Sampler | None = None, preset: PresetOpt = None,
         panel: PanelOpt = None, trend: TrendOpt = None, holidays: HolidayOpt = None,
         adstock: AdstockOpt = None, saturation: SaturationOpt = None,
         forms: FormsOpt = None,
@@ -103,8 +110,8 @@ def fit(data: DataArg, config: ConfigOpt = None, date_column: DateOpt = None,
             "--quick", help="A preview in seconds: the approximate method 'advi' (its "
             "warnings say how far to trust it; confirm with the default NUTS).")] = False,
         estimate: Annotated[bool, typer.Option(
-            "--estimate", help="Say how long this fit would take here (a short pilot "
-            "chain on the data) and stop without fitting.")] = False,
+            "--dry-run", "--estimate", help="Say how long this fit would take here (a "
+            "short pilot chain on the data) and stop without fitting.")] = False,
         out: OutOpt = Path("bayesmmm-output")) -> None:
     """Validate, fit the MMM (classic by default), print the summary and write results.
 
@@ -119,10 +126,11 @@ def fit(data: DataArg, config: ConfigOpt = None, date_column: DateOpt = None,
                                panel_columns=panel, trend=trend, holidays=holidays,
                                adstock=adstock, saturation=saturation)
         sampler_options = {**chosen.sampler, **({"method": "advi"} if quick else {})}
+        frame = read_data(data, chosen.sep, query, source_table)
         if estimate:
-            _estimate(data, chosen.spec, sampler_options, chosen.sep)
+            _estimate(frame, chosen.spec, sampler_options, chosen.sep)
             return
-        _fit_and_write(data, chosen.spec, sampler_options, chosen.sep, out, forms)
+        _fit_and_write(frame, chosen.spec, sampler_options, chosen.sep, out, forms)
 
     guard(body)
 
@@ -140,7 +148,7 @@ def _estimate(data: Any, spec: Any, sampler: dict[str, Any], sep: str | None) ->
         print_report(report)
     guess = estimate_time(prepared, spec, **sampler)
     say(f"This fit would take {guess.describe()}. Nothing was fitted; run the same "
-        "command without --estimate to fit.")
+        "command without --dry-run to fit.")
 
 
 @sampler_flags
@@ -195,7 +203,8 @@ def simulate(
 @sampler_flags
 def compare(data: DataArg, config: ConfigOpt = None, date_column: DateOpt = None,
             y_column: YOpt = None, channel: ChannelOpt = None, control: ControlOpt = None,
-            panel: PanelOpt = None, sep: SepOpt = None,
+            panel: PanelOpt = None, sep: SepOpt = None, query: QueryOpt = None,
+            source_table: TableOpt = None,
             preset: Annotated[list[str] | None, typer.Option(
                 "--preset", help="A preset to compare; repeat (default: classic, adstock, "
                 "hill_adstock, carryover).")] = None,
@@ -210,7 +219,6 @@ def compare(data: DataArg, config: ConfigOpt = None, date_column: DateOpt = None
     holdout MAPE); only fits that converge well enough are ranked."""
     def body() -> None:
         from bayesmmm.analysis import compare_specs, form_candidate
-        from bayesmmm.data import load_table
         from bayesmmm.errors import SpecError
         from bayesmmm.report import write_table, write_text
 
@@ -231,7 +239,7 @@ def compare(data: DataArg, config: ConfigOpt = None, date_column: DateOpt = None
             specs[combo] = base._replace(spec=form_candidate(base.spec, adstock, saturation))
         chosen = list(specs.values())[-1]
         check_out(out)
-        frame = load_table(data, sep=chosen.sep)
+        frame = read_data(data, chosen.sep, query, source_table)
         with out_console.status("Fitting ...") as status:
             result = compare_specs(frame, {k: v.spec for k, v in specs.items()},
                                    holdout_periods=holdout,

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from bayesmmm.cli._common import (
     FitFileArg,
@@ -18,6 +17,7 @@ from bayesmmm.cli._common import (
     out_console,
     say,
     table,
+    warn,
     write_csv,
 )
 
@@ -83,7 +83,7 @@ def optimize(
         check_goal(budget, target_roi, target_mroi, spelling="flags")  # before loading
         risk = parse_objective(objective)
         limits = _parse_bounds(bounds)
-        fitted = bm.load_fit(fit_file)
+        fitted = bm.load(fit_file)
         goal = goal_from(fitted, periods, budget=budget, target_roi=target_roi,
                          target_marginal_roi=target_mroi, spelling="flags")
         check_out(out)
@@ -100,9 +100,9 @@ def optimize(
                                                 f"({risk.describe()})"))
         say(alloc.summary())
         for note in alloc.notes:
-            out_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
+            warn("note", note)
         for warning in alloc.warnings:
-            out_console.print(f"[red]warning:[/] {escape(warning)}", highlight=False)
+            warn("warning", warning, "red")
         write_csv(frame, out / "allocation.csv")
         written = ["allocation.csv"]
         if alloc.cells is not None:
@@ -131,7 +131,7 @@ def whatif(
         from bayesmmm.optimize import analyze_channel, parse_amount
 
         amount = parse_amount(spend_increase)
-        fitted = bm.load_fit(fit_file)
+        fitted = bm.load(fit_file)
         check_out(out)
         answer = analyze_channel(fitted, channel, amount, n_periods=periods, gap=gap,
                                  pattern=pattern, break_even=break_even)
@@ -168,7 +168,7 @@ def scenarios(
         n_periods = periods if periods is not None else options.get("n_periods")
         if n_periods is None:
             raise SpecError("give --periods or n_periods in the scenario file")
-        fitted = bm.load_fit(fit_file)
+        fitted = bm.load(fit_file)
         check_out(out)
         frame = compare_scenarios(
             fitted, items, n_periods=n_periods,
@@ -196,6 +196,9 @@ def report(
                         ] = 0.94,
     title: Annotated[str | None, typer.Option("--title", help="Page title.")] = None,
     seed: SeedOpt = None,
+    pdf: Annotated[bool, typer.Option(
+        "--pdf", help="Also print the report to a PDF beside it (OUT with .pdf), with a "
+        "headless Chromium; skipped with a message where there is none.")] = False,
 ) -> None:
     """Write one self-contained HTML report of a fit (opens offline): data and validation,
     fit quality, summary, contributions, ROI, curves, the recommended budget and whether
@@ -212,12 +215,27 @@ def report(
             raise SpecError(f"--hdi-prob must be between 0 and 1, got {hdi_prob}")
         if periods is not None and periods < 1:
             raise SpecError(f"--periods must be >= 1, got {periods}")
-        fitted = bm.load_fit(fit_file)
+        fitted = bm.load(fit_file)
         check_out(out.parent)
         with out_console.status("Writing the report ..."):
             written = write_report(fitted, out, title=title, hdi_prob=hdi_prob,
                                    n_periods=periods, seed=0 if seed is None else seed)
         say(f"Verdict: {verdict(fitted).headline}")
         say(f"Wrote {written}")
+        if pdf:
+            _print_pdf(written)
 
     guard(body)
+
+
+def _print_pdf(html_file: Path) -> None:
+    from bayesmmm.report import find_chromium, write_pdf
+
+    if find_chromium() is None:
+        warn("note", "no PDF written: printing needs Chromium (apt-get install chromium, "
+             "or set BAYESMMM_CHROMIUM to its path). The HTML report has a print layout: "
+             "open it in a browser and print it to PDF.")
+        return
+    with out_console.status("Printing the PDF ..."):
+        written = write_pdf(html_file, html_file.with_suffix(".pdf"))
+    say(f"Wrote {written}")

@@ -14,7 +14,7 @@ from typing import Annotated, Any, NamedTuple, get_args, get_type_hints
 
 import typer
 
-from bayesmmm.model import OptionInfo, SamplerOptions, default_of, option_fields
+from bayesmmm.options import OptionInfo, SamplerOptions, default_of, option_fields
 
 __all__ = ["SAMPLER_KEYS", "Settings", "read_config", "read_settings", "sampler_flags"]
 

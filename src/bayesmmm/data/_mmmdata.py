@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from bayesmmm.data._load import load_table
+from bayesmmm.data._sources import read_source
 from bayesmmm.data._validate import ValidationReport, panel_labels, validate
 from bayesmmm.errors import DataValidationError
 
@@ -124,16 +124,18 @@ def prepare(
     panel_columns: Sequence[str] = (),
     sep: str | None = None,
 ) -> tuple[MMMData, ValidationReport]:
-    """Load (if a path), validate and convert a table to :class:`MMMData`.
+    """Read (if a path or source URL: :func:`~bayesmmm.data.read_source`), validate and
+    convert a table to :class:`MMMData`. A database needs its query: read it with
+    ``read_source(url, query=...)`` and pass the DataFrame.
 
     Raises
     ------
     DataLoadError
-        The source is not a table.
+        The source is not a table, or cannot be read.
     DataValidationError
         Validation found errors; ``exc.report`` lists all of them.
     """
-    df = load_table(source, sep=sep)
+    df = read_source(source, sep=sep)
     report = validate(df, date_column=date_column, y_column=y_column,
                       channel_columns=channel_columns, control_columns=control_columns,
                       adstock_max_lag=adstock_max_lag, yearly_seasonality=yearly_seasonality,

@@ -73,6 +73,24 @@ def rerun_advice(status: dict[str, Any], verdict: dict[str, Any]) -> dict[str, A
                               "trend, seasonality)") if quality else None}
 
 
+async def _whole(client: ServiceClient, path: str, key: str, params: dict[str, Any]
+                 ) -> dict[str, Any]:
+    """A paged answer of the service whole: follows ``next_offset``, joining ``key``."""
+    whole: dict[str, Any] | None = None
+    offset = 0
+    while True:
+        answer = await client.json("GET", path, params={**params, "limit": 1000,
+                                                        "offset": offset})
+        if whole is None:
+            whole = answer
+        else:
+            whole[key] = [*whole[key], *answer[key]]
+        following = answer.get("next_offset")
+        if following is None or following <= offset:
+            return whole
+        offset = following
+
+
 def register(server: MCPServer[Any], client: ServiceClient, fits: FitStore) -> None:
     """Add the result tools to ``server``."""
 
@@ -84,7 +102,7 @@ def register(server: MCPServer[Any], client: ServiceClient, fits: FitStore) -> N
         """The posterior summary of every parameter: mean, sd, 94% HDI, ess_bulk, ess_tail,
         r_hat (PyMC-Marketing's parameter names); each channel's adstock half-life and
         peak lag in periods (carryover)."""
-        answer = await client.json("GET", f"/tasks/{task_id}/summary")
+        answer = await _whole(client, f"/tasks/{task_id}/summary", "summary", {})
         rows = answer["summary"]
         if contains:
             rows = [r for r in rows if contains in r["parameter"]]
@@ -130,8 +148,8 @@ def register(server: MCPServer[Any], client: ServiceClient, fits: FitStore) -> N
         """Return on investment per channel over the fitted period: spend, contribution and
         ROI (incremental target per unit of spend) with its interval."""
         spec = await fits.spec(task_id)
-        table = await client.json("GET", f"/tasks/{task_id}/roi",
-                                  params={"hdi_prob": hdi_prob, "level": level})
+        table = await _whole(client, f"/tasks/{task_id}/roi", "rows",
+                             {"hdi_prob": hdi_prob, "level": level})
         return {"task_id": task_id, "rows": table["rows"], "units": units_of(spec),
                 "interval": interval(hdi_prob, "of the ROI; contribution is the mean")}
 
@@ -144,8 +162,8 @@ def register(server: MCPServer[Any], client: ServiceClient, fits: FitStore) -> N
         """Saturation curves: incremental sales, ROI and marginal ROI of each channel at
         multiples of its historical spend (current spend marked), and where each saturates."""
         spec = await fits.spec(task_id)
-        answer = await client.json("GET", f"/tasks/{task_id}/response-curves",
-                                   params={"hdi_prob": hdi_prob, "level": level})
+        answer = await _whole(client, f"/tasks/{task_id}/response-curves", "curves",
+                              {"hdi_prob": hdi_prob, "level": level})
         return {"task_id": task_id, "curves": thin_curves(answer["curves"], points),
                 "points": answer["points"],
                 "saturation_fraction": answer.get("saturation_fraction"),

@@ -23,7 +23,7 @@ import numpy as np
 
 from bayesmmm.errors import SpecError
 from bayesmmm.model._fitfile import save_averaged
-from bayesmmm.model._result import ANSWERS, Fit
+from bayesmmm.model._result import Fit, answer
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -138,11 +138,7 @@ class AveragedFit:
 
     # -- answers (the analysis layer's, as for Fit) --------------------------------------
     def _answer(self, name: str) -> Callable[..., Any]:
-        try:
-            return ANSWERS[name]
-        except KeyError:
-            raise RuntimeError(f"{name} needs the analysis layer: import bayesmmm.analysis"
-                               ) from None
+        return answer(name)
 
     def summary(self, hdi_prob: float = 0.94) -> pd.DataFrame:
         return self._answer("summary")(self, hdi_prob=hdi_prob)

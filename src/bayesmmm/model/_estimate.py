@@ -24,10 +24,10 @@ from bayesmmm.data import MMMData
 from bayesmmm.model._design import make_design, make_scalers
 from bayesmmm.model._fit import model_data
 from bayesmmm.model._model import model
-from bayesmmm.model._options import SamplerOptions
 from bayesmmm.model._sampler import run_nuts
 from bayesmmm.model._spec import ModelSpec
 from bayesmmm.model._structure import ModelStructure
+from bayesmmm.options import SamplerOptions
 
 __all__ = ["TimeEstimate", "estimate_time"]
 

@@ -22,13 +22,13 @@ from bayesmmm.model._centring import centring_weights, no_centring, rebased_site
 from bayesmmm.model._design import Design, calendar_controls, make_design, make_scalers
 from bayesmmm.model._identify import check_identified
 from bayesmmm.model._model import model
-from bayesmmm.model._options import CENTRING, SamplerOptions, option_fields, options_doc
 from bayesmmm.model._progress import Progress, progress_display
 from bayesmmm.model._quiet import quiet_arviz
 from bayesmmm.model._result import Fit
 from bayesmmm.model._sampler import Rebase, run_nuts
 from bayesmmm.model._spec import ModelSpec
 from bayesmmm.model._structure import ModelStructure
+from bayesmmm.options import CENTRING, SamplerOptions, option_fields, options_doc
 
 __all__ = ["CENTRING", "SamplerOptions", "fit", "model_data"]
 

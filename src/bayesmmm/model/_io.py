@@ -32,7 +32,7 @@ from bayesmmm.model._result import Fit, Scalers
 from bayesmmm.model._spec import ModelSpec
 from bayesmmm.model._structure import Site
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "load_averaged", "load_fit", "save_fit"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "load", "load_averaged", "load_fit", "save_fit"]
 
 #: The groups a fit needs (the log likelihood is recomputed, never read).
 _READ = ("posterior", "sample_stats", "observed_data", "constant_data", "prior")
@@ -72,15 +72,23 @@ def _root(path: str | Path) -> tuple[Path, xr.Dataset]:
     return path, _open(path)
 
 
+def load(path: str | Path) -> Fit | AveragedFit:
+    """Read any fit file: one fitted model (:func:`load_fit`) or a model-averaged fit
+    (:func:`load_averaged`, written by ``forms='auto'``), whichever it holds. Every answer,
+    the planner and the report take either."""
+    path, ds = _root(path)
+    if ds.attrs.get("format") == AVERAGED_FORMAT:
+        return load_averaged(path)
+    return _fit_at(path, ds, None)
+
+
 def load_fit(path: str | Path) -> Fit:
     """Read a fit written by :func:`save_fit` (any format version); answers equal the
     original's exactly."""
     path, ds = _root(path)
     if ds.attrs.get("format") == AVERAGED_FORMAT:
         raise FitFileError(f"'{path}' holds a model-averaged fit (forms='auto'). Fix: read "
-                           "it with bayesmmm.load_averaged; the budget optimizer, what-if, "
-                           "scenarios and the report work on one structure for now: fit "
-                           "the structure that carries the weight (see comparison.csv)")
+                           "it with bayesmmm.load (either kind) or bayesmmm.load_averaged")
     return _fit_at(path, ds, None)
 
 

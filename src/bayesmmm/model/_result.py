@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bayesmmm._providers import ANSWER_PROVIDERS
 from bayesmmm.data import MMMData
 from bayesmmm.model._design import Scalers
 from bayesmmm.model._fitfile import file_attrs, save_fit
@@ -29,22 +31,26 @@ if TYPE_CHECKING:  # pragma: no cover
     import arviz as az
     import pandas as pd
 
-__all__ = ["ANSWERS", "Fit", "Scalers"]
+__all__ = ["ANSWERS", "Fit", "Scalers", "answer"]
 
 #: The answers behind :class:`Fit`'s shortcut methods, by method name (``summary``,
 #: ``contributions``, ``roi``, ``media_share``, ``fit_metrics``, ``warnings``): functions
-#: of the analysis layer taking the fit first. ``bayesmmm.analysis`` fills it on import
-#: (importing ``bayesmmm`` imports it), so the model layer does not depend on the layer
-#: above it.
+#: of the analysis layer taking the fit first. ``bayesmmm.analysis`` fills it on import;
+#: :func:`answer` imports it by name when a shortcut is first needed, so the model layer's
+#: modules never import the layer above them.
 ANSWERS: dict[str, Callable[..., Any]] = {}
 
 
-def _answer(name: str) -> Callable[..., Any]:
+def answer(name: str) -> Callable[..., Any]:
+    """The analysis layer's function behind the shortcut ``name``; the layer is imported
+    (:data:`bayesmmm._providers.ANSWER_PROVIDERS`) the first time one is needed."""
+    if name not in ANSWERS:
+        for module in ANSWER_PROVIDERS:
+            importlib.import_module(module)
     try:
         return ANSWERS[name]
     except KeyError:
-        raise RuntimeError(f"Fit.{name} needs the analysis layer: import bayesmmm.analysis"
-                           ) from None
+        raise RuntimeError(f"Fit.{name}: no answer of that name is registered") from None
 
 
 @dataclass
@@ -188,24 +194,25 @@ class Fit:
         return f"<div><strong>BayesMMM Fit</strong><table>{rows}</table></div>"
 
     # Answers: shortcuts to the analysis layer's functions, found in ANSWERS (the analysis
-    # layer registers them when imported; the model layer never imports it).
+    # layer registers them when imported; the model layer imports it only by name, when
+    # a shortcut is first called: see bayesmmm._providers).
     def summary(self, hdi_prob: float = 0.94) -> pd.DataFrame:
-        return _answer("summary")(self, hdi_prob=hdi_prob)
+        return answer("summary")(self, hdi_prob=hdi_prob)
 
     def contributions(self, hdi_prob: float = 0.94, level: str = "total") -> pd.DataFrame:
-        return _answer("contributions")(self, hdi_prob=hdi_prob, level=level)
+        return answer("contributions")(self, hdi_prob=hdi_prob, level=level)
 
     def roi(self, hdi_prob: float = 0.94, level: str = "total") -> pd.DataFrame:
-        return _answer("roi")(self, hdi_prob=hdi_prob, level=level)
+        return answer("roi")(self, hdi_prob=hdi_prob, level=level)
 
     def media_share(self, hdi_prob: float = 0.94, level: str = "total") -> pd.DataFrame:
-        return _answer("media_share")(self, hdi_prob=hdi_prob, level=level)
+        return answer("media_share")(self, hdi_prob=hdi_prob, level=level)
 
     def fit_metrics(self) -> dict[str, float]:
-        return _answer("fit_metrics")(self)
+        return answer("fit_metrics")(self)
 
     def warnings(self) -> list[str]:
-        return _answer("warnings")(self)
+        return answer("warnings")(self)
 
     def select_draws(self, index: np.ndarray) -> Fit:
         """The fit restricted to some draws: ``index`` into the draws with chains merged

@@ -29,11 +29,11 @@ from bayesmmm.model._design import make_design, make_scalers
 from bayesmmm.model._fit import model_data
 from bayesmmm.model._identify import check_identified
 from bayesmmm.model._model import model
-from bayesmmm.model._options import SamplerOptions
 from bayesmmm.model._result import Fit
 from bayesmmm.model._sampler import NutsProgram
 from bayesmmm.model._spec import ModelSpec
 from bayesmmm.model._structure import ModelStructure, Site
+from bayesmmm.options import SamplerOptions
 from bayesmmm.transforms import ADSTOCKS, SATURATIONS
 
 __all__ = ["StructureSearch"]

@@ -15,7 +15,7 @@ from scipy import optimize as so
 from bayesmmm._numbers import format_number as num
 from bayesmmm.analysis import hdi_columns
 from bayesmmm.errors import SpecError
-from bayesmmm.model import Fit
+from bayesmmm.model import AveragedFit, Fit
 from bayesmmm.optimize._bounds import BoundsInput, Box, resolve_bounds
 from bayesmmm.optimize._goals import (
     ExpectedSales,
@@ -158,7 +158,7 @@ def _goal_of(goal: Goal | float) -> Goal:
                     f"TargetMarginalROI(value) or a budget amount, got {goal!r}")
 
 
-def optimize_budget(fit: Fit, goal: Goal | float, *, n_periods: int,
+def optimize_budget(fit: Fit | AveragedFit, goal: Goal | float, *, n_periods: int,
                     bounds: BoundsInput = None, fixed: Sequence[str] = (),
                     objective: Objective | None = None, gap: int = 0,
                     pattern: str | Sequence[float] | np.ndarray = "flat",

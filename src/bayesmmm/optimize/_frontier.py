@@ -9,7 +9,7 @@ import pandas as pd
 
 from bayesmmm.analysis import hdi_columns
 from bayesmmm.errors import SpecError
-from bayesmmm.model import Fit
+from bayesmmm.model import AveragedFit, Fit
 from bayesmmm.optimize._allocate import _objective_of, allocate
 from bayesmmm.optimize._bounds import BoundsInput, resolve_bounds
 from bayesmmm.optimize._goals import Bound, FixedBudget, Objective, parse_bound
@@ -32,7 +32,8 @@ def _row(alloc: object, channels: list[str], hdi_prob: float) -> dict[str, float
     return row
 
 
-def efficiency_frontier(fit: Fit, *, n_periods: int, budgets: Sequence[float] | None = None,
+def efficiency_frontier(fit: Fit | AveragedFit, *, n_periods: int,
+                        budgets: Sequence[float] | None = None,
                         bounds: BoundsInput = None, fixed: Sequence[str] = (),
                         objective: Objective | None = None, gap: int = 0,
                         pattern: str | Sequence[float] | np.ndarray = "flat",
@@ -71,7 +72,7 @@ def efficiency_frontier(fit: Fit, *, n_periods: int, budgets: Sequence[float] | 
     return out[["budget", "multiple", *[c for c in out.columns if c not in ("budget", "multiple")]]]
 
 
-def bound_sensitivity(fit: Fit, channel: str, *, budget: float, n_periods: int,
+def bound_sensitivity(fit: Fit | AveragedFit, channel: str, *, budget: float, n_periods: int,
                       values: Sequence[float] = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0),
                       side: str = "upper", bounds: BoundsInput = None,
                       fixed: Sequence[str] = (), objective: Objective | None = None,

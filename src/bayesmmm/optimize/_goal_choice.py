@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Literal
 
 from bayesmmm.errors import SpecError
-from bayesmmm.model import Fit
+from bayesmmm.model import AveragedFit, Fit
 from bayesmmm.optimize._goals import (
     FixedBudget,
     Goal,
@@ -38,7 +38,7 @@ def check_goal(budget: float | str | None = None, target_roi: float | None = Non
         raise SpecError(_ONE_GOAL[spelling])
 
 
-def goal_from(fit: Fit, n_periods: int, *, budget: float | str | None = None,
+def goal_from(fit: Fit | AveragedFit, n_periods: int, *, budget: float | str | None = None,
               target_roi: float | None = None, target_marginal_roi: float | None = None,
               spelling: GoalSpelling = "fields") -> Goal:
     """The budget goal a user asked for: the one constructor of the CLI, the service and

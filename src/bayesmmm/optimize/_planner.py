@@ -54,7 +54,7 @@ def check_count(name: str, value: Any, low: int) -> int:
     return int(value)
 
 
-def channel_index(fit: Fit, name: str) -> int:
+def channel_index(fit: Fit | AveragedFit, name: str) -> int:
     channels = list(fit.spec.channel_columns)
     if name not in channels:
         raise SpecError(f"Unknown channel {name!r}; expected one of {channels}")

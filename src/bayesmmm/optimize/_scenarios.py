@@ -12,7 +12,7 @@ import pandas as pd
 
 from bayesmmm.analysis import hdi_columns
 from bayesmmm.errors import SpecError
-from bayesmmm.model import Fit
+from bayesmmm.model import AveragedFit, Fit
 from bayesmmm.optimize._planner import Planner
 from bayesmmm.optimize._report import describe, ratio
 
@@ -107,7 +107,8 @@ def load_scenarios(path: str | Path) -> tuple[list[Scenario], dict[str, Any]]:
     return out, options
 
 
-def compare_scenarios(fit: Fit, scenarios: Sequence[Scenario] | Mapping[str, Mapping[str, Any]],
+def compare_scenarios(fit: Fit | AveragedFit,
+                      scenarios: Sequence[Scenario] | Mapping[str, Mapping[str, Any]],
                       *, n_periods: int, gap: int = 0,
                       pattern: str | Sequence[float] | np.ndarray = "flat",
                       hdi_prob: float = 0.94) -> pd.DataFrame:

@@ -18,7 +18,7 @@ import pandas as pd
 from bayesmmm._numbers import format_number as num
 from bayesmmm.analysis import hdi_columns
 from bayesmmm.errors import SpecError
-from bayesmmm.model import Fit
+from bayesmmm.model import AveragedFit, Fit
 from bayesmmm.optimize._allocate import Allocation
 from bayesmmm.optimize._planner import Planner, channel_index
 from bayesmmm.optimize._report import describe, ratio, shares
@@ -114,7 +114,7 @@ def _advice(w: dict[str, float], channel: str, change: float, be: float, periods
     return f"{verdict}. {what}; {why}. {tail}"
 
 
-def analyze_channel(fit: Fit, channel: str, spend_increase: float, *, n_periods: int,
+def analyze_channel(fit: Fit | AveragedFit, channel: str, spend_increase: float, *, n_periods: int,
                     gap: int = 0, pattern: str | Sequence[float] | np.ndarray = "flat",
                     break_even: float = 1.0, hdi_prob: float = 0.94) -> WhatIf:
     """What would ``spend_increase`` more (or, if negative, less) on ``channel`` do?
@@ -251,7 +251,8 @@ def _frame_plan(planner: Planner, frame: pd.DataFrame) -> np.ndarray:
     return np.stack(out)
 
 
-def evaluate_plan(fit: Fit, plan: PlanInput, *, n_periods: int | None = None, gap: int = 0,
+def evaluate_plan(fit: Fit | AveragedFit, plan: PlanInput, *, n_periods: int | None = None,
+                  gap: int = 0,
                   pattern: str | Sequence[float] | np.ndarray = "flat",
                   hdi_prob: float = 0.94) -> PlanComparison:
     """Compare any spend plan with the current plan (historical rate) over the horizon.

@@ -4,6 +4,7 @@ self-contained HTML pages of figures and the one-file HTML report of a fit."""
 from bayesmmm.analysis import Check, Verdict, verdict
 from bayesmmm.report._export import export_results, write_table, write_text
 from bayesmmm.report._html import figures_html, write_figures_html
+from bayesmmm.report._pdf import PdfError, find_chromium, write_pdf
 from bayesmmm.report._plots_diag import (
     plot_data_prior_posterior,
     plot_data_rank,
@@ -46,7 +47,7 @@ from bayesmmm.report._plots_fit import (
     plot_waterfall,
 )
 from bayesmmm.report._plots_plan import plot_allocation, plot_data_allocation
-from bayesmmm.report._png import to_matplotlib, write_png
+from bayesmmm.report._png import IMAGE_FORMATS, image_format, to_matplotlib, write_image, write_png
 from bayesmmm.report._registry import PLOTS, Plot, PlotRegistry, fit_figures
 from bayesmmm.report._report import report_html, write_report
 
@@ -65,6 +66,8 @@ __all__ = ["export_results", "write_table", "write_text",
            "plot_roi", "plot_sales", "plot_sales_vs_spend", "plot_saturation",
            "plot_seasonality", "plot_spend", "plot_spend_vs_effect", "plot_total_spend",
            "plot_trace", "plot_waterfall", "to_matplotlib", "write_figures_html",
-           "write_png", "plot_allocation", "plot_data_allocation",
+           "write_png", "IMAGE_FORMATS", "image_format", "write_image",
+           "plot_allocation", "plot_data_allocation",
            # the HTML report of a fit (docs/report.md)
-           "Check", "Verdict", "report_html", "verdict", "write_report"]
+           "Check", "Verdict", "report_html", "verdict", "write_report",
+           "PdfError", "find_chromium", "write_pdf"]

@@ -25,6 +25,25 @@ nav a { margin-right: 0.8rem; font-size: 0.9rem; }
 """
 
 
+#: The print layout (the browser's "save as PDF", ``bayesmmm report --pdf``); it comes
+#: after every page's own style, so that it wins in print.
+_PRINT = """
+@media print {
+  @page { size: A4; margin: 14mm 12mm; }
+  body { background: #ffffff; font-size: 10pt; }
+  header, main { padding: 0; max-width: none; }
+  header { border: none; }
+  nav, .modebar-container { display: none !important; }
+  section.figure, section.part, div.figure, table, tr, .verdict { break-inside: avoid; }
+  section.part { border: none; padding: 0; margin: 0 0 8mm 0; }
+  h2, h3 { break-after: avoid; }
+  div.scroll { max-height: none; overflow: visible; }
+  .verdict, td.ok, td.care, td.bad { print-color-adjust: exact;
+                                     -webkit-print-color-adjust: exact; }
+}
+"""
+
+
 def plotly_js() -> str:
     """The plotly.js bundled with the installed ``plotly`` package (works offline)."""
     from plotly.offline import get_plotlyjs
@@ -44,7 +63,7 @@ def page_html(title: str, header: str, body: str, style: str = "") -> str:
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        f"<title>{html.escape(title)}</title><style>{_STYLE}{style}</style>"
+        f"<title>{html.escape(title)}</title><style>{_STYLE}{style}{_PRINT}</style>"
         f"<script type=\"text/javascript\">{plotly_js()}</script></head><body>"
         f"<header><h1>{html.escape(title)}</h1>{header}</header>"
         f"<main>{body}</main></body></html>\n")

@@ -14,8 +14,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from bayesmmm.analysis import component_draws, hdi, hdi_columns, mean_draws
-from bayesmmm.model import Fit, media_contributions
+from bayesmmm.analysis import component_draws, hdi, hdi_columns, mean_draws, noise_draws
+from bayesmmm.model import AveragedFit, Fit, media_contributions
+from bayesmmm.model._averaged import MIN_WEIGHT
 from bayesmmm.report._figure import (
     GREY,
     band,
@@ -38,7 +39,7 @@ _KINDS = {"intercept": "baseline", "trend": "trend", "seasonality": "seasonality
 _CURVE_BATCH_ELEMENTS = 20_000_000
 
 
-def _gt(fit: Fit, draws: np.ndarray) -> np.ndarray:
+def _gt(fit: Fit | AveragedFit, draws: np.ndarray) -> np.ndarray:
     """Draws with the geo axis: ``(n_samples, n_geos, ...)``."""
     return draws if fit.data.is_panel else draws[:, None]
 
@@ -48,21 +49,21 @@ def _pick(values_gt: np.ndarray, g: int | None, axis: int = 1) -> np.ndarray:
     return np.take(values_gt, g, axis=axis) if g is not None else values_gt.sum(axis=axis)
 
 
-def _where(fit: Fit, panel: str | None) -> str:
+def _where(fit: Fit | AveragedFit, panel: str | None) -> str:
     if panel is not None:
         return f" — panel {panel}"
     return f" (total of {fit.data.n_geos} panel cells)" if fit.data.is_panel else ""
 
 
-def _kind(fit: Fit, name: str) -> str:
+def _kind(fit: Fit | AveragedFit, name: str) -> str:
     if name in fit.spec.channel_columns:
         return "channel"
     return _KINDS.get(name, "control")
 
 
 # -- actual vs fitted -------------------------------------------------------------------
-def plot_data_actual_vs_fitted(fit: Fit, hdi_prob: float = 0.94, panel: str | None = None,
-                               seed: int = 0) -> pd.DataFrame:
+def plot_data_actual_vs_fitted(fit: Fit | AveragedFit, hdi_prob: float = 0.94,
+                               panel: str | None = None, seed: int = 0) -> pd.DataFrame:
     """Observed target beside the posterior of the expected target and of new
     observations.
 
@@ -76,7 +77,7 @@ def plot_data_actual_vs_fitted(fit: Fit, hdi_prob: float = 0.94, panel: str | No
     """
     g = panel_index(fit.data, panel)
     mu = _gt(fit, mean_draws(fit))  # (S, G, T)
-    sigma = fit.posterior["y_sigma"].reshape(len(mu), -1) * fit.scalers.y_scale_g  # (S, G)
+    sigma = noise_draws(fit)  # (S, G)
     noise = np.random.default_rng(seed).standard_normal(mu.shape) * sigma[:, :, None]
     mu_sel, pp_sel = _pick(mu, g), _pick(mu + noise, g)
     f_low, f_high = hdi(mu_sel, hdi_prob)
@@ -86,7 +87,7 @@ def plot_data_actual_vs_fitted(fit: Fit, hdi_prob: float = 0.94, panel: str | No
                          "fitted_high": f_high, "low": low, "high": high})
 
 
-def plot_actual_vs_fitted(fit: Fit, hdi_prob: float = 0.94, panel: str | None = None,
+def plot_actual_vs_fitted(fit: Fit | AveragedFit, hdi_prob: float = 0.94, panel: str | None = None,
                           seed: int = 0) -> go.Figure:
     """Actual target (grey), fitted mean (blue) and the posterior predictive HDI (band);
     R² of the fitted mean in the title."""
@@ -106,7 +107,7 @@ def plot_actual_vs_fitted(fit: Fit, hdi_prob: float = 0.94, panel: str | None = 
 
 
 # -- contributions ------------------------------------------------------------------------
-def plot_data_contributions(fit: Fit, panel: str | None = None) -> pd.DataFrame:
+def plot_data_contributions(fit: Fit | AveragedFit, panel: str | None = None) -> pd.DataFrame:
     """Posterior mean contribution of every component per period, long format:
     ``date``, ``component``, ``kind`` (baseline, trend, control, seasonality, channel),
     ``contribution``. Summed over components they give the fitted mean."""
@@ -132,7 +133,7 @@ def signed_components(frame: pd.DataFrame, channels: list[str]) -> list[str]:
     return out
 
 
-def plot_contributions(fit: Fit, panel: str | None = None) -> go.Figure:
+def plot_contributions(fit: Fit | AveragedFit, panel: str | None = None) -> go.Figure:
     """Contributions over time. Top: the baseline parts that are never negative
     (intercept, trend, events, ...) stacked from zero, the channels stacked on top of
     them, and the fitted mean (dashed). Below, as signed bands around zero: seasonality
@@ -176,7 +177,7 @@ def plot_contributions(fit: Fit, panel: str | None = None) -> go.Figure:
                   fit.data.y_column, cells=[(r, 1) for r in range(1, rows + 1)], dates=True)
 
 
-def plot_data_waterfall(fit: Fit, panel: str | None = None) -> pd.DataFrame:
+def plot_data_waterfall(fit: Fit | AveragedFit, panel: str | None = None) -> pd.DataFrame:
     """Total contribution per component over the fitted period (posterior mean), with
     the running total: ``component``, ``kind``, ``contribution``, ``start``, ``end``.
     The last row (``component='total'``) is the fitted total."""
@@ -190,7 +191,7 @@ def plot_data_waterfall(fit: Fit, panel: str | None = None) -> pd.DataFrame:
     return pd.concat([totals, last], ignore_index=True)
 
 
-def plot_waterfall(fit: Fit, panel: str | None = None) -> go.Figure:
+def plot_waterfall(fit: Fit | AveragedFit, panel: str | None = None) -> go.Figure:
     """Waterfall of the total contribution per component, ending at the fitted total."""
     frame = plot_data_waterfall(fit, panel)
     measure = ["total" if k == "total" else "relative" for k in frame["kind"]]
@@ -211,8 +212,8 @@ def _level_table(table: pd.DataFrame, panel: str | None) -> pd.DataFrame:
     return table
 
 
-def plot_data_spend_vs_effect(fit: Fit, hdi_prob: float = 0.94, panel: str | None = None
-                              ) -> pd.DataFrame:
+def plot_data_spend_vs_effect(fit: Fit | AveragedFit, hdi_prob: float = 0.94,
+                              panel: str | None = None) -> pd.DataFrame:
     """Each channel's share of spend and of the media effect (with its HDI):
     ``channel``, ``spend_share``, ``effect_share``, ``effect_low``, ``effect_high``."""
     panel_index(fit.data, panel)
@@ -225,7 +226,7 @@ def plot_data_spend_vs_effect(fit: Fit, hdi_prob: float = 0.94, panel: str | Non
                          "effect_high": table[high].to_numpy()})
 
 
-def plot_spend_vs_effect(fit: Fit, hdi_prob: float = 0.94, panel: str | None = None
+def plot_spend_vs_effect(fit: Fit | AveragedFit, hdi_prob: float = 0.94, panel: str | None = None
                          ) -> go.Figure:
     """Share of spend beside share of effect per channel (effect with its HDI)."""
     frame = plot_data_spend_vs_effect(fit, hdi_prob, panel)
@@ -241,7 +242,8 @@ def plot_spend_vs_effect(fit: Fit, hdi_prob: float = 0.94, panel: str | None = N
     return finish(fig, f"Share of spend vs share of effect{_where(fit, panel)}", None, "share")
 
 
-def plot_data_roi(fit: Fit, hdi_prob: float = 0.94, panel: str | None = None) -> pd.DataFrame:
+def plot_data_roi(fit: Fit | AveragedFit, hdi_prob: float = 0.94, panel: str | None = None
+                  ) -> pd.DataFrame:
     """ROI per channel with its HDI: ``channel``, ``roi``, ``low``, ``high``, ``spend``,
     ``contribution`` (as :func:`bayesmmm.analysis.roi`)."""
     panel_index(fit.data, panel)
@@ -253,7 +255,7 @@ def plot_data_roi(fit: Fit, hdi_prob: float = 0.94, panel: str | None = None) ->
                          "contribution": table["contribution"].to_numpy()})
 
 
-def plot_roi(fit: Fit, hdi_prob: float = 0.94, panel: str | None = None) -> go.Figure:
+def plot_roi(fit: Fit | AveragedFit, hdi_prob: float = 0.94, panel: str | None = None) -> go.Figure:
     """ROI (incremental target per unit of spend) per channel with HDI error bars."""
     frame = plot_data_roi(fit, hdi_prob, panel)
     fig = go.Figure(go.Bar(
@@ -276,7 +278,7 @@ def _flat(fit: Fit, names: list[str], max_draws: int | None) -> dict[str, np.nda
     return out
 
 
-def plot_data_saturation(fit: Fit, hdi_prob: float = 0.94, panel: str | None = None,
+def plot_data_saturation(fit: Fit | AveragedFit, hdi_prob: float = 0.94, panel: str | None = None,
                          n_points: int = 60, max_draws: int | None = 1000) -> pd.DataFrame:
     """Response curves: the contribution per period when a channel's spend is held at a
     constant level per period (the steady state after the carry-over has built up).
@@ -326,9 +328,17 @@ def plot_data_saturation(fit: Fit, hdi_prob: float = 0.94, panel: str | None = N
     return out[first].reset_index(drop=True)
 
 
-def _steady_state(fit: Fit, scaled: np.ndarray, max_draws: int | None) -> np.ndarray:
+def _steady_state(fit: Fit | AveragedFit, scaled: np.ndarray, max_draws: int | None
+                  ) -> np.ndarray:
     """Contribution per period of constant scaled media ``(G, N, C)`` per draw,
-    ``(S, G, N, C)`` in original units."""
+    ``(S, G, N, C)`` in original units. An averaged fit's are its members' through their
+    own transforms, each for its share of the mixture's draws."""
+    if isinstance(fit, AveragedFit):
+        total = fit.n_draws
+        return np.concatenate([
+            _steady_state(part, scaled, None if max_draws is None
+                          else max(1, round(max_draws * part.n_draws / total)))
+            for part in fit.parts])
     names = [k for k in fit.posterior if k.startswith(("adstock_", "saturation_"))]
     params = _flat(fit, names, max_draws)
     n_s = len(next(iter(params.values())))
@@ -342,7 +352,7 @@ def _steady_state(fit: Fit, scaled: np.ndarray, max_draws: int | None) -> np.nda
     return np.concatenate(parts) * fit.scalers.y_scale_g[None, :, None, None]
 
 
-def plot_saturation(fit: Fit, hdi_prob: float = 0.94, panel: str | None = None,
+def plot_saturation(fit: Fit | AveragedFit, hdi_prob: float = 0.94, panel: str | None = None,
                     n_points: int = 60) -> go.Figure:
     """All channels' response curves in one plot, each with its HDI band and its
     current spend per period as a dashed vertical line."""
@@ -374,34 +384,51 @@ def _channel_draws(fit: Fit, name: str, channel: str, g: int | None) -> np.ndarr
     return np.asarray(values).reshape(-1)
 
 
-def plot_data_adstock(fit: Fit, hdi_prob: float = 0.94, panel: str | None = None
+def plot_data_adstock(fit: Fit | AveragedFit, hdi_prob: float = 0.94, panel: str | None = None
                       ) -> pd.DataFrame:
     """Carry-over weights per channel and lag (the share of a period's spend acting
     ``lag`` periods later when the spec normalises them): ``channel``, ``lag``,
     ``weight`` (posterior mean), ``low``, ``high``. Geo models show the population
     weights unless ``panel`` names a cell."""
     g = panel_index(fit.data, panel)
-    l_max, spec = fit.spec.adstock_max_lag, fit.spec
-    n_s = fit.n_chains * fit.n_draws
+    l_max = fit.spec.adstock_max_lag
     frames = []
-    for c in spec.channel_columns:
-        form = ADSTOCKS.get(spec.adstock_forms[c])
-        kw = {p: jnp.asarray(_channel_draws(fit, f"adstock_{p}", c, g))[:, None]
-              for p in form.params}
-        w = np.asarray(form.weights(l_max, spec.adstock_normalize, **kw)).reshape(-1, l_max)
-        w = np.broadcast_to(w, (n_s, l_max))
+    for c in fit.spec.channel_columns:
+        w = _adstock_draws(fit, c, g)
         low, high = hdi(w, hdi_prob)
         frames.append(pd.DataFrame({"channel": c, "lag": np.arange(l_max),
                                     "weight": w.mean(axis=0), "low": low, "high": high}))
     return pd.concat(frames, ignore_index=True)
 
 
-def plot_adstock(fit: Fit, hdi_prob: float = 0.94, panel: str | None = None) -> go.Figure:
+def _adstock_draws(fit: Fit | AveragedFit, channel: str, g: int | None) -> np.ndarray:
+    """A channel's carry-over weights per draw, ``(S, l_max)``; an averaged fit's are its
+    members' (each its own form) for their shares of the mixture's draws."""
+    if isinstance(fit, AveragedFit):
+        return np.concatenate([_adstock_draws(p, channel, g) for p in fit.parts])
+    l_max, spec = fit.spec.adstock_max_lag, fit.spec
+    form = ADSTOCKS.get(spec.adstock_forms[channel])
+    kw = {p: jnp.asarray(_channel_draws(fit, f"adstock_{p}", channel, g))[:, None]
+          for p in form.params}
+    w = np.asarray(form.weights(l_max, spec.adstock_normalize, **kw)).reshape(-1, l_max)
+    return np.broadcast_to(w, (fit.n_chains * fit.n_draws, l_max))
+
+
+def _adstock_label(fit: Fit | AveragedFit, channel: str) -> str:
+    if isinstance(fit, AveragedFit):
+        forms = dict.fromkeys(f.spec.adstock_forms[channel] for k, f in fit.fits.items()
+                              if fit.weights[k] >= MIN_WEIGHT)
+        return f"{channel} (averaged: {', '.join(forms)})"
+    return f"{channel} ({fit.spec.adstock_forms[channel]})"
+
+
+def plot_adstock(fit: Fit | AveragedFit, hdi_prob: float = 0.94, panel: str | None = None
+                 ) -> go.Figure:
     """Carry-over weights by lag, one subplot per channel, with HDI bands."""
     frame = plot_data_adstock(fit, hdi_prob, panel)
     groups = list(frame.groupby("channel", sort=False))
-    fig, cells = facet_grid([f"{name} ({fit.spec.adstock_forms[str(name)]})"
-                             for name, _ in groups], shared_y=True)
+    fig, cells = facet_grid([_adstock_label(fit, str(name)) for name, _ in groups],
+                            shared_y=True)
     for i, ((name, part), (row, col)) in enumerate(zip(groups, cells, strict=True)):
         fig.add_trace(band(part["lag"], part["low"].to_numpy(), part["high"].to_numpy(),
                            color(i), f"{name} HDI"), row=row, col=col)

@@ -1,4 +1,5 @@
-"""Static images: redraw a Plotly figure with matplotlib (no browser, no kaleido).
+"""Static images: redraw a Plotly figure with matplotlib (no browser, no kaleido), as
+PNG, SVG or PDF.
 
 The plot functions build Plotly figures from a small set of trace kinds; this module
 draws exactly those kinds with matplotlib, so a PNG shows the same numbers as the
@@ -32,7 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["to_matplotlib", "write_png"]
+__all__ = ["IMAGE_FORMATS", "image_format", "to_matplotlib", "write_image", "write_png"]
 
 _DASHES = {"dash": "--", "dot": ":", "dashdot": "-.", "longdash": "--", "solid": "-"}
 _STEPS = {"hv": "steps-post", "vh": "steps-pre", "hvh": "steps-mid"}
@@ -319,7 +320,31 @@ def _decorate(out: Figure, axes: dict[tuple[str, str], Axes], layout: dict[str, 
                 ax.set_title(str(note.get("text", "")), fontsize=9)
 
 
+#: Static image formats, by file suffix: raster PNG, and vector SVG and PDF (for slides
+#: and print; text stays text).
+IMAGE_FORMATS = ("png", "svg", "pdf")
+
+
+def image_format(path: str | Path) -> str:
+    """The image format a file name asks for (its suffix), or a ValueError naming the
+    formats there are."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in IMAGE_FORMATS:
+        raise ValueError(f"cannot write an image as '{Path(path).name}': name the file "
+                         f"with one of the suffixes {', '.join('.' + f for f in IMAGE_FORMATS)}")
+    return suffix
+
+
+def write_image(fig: go.Figure, path: str | Path, dpi: int = 100) -> Path:
+    """Write a Plotly figure drawn by matplotlib (atomically) as PNG, SVG or PDF, chosen
+    by the file's suffix."""
+    kind = image_format(path)
+    image = to_matplotlib(fig, dpi=dpi)
+    return atomic_write(Path(path), lambda p: image.savefig(p, format=kind, dpi=dpi))
+
+
 def write_png(fig: go.Figure, path: str | Path, dpi: int = 100) -> Path:
-    """Write a Plotly figure as a PNG drawn by matplotlib (atomically)."""
+    """Write a Plotly figure as a PNG drawn by matplotlib (atomically), whatever the
+    file's suffix; :func:`write_image` chooses the format by the suffix."""
     image = to_matplotlib(fig, dpi=dpi)
     return atomic_write(Path(path), lambda p: image.savefig(p, format="png", dpi=dpi))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import numbers
+import re
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,8 @@ from bayesmmm._numbers import format_number
 from bayesmmm.analysis import Verdict, half_life, verdict
 from bayesmmm.data import ValidationReport, validate
 from bayesmmm.errors import BayesMMMError
-from bayesmmm.model import Fit
+from bayesmmm.model import AveragedFit, Fit
+from bayesmmm.model._averaged import MIN_WEIGHT
 from bayesmmm.optimize import FixedBudget, goal_from, optimize_budget, response_curves
 from bayesmmm.report._html import figure_div, page_html
 from bayesmmm.report._plots_diag import plot_prior_posterior, plot_rank, plot_trace
@@ -141,7 +143,7 @@ def _verdict_box(v: Verdict, box_id: str) -> str:
 
 
 # -- sections -------------------------------------------------------------------------------
-def _data_section(fit: Fit, report: ValidationReport) -> str:
+def _data_section(fit: Fit | AveragedFit, report: ValidationReport) -> str:
     data = fit.data
     facts = [("periods", f"{data.n_times} ({data.frequency or 'unknown frequency'})"),
              ("dates", f"{data.dates[0]:%Y-%m-%d} to {data.dates[-1]:%Y-%m-%d}"),
@@ -170,7 +172,7 @@ def _data_section(fit: Fit, report: ValidationReport) -> str:
     return "".join(parts)
 
 
-def _quality_section(fit: Fit, hdi_prob: float) -> str:
+def _quality_section(fit: Fit | AveragedFit, hdi_prob: float) -> str:
     metrics = pd.DataFrame({"value": fit.fit_metrics()}).rename(index=_METRICS).rename_axis(
         "metric")
     note = ("Computed on the fitted data: R² and MAPE of the posterior-mean prediction, "
@@ -181,14 +183,14 @@ def _quality_section(fit: Fit, hdi_prob: float) -> str:
                                             "actual_vs_fitted"))
 
 
-def _summary_section(fit: Fit, hdi_prob: float) -> str:
+def _summary_section(fit: Fit | AveragedFit, hdi_prob: float) -> str:
     note = ("Posterior of every parameter in the model's scaled units (as PyMC-Marketing "
             "reports them): mean, standard deviation, highest-density interval, effective "
             "sample sizes and r_hat.")
     return _para(note, "note") + table_html(fit.summary(hdi_prob), "table-summary")
 
 
-def _contribution_section(fit: Fit) -> str:
+def _contribution_section(fit: Fit | AveragedFit) -> str:
     totals = plot_data_waterfall(fit).set_index("component")
     fitted = float(totals.loc["total", "contribution"])
     table = totals.drop(index="total")[["kind", "contribution"]]
@@ -199,7 +201,7 @@ def _contribution_section(fit: Fit) -> str:
             + _figure(plot_waterfall(fit), "waterfall"))
 
 
-def _roi_section(fit: Fit, hdi_prob: float) -> str:
+def _roi_section(fit: Fit | AveragedFit, hdi_prob: float) -> str:
     return (table_html(fit.roi(hdi_prob), "table-roi", "ROI: incremental target per unit of "
                        "spend over the fitted period")
             + _figure(plot_roi(fit, hdi_prob), "roi")
@@ -208,7 +210,7 @@ def _roi_section(fit: Fit, hdi_prob: float) -> str:
             + _figure(plot_spend_vs_effect(fit, hdi_prob), "spend_vs_effect"))
 
 
-def _curves_section(fit: Fit, hdi_prob: float, seed: int) -> str:
+def _curves_section(fit: Fit | AveragedFit, hdi_prob: float, seed: int) -> str:
     points = response_curves(fit, seed=seed, hdi_prob=hdi_prob).points
     keys = ["panel", "channel"] if "panel" in points.columns else ["channel"]
     note = ("At the historical spend: incremental sales over the fitted period, the marginal "
@@ -226,7 +228,7 @@ def _curves_section(fit: Fit, hdi_prob: float, seed: int) -> str:
             + _para(carry, "note") + _figure(plot_adstock(fit, hdi_prob), "adstock"))
 
 
-def _optimizer_section(fit: Fit, n_periods: int, seed: int, hdi_prob: float) -> str:
+def _optimizer_section(fit: Fit | AveragedFit, n_periods: int, seed: int, hdi_prob: float) -> str:
     goal = goal_from(fit, n_periods)  # no goal given: the historical budget
     budget = goal.total if isinstance(goal, FixedBudget) else float("nan")
     try:
@@ -244,12 +246,15 @@ def _optimizer_section(fit: Fit, n_periods: int, seed: int, hdi_prob: float) -> 
             + _figure(plot_allocation(plan), "allocation"))
 
 
-def _diagnostics_section(fit: Fit, v: Verdict) -> str:
-    options = fit.meta.get("options", {})
-    facts = [("sampler", str(fit.meta.get("sampler", "nuts"))),
-             ("chains x draws", f"{fit.n_chains} x {fit.n_draws} (warm-up "
+def _diagnostics_section(fit: Fit | AveragedFit, v: Verdict) -> str:
+    first = fit.fits[fit.top] if isinstance(fit, AveragedFit) else fit
+    options = first.meta.get("options", {})
+    facts = [("sampler", str(first.meta.get("sampler", "nuts"))),
+             ("chains x draws", f"{first.n_chains} x {first.n_draws} (warm-up "
                                 f"{options.get('warmup', '?')})"),
              ("target_accept", str(options.get("target_accept", "?")))]
+    if isinstance(fit, AveragedFit):
+        facts.insert(0, ("structures", fit.carried_by()))
     reasons = v.reasons or ["Every check passed: the chains agree, there are enough "
                             "effective draws, no divergences, and the model fits the data."]
     table = v.to_frame()[["value", "rule", "status"]]
@@ -258,12 +263,30 @@ def _diagnostics_section(fit: Fit, v: Verdict) -> str:
         rows = rows.replace(f'<td class="text">{status}</td>', f'<td class="{status}">'
                             f"{status}</td>")
     return (_verdict_box(v, "verdict") + _items(reasons, "reasons") + rows + _facts(facts)
-            + _figure(plot_trace(fit), "trace") + _figure(plot_rank(fit), "rank")
-            + _figure(plot_prior_posterior(fit), "prior_posterior"))
+            + "".join(_sampler_figures(label, member) for label, member in _members(fit)))
+
+
+def _members(fit: Fit | AveragedFit) -> list[tuple[str, Fit]]:
+    """The fits whose draws the diagnostics show: an averaged fit's members that carry
+    weight, largest first, or the fit itself (label "")."""
+    if not isinstance(fit, AveragedFit):
+        return [("", fit)]
+    order = sorted(fit.fits, key=lambda k: -fit.weights[k])
+    return [(k, fit.fits[k]) for k in order if fit.weights[k] >= MIN_WEIGHT]
+
+
+def _sampler_figures(label: str, fit: Fit) -> str:
+    """Trace, rank and prior-vs-posterior plots of one fit (of one member, headed by its
+    label, in an averaged fit)."""
+    suffix = "_" + re.sub(r"[^A-Za-z0-9_-]", "_", label) if label else ""
+    head = f"<h3>{html.escape(label)}</h3>" if label else ""
+    return (head + _figure(plot_trace(fit), f"trace{suffix}")
+            + _figure(plot_rank(fit), f"rank{suffix}")
+            + _figure(plot_prior_posterior(fit), f"prior_posterior{suffix}"))
 
 
 # -- the page -------------------------------------------------------------------------------
-def report_html(fit: Fit, *, title: str | None = None, hdi_prob: float = 0.94,
+def report_html(fit: Fit | AveragedFit, *, title: str | None = None, hdi_prob: float = 0.94,
                 n_periods: int | None = None, validation: ValidationReport | None = None,
                 seed: int = 0) -> str:
     """The report of ``fit`` as one self-contained HTML document (plotly.js inlined, no
@@ -306,6 +329,9 @@ def report_html(fit: Fit, *, title: str | None = None, hdi_prob: float = 0.94,
     where = f" in {data.n_geos} panel cells" if data.is_panel else ""
     header = (_para(f"{data.n_times} periods{where}, {data.dates[0]:%Y-%m-%d} to "
                     f"{data.dates[-1]:%Y-%m-%d}; channels {', '.join(data.channel_names)}.")
+              + (_para(f"Model-averaged answers ({fit.carried_by()}): every number and "
+                       "plot below is the stacking mixture of these structures.")
+                 if isinstance(fit, AveragedFit) else "")
               + _verdict_box(judged, "verdict-top")
               + "<nav>" + " ".join(f'<a href="#{sid}">{html.escape(h)}</a>'
                                    for sid, h in SECTIONS) + "</nav>")
@@ -313,7 +339,7 @@ def report_html(fit: Fit, *, title: str | None = None, hdi_prob: float = 0.94,
                      _STYLE)
 
 
-def write_report(fit: Fit, path: str | Path, *, title: str | None = None,
+def write_report(fit: Fit | AveragedFit, path: str | Path, *, title: str | None = None,
                  hdi_prob: float = 0.94, n_periods: int | None = None,
                  validation: ValidationReport | None = None, seed: int = 0) -> Path:
     """Write :func:`report_html` of ``fit`` to ``path`` atomically (a failure leaves no

@@ -1,49 +1,52 @@
-"""Holidays by date arithmetic (no calendar service): which weeks contain which days."""
+"""Holidays of the simulated calendar: which weeks contain which days.
+
+The dates come from the ``holidays`` package (the United States' federal calendar, as
+observed on the day itself) and ``dateutil`` (Western Easter).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
+import holidays
 import numpy as np
 import pandas as pd
+from dateutil.easter import easter
 
-__all__ = ["HOLIDAYS", "easter_sunday", "holiday_weeks"]
-
-
-def easter_sunday(year: int) -> dt.date:
-    """Western (Gregorian) Easter Sunday: the anonymous Gregorian algorithm."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = b // 4, b % 4
-    g = (8 * b + 13) // 25
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = c // 4, c % 4
-    ell = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 19 * ell) // 433
-    month = (h + ell - 7 * m + 90) // 25
-    day = (h + ell - 7 * m + 33 * month + 19) % 32
-    return dt.date(year, month, day)
+__all__ = ["HOLIDAYS", "holiday_weeks"]
 
 
-def _nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
-    """The ``n``-th ``weekday`` (Monday = 0) of a month."""
-    first = dt.date(year, month, 1)
-    return first + dt.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+@lru_cache(maxsize=256)
+def _us_day(name: str, year: int) -> dt.date:
+    """The date of the United States holiday called ``name`` (as the ``holidays``
+    package names it) in ``year``, not moved to an observed weekday."""
+    days = holidays.country_holidays("US", years=year, observed=False).get_named(
+        name, lookup="exact")
+    if len(days) != 1:  # pragma: no cover - the package renamed a holiday
+        raise LookupError(f"the holidays package has {len(days)} US holidays called "
+                          f"{name!r} in {year}")
+    return days[0]
 
 
-def _thanksgiving(year: int) -> dt.date:
-    return _nth_weekday(year, 11, 3, 4)  # fourth Thursday of November
+def _us(name: str) -> Callable[[int], dt.date]:
+    return lambda year: _us_day(name, year)
+
+
+def _black_friday(year: int) -> dt.date:
+    return _us_day("Thanksgiving Day", year) + dt.timedelta(days=1)
 
 
 #: Holiday name -> its date in a given year.
 HOLIDAYS: dict[str, Callable[[int], dt.date]] = {
-    "new_year": lambda y: dt.date(y, 1, 1),
-    "easter": easter_sunday,
-    "independence_day": lambda y: dt.date(y, 7, 4),
-    "labor_day": lambda y: _nth_weekday(y, 9, 0, 1),
-    "thanksgiving": _thanksgiving,
-    "black_friday": lambda y: _thanksgiving(y) + dt.timedelta(days=1),
-    "christmas": lambda y: dt.date(y, 12, 25),
+    "new_year": _us("New Year's Day"),
+    "easter": easter,
+    "independence_day": _us("Independence Day"),
+    "labor_day": _us("Labor Day"),
+    "thanksgiving": _us("Thanksgiving Day"),
+    "black_friday": _black_friday,
+    "christmas": _us("Christmas Day"),
 }
 
 

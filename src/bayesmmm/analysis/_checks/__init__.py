@@ -13,6 +13,9 @@ cheap ones on a fitted model (no refit):
   that the data can hardly tell its effect from theirs?
 * :func:`fit_conflict_checks`: is the fit poor, and does an ROI prior fight the data?
 
+:func:`structure_checks` compares an averaged fit's members: do structures that predict
+equally well disagree on a channel's ROI?
+
 :func:`placebo_check` refits with a fake channel (opt-in: it costs one fit).
 """
 
@@ -22,11 +25,12 @@ from bayesmmm.analysis._checks._confounding import confounding_checks
 from bayesmmm.analysis._checks._placebo import placebo_check
 from bayesmmm.analysis._checks._prior import prior_sensitivity, prior_sensitivity_checks
 from bayesmmm.analysis._checks._residuals import misspecification_checks, residual_patterns
+from bayesmmm.analysis._checks._structures import structure_checks
 from bayesmmm.model import Fit
 
 __all__ = ["Finding", "confounding_checks", "fit_conflict_checks", "identification_checks",
            "misspecification_checks", "placebo_check", "prior_sensitivity",
-           "prior_sensitivity_checks", "residual_patterns"]
+           "prior_sensitivity_checks", "residual_patterns", "structure_checks"]
 
 def identification_checks(fit: Fit) -> list[Finding]:
     """Run the cheap checks (no refit) on ``fit``: fit quality and ROI-prior conflict,

@@ -25,7 +25,13 @@ from bayesmmm.service import web
 from bayesmmm.service._advice import for_api
 from bayesmmm.service._errors import RequestError
 from bayesmmm.service._settings import Settings, default_home
-from bayesmmm.service.api import _routes_plan, _routes_plots, _routes_tasks, _routes_tools
+from bayesmmm.service.api import (
+    _routes_answers,
+    _routes_plan,
+    _routes_plots,
+    _routes_tasks,
+    _routes_tools,
+)
 from bayesmmm.service.api._ingest import describe_errors, parse_json, too_deep
 from bayesmmm.service.api._schemas import (
     JSON_FIELDS,
@@ -90,14 +96,17 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
 
     app = FastAPI(title="BayesMMM API", version=bayesmmm.__version__, description=_DESCRIPTION,
                   lifespan=lifespan, servers=[{"url": settings.public_url}]
-                  if settings.public_url else None, docs_url=None, redoc_url=None)
+                  if settings.public_url else None, docs_url=None, redoc_url=None,
+                  openapi_url=None)  # served below, with servers for each request
     if service is not None:
         app.state.service = service
     app.include_router(_routes_tasks.router)
+    app.include_router(_routes_answers.router)
     app.include_router(_routes_plots.router)
     app.include_router(_routes_plan.router)
     app.include_router(_routes_tools.router)
     web.mount(app)
+    _mount_document(app, settings)
     _mount_docs(app)
     app.add_middleware(JsonGuard)
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes)
@@ -169,6 +178,17 @@ class JsonGuard:
             return dict(await receive())
 
         await self.app(scope, replay, send)
+
+
+def _mount_document(app: FastAPI, settings: Settings) -> None:
+    """``/openapi.json`` with ``servers`` always present (an assistant's action calls the
+    first): ``BAYESMMM_PUBLIC_URL`` when set, else the base URL this request came to."""
+
+    async def document(request: Request) -> JSONResponse:
+        url = settings.public_url or str(request.base_url)
+        return JSONResponse({**app.openapi(), "servers": [{"url": url.rstrip("/")}]})
+
+    app.add_api_route("/openapi.json", document, methods=["GET"], include_in_schema=False)
 
 
 def _mount_docs(app: FastAPI) -> None:

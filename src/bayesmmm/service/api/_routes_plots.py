@@ -1,5 +1,7 @@
 """Result plots of a fitted model as Plotly figure JSON (the dashboard draws them with
-the plotly.js served beside it; any Plotly client can)."""
+the plotly.js served beside it; any Plotly client can), or as PNG images drawn by the
+report layer's matplotlib renderer (:func:`bayesmmm.report.to_matplotlib`), as
+``bayesmmm report`` draws them."""
 
 from __future__ import annotations
 
@@ -26,7 +28,12 @@ PLOT_NAMES: tuple[str, ...] = tuple(p.name for p in PLOTS.of("fit"))
 PlotName = Literal[PLOT_NAMES]  # type: ignore[valid-type]
 
 
-def _draw(fitted: Any, name: str, hdi_prob: float, panel: str | None) -> str:
+#: Resolution of a PNG plot (dots per inch of the figure's size).
+PNG_DPI = 100
+
+
+def _draw(fitted: Any, name: str, hdi_prob: float, panel: str | None,
+          fmt: str = "json") -> str | bytes:
     plot = PLOTS.get(name)
     options: dict[str, Any] = plot.accepted(hdi_prob=hdi_prob)
     if panel is not None:
@@ -38,24 +45,39 @@ def _draw(fitted: Any, name: str, hdi_prob: float, panel: str | None) -> str:
         figure = plot.draw(fitted, **options)
     except BayesMMMError as exc:
         raise RequestError(422, "invalid_options", str(exc)) from None
+    if fmt == "png":
+        import io
+
+        from bayesmmm.report import to_matplotlib
+
+        buffer = io.BytesIO()
+        to_matplotlib(figure, dpi=PNG_DPI).savefig(buffer, format="png", dpi=PNG_DPI)
+        return buffer.getvalue()
     text: str = figure.to_json()
     return text
 
 
 @router.get("/tasks/{task_id}/plots/{name}", operation_id="getPlot", responses={
-    **ERRORS, 200: {"content": {"application/json": {}},
-                    "description": "A Plotly figure: {data, layout}."}},
-            response_class=Response, summary="A result plot as Plotly figure JSON")
+    **ERRORS, 200: {"content": {
+        "application/json": {"schema": {"type": "object", "description": "A Plotly figure: "
+                                        "{data, layout}."}},
+        "image/png": {"schema": {"type": "string", "format": "binary"}}},
+        "description": "format=json: a Plotly figure; format=png: a PNG image."}},
+            response_class=Response, summary="A result plot as a PNG image or Plotly JSON")
 async def get_plot(task_id: TaskId, name: Annotated[PlotName, Path(
                        description="Which plot: " + ", ".join(PLOT_NAMES) + ".")],
                    owner: Owner, store: Annotated[JobStore, Depends(get_store)],
                    fits: Annotated[FitCache, Depends(get_fits)], hdi_prob: HdiProb = 0.94,
                    panel: Annotated[str | None, Query(
                        max_length=200, description="Geo models: one panel cell's plot "
-                       "(default: the total).")] = None) -> Response:
-    """The figure ``bayesmmm.report.plot_<name>`` draws for this fit, as ``fig.to_json()``
-    (render it with ``Plotly.newPlot(el, fig.data, fig.layout)``); its numbers are those
-    of ``plot_data_<name>``."""
+                       "(default: the total).")] = None,
+                   fmt: Annotated[Literal["json", "png"], Query(
+                       alias="format", description="json: the Plotly figure (fig.to_json(), "
+                       "for Plotly clients; it can be large); png: the same figure as a PNG "
+                       f"image to show ({PNG_DPI} dpi).")] = "json") -> Response:
+    """The figure bayesmmm.report.plot_<name> draws for this fit: format=png for an image
+    to show, format=json (default) for Plotly (Plotly.newPlot(el, fig.data, fig.layout));
+    its numbers are those of plot_data_<name>."""
     fitted = await fitted_model(store, fits, task_id, owner)
-    text = await run_in_threadpool(_draw, fitted, name, hdi_prob, panel)
-    return Response(text, media_type="application/json")
+    body = await run_in_threadpool(_draw, fitted, name, hdi_prob, panel, fmt)
+    return Response(body, media_type="image/png" if fmt == "png" else "application/json")

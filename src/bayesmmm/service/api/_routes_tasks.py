@@ -1,4 +1,5 @@
-"""Task endpoints: start a fit, follow it, cancel it, list them, and read its answers."""
+"""Task endpoints: start a fit, follow it, cancel it, list them, download its fit; and
+what every task route shares (the task id, errors, the HDI and level parameters)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from bayesmmm.errors import BayesMMMError, DataValidationError
 from bayesmmm.service._advice import for_api
 from bayesmmm.service._errors import RequestError, StoreUnavailable
 from bayesmmm.service._settings import Settings
@@ -16,21 +16,16 @@ from bayesmmm.service.api._deps import (
     get_artifacts,
     get_dispatcher,
     get_fetcher,
-    get_fits,
     get_settings,
     get_store,
 )
 from bayesmmm.service.api._fetch import Fetcher
 from bayesmmm.service.api._ingest import build_spec, read_submission
+from bayesmmm.service.api._paging import page
 from bayesmmm.service.api._sampler import sampler_options
 from bayesmmm.service.api._schemas import (
-    CarryoverRow,
     ErrorBody,
-    PredictRequest,
     RunMMMRequest,
-    SummaryResponse,
-    SummaryRow,
-    TableResponse,
     TaskAccepted,
     TaskError,
     TaskList,
@@ -38,25 +33,27 @@ from bayesmmm.service.api._schemas import (
 )
 from bayesmmm.service.api._security import get_owner
 from bayesmmm.service.api._service import FitCache
-from bayesmmm.service.api._tables import (
-    check_table,
-    frame_rows,
-    read_table,
-    validation_error,
-)
+from bayesmmm.service.api._tables import check_table, read_table
 from bayesmmm.service.jobs import ArtifactDamaged, ArtifactStore, Dispatcher, checksum
 from bayesmmm.service.store import JobRecord, JobStore, new_task_id, utcnow
 
-__all__ = ["router", "task_status", "ERRORS", "fit_bytes", "fitted_model"]
+__all__ = ["router", "task_status", "ERRORS", "fit_bytes", "fitted_model", "find_job",
+           "READ_ONLY", "CONSEQUENTIAL"]
 
 router = APIRouter(prefix="/v1", tags=["tasks"])
 
 Owner = Annotated[str, Depends(get_owner)]
 TaskId = Annotated[str, Path(description="The task_id runMMMAsync returned.",
                              max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-HdiProb = Annotated[float, Query(gt=0, lt=1, description="Width of the HDI (0.94).")]
+HdiProb = Annotated[float, Query(gt=0, lt=1, description="Probability mass of the HDI "
+                                 "(0.94: the 94% highest density interval).")]
 Level = Annotated[Literal["total", "panel"], Query(
     description="Geo models: 'panel' gives one block per panel cell.")]
+
+#: OpenAPI extension an assistant's action reads: a POST that changes nothing may run
+#: without asking the user first; one that starts or stops work asks.
+READ_ONLY: dict[str, Any] = {"x-openai-isConsequential": False}
+CONSEQUENTIAL: dict[str, Any] = {"x-openai-isConsequential": True}
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Missing or unknown API key."},
@@ -116,7 +113,8 @@ def task_status(job: JobRecord) -> TaskStatus:
         divergences=result.get("divergences"), error=error, links=_links(job.id))
 
 
-def _find(store: JobStore, task_id: str, owner: str) -> JobRecord:
+def find_job(store: JobStore, task_id: str, owner: str) -> JobRecord:
+    """The caller's job ``task_id``; 404 (with what to do) when there is none."""
     job = store.get(task_id, owner)
     if job is None:
         raise RequestError(404, "not_found", f"no task '{task_id}'. Fix: use a task_id that "
@@ -157,7 +155,7 @@ def _damaged(store: JobStore, job: JobRecord, exc: ArtifactDamaged) -> RequestEr
 
 async def fitted_model(store: JobStore, fits: FitCache, task_id: str, owner: str) -> Any:
     """The fit of a completed task, checked against its checksum."""
-    job = await run_in_threadpool(_find, store, task_id, owner)
+    job = await run_in_threadpool(find_job, store, task_id, owner)
     key = _completed(job)
     try:
         return await run_in_threadpool(fits.get, key, job.fit_sha256)
@@ -168,7 +166,7 @@ async def fitted_model(store: JobStore, fits: FitCache, task_id: str, owner: str
 async def fit_bytes(store: JobStore, artifacts: ArtifactStore, task_id: str,
                     owner: str) -> tuple[bytes, str]:
     """The fit file of a completed task and its checksum, checked."""
-    job = await run_in_threadpool(_find, store, task_id, owner)
+    job = await run_in_threadpool(find_job, store, task_id, owner)
     key = _completed(job)
     try:
         data = await run_in_threadpool(artifacts.get_checked, key, job.fit_sha256)
@@ -182,7 +180,7 @@ async def fit_bytes(store: JobStore, artifacts: ArtifactStore, task_id: str,
 @router.post("/tasks", operation_id="runMMMAsync", status_code=202,
              response_model=TaskAccepted, responses={**ERRORS, 413: {
                  "model": ErrorBody, "description": "The data file is over the size limit."}},
-             summary="Start an MMM fit (asynchronous)")
+             summary="Start an MMM fit (asynchronous)", openapi_extra=CONSEQUENTIAL)
 async def run_mmm(request: Request, owner: Owner,
                   settings: Annotated[Settings, Depends(get_settings)],
                   store: Annotated[JobStore, Depends(get_store)],
@@ -230,43 +228,58 @@ async def get_task_status(task_id: TaskId, owner: Owner,
                           store: Annotated[JobStore, Depends(get_store)]) -> TaskStatus:
     """pending, running (with progress), completed (with warnings and fit metrics),
     failed (with a message saying what to change) or cancelled."""
-    return task_status(await run_in_threadpool(_find, store, task_id, owner))
+    return task_status(await run_in_threadpool(find_job, store, task_id, owner))
 
 
 @router.get("/tasks", operation_id="listTasks", response_model=TaskList, responses=ERRORS,
             summary="The caller's tasks, newest first")
 async def list_tasks(owner: Owner, store: Annotated[JobStore, Depends(get_store)],
                      status: Annotated[Literal["pending", "running", "completed", "failed",
-                                               "cancelled"] | None, Query()] = None,
-                     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> TaskList:
+                                               "cancelled"] | None, Query(
+                         description="Only tasks with this status.")] = None,
+                     limit: Annotated[int, Query(ge=1, le=200, description=(
+                         "Tasks per answer (fewer when more would pass 100,000 "
+                         "characters)."))] = 20,
+                     offset: Annotated[int, Query(ge=0, le=1_000_000, description=(
+                         "Tasks to skip (next_offset of the previous answer)."))] = 0
+                     ) -> TaskList:
+    """The caller's tasks with their status, newest first, a page at a time: total says how
+    many there are, next_offset where the next page starts."""
     jobs, total = await run_in_threadpool(store.list_jobs, owner, status, limit, offset)
-    return TaskList(tasks=[task_status(j) for j in jobs], total=total, limit=limit,
-                    offset=offset)
+    rows = [task_status(j).model_dump(mode="json") for j in jobs]
+    shown = page(rows, limit, 0)  # cut by size; the store already applied the offset
+    following = offset + len(shown.rows)
+    return TaskList.model_validate({"tasks": shown.rows, "total": total, "limit": limit,
+                                    "offset": offset, "next_offset": following
+                                    if following < total else None})
 
 
 @router.post("/tasks/{task_id}/cancel", operation_id="cancelTask", response_model=TaskStatus,
-             responses=ERRORS, summary="Cancel a pending or running task")
+             responses=ERRORS, summary="Cancel a pending or running task",
+             openapi_extra=CONSEQUENTIAL)
 async def cancel_task(task_id: TaskId, owner: Owner,
                       store: Annotated[JobStore, Depends(get_store)],
                       dispatcher: Annotated[Dispatcher, Depends(get_dispatcher)]) -> TaskStatus:
-    job = await run_in_threadpool(_find, store, task_id, owner)
+    """Stop a pending or running fit: it is marked cancelled at once and its result, if it
+    still arrives, is discarded. A finished task answers 409."""
+    job = await run_in_threadpool(find_job, store, task_id, owner)
     if not await run_in_threadpool(store.cancel, task_id, owner):
         raise RequestError(409, "already_finished", f"task '{task_id}' is already "
                            f"{job.status}; only pending or running tasks can be cancelled")
     dispatcher.cancel(task_id)
-    return task_status(await run_in_threadpool(_find, store, task_id, owner))
+    return task_status(await run_in_threadpool(find_job, store, task_id, owner))
 
 
 @router.post("/tasks/{task_id}/rerun", operation_id="rerunTask", response_model=TaskStatus,
-             responses=ERRORS, summary="Run a failed or cancelled task again")
+             responses=ERRORS, summary="Run a failed or cancelled task again",
+             openapi_extra=CONSEQUENTIAL)
 async def rerun_task(task_id: TaskId, owner: Owner,
                      store: Annotated[JobStore, Depends(get_store)],
                      artifacts: Annotated[ArtifactStore, Depends(get_artifacts)],
                      dispatcher: Annotated[Dispatcher, Depends(get_dispatcher)]) -> TaskStatus:
     """Queue a failed or cancelled task again from the data it was submitted with (e.g.
     after its stored fit was found damaged); it keeps its task_id."""
-    job = await run_in_threadpool(_find, store, task_id, owner)
+    job = await run_in_threadpool(find_job, store, task_id, owner)
     if job.status not in ("failed", "cancelled"):
         raise RequestError(409, "not_rerunnable", f"task '{task_id}' is {job.status}; only a "
                            "failed or cancelled task can be run again. Fix: wait for it to "
@@ -283,99 +296,7 @@ async def rerun_task(task_id: TaskId, owner: Owner,
         raise RequestError(409, "not_rerunnable", f"task '{task_id}' changed meanwhile. Fix: "
                            "read its status and try again")
     dispatcher.notify()
-    return task_status(await run_in_threadpool(_find, store, task_id, owner))
-
-
-@router.get("/tasks/{task_id}/summary", operation_id="getSummaryStatistics",
-            response_model=SummaryResponse, response_model_by_alias=True, responses=ERRORS,
-            summary="Posterior summary of every parameter")
-async def get_summary(task_id: TaskId, owner: Owner,
-                      store: Annotated[JobStore, Depends(get_store)],
-                      fits: Annotated[FitCache, Depends(get_fits)]) -> SummaryResponse:
-    """mean, sd, hdi_3%, hdi_97%, ess_bulk, ess_tail and r_hat per parameter
-    (PyMC-Marketing's parameter names; scaled units); each channel's adstock half-life and
-    peak lag in periods (carryover)."""
-    from bayesmmm.analysis import half_life
-
-    fitted = await fitted_model(store, fits, task_id, owner)
-    table = await run_in_threadpool(fitted.summary)
-    timing = await run_in_threadpool(half_life, fitted)
-    rows = [SummaryRow.model_validate(r) for r in frame_rows(table, "parameter")]
-    carryover = [CarryoverRow.model_validate(r) for r in frame_rows(timing, "channel")]
-    return SummaryResponse(task_id=task_id, summary=rows, carryover=carryover)
-
-
-def _table(task_id: str, frame: Any, index: str | None) -> TableResponse:
-    rows = frame_rows(frame, index)
-    columns = ([index] if index else []) + [str(c) for c in frame.columns]
-    return TableResponse(task_id=task_id, columns=columns, rows=rows)
-
-
-@router.get("/tasks/{task_id}/contributions", operation_id="getContributions",
-            response_model=TableResponse, responses=ERRORS,
-            summary="Contribution of every component per period")
-async def get_contributions(task_id: TaskId, owner: Owner,
-                            store: Annotated[JobStore, Depends(get_store)],
-                            fits: Annotated[FitCache, Depends(get_fits)],
-                            hdi_prob: HdiProb = 0.94, level: Level = "total") -> TableResponse:
-    """Rows: date, component, kind (baseline, trend, control, seasonality, channel), mean,
-    sd and HDI bounds, in original units."""
-    fitted = await fitted_model(store, fits, task_id, owner)
-    frame = await run_in_threadpool(fitted.contributions, hdi_prob, level)
-    return _table(task_id, frame, None)
-
-
-@router.get("/tasks/{task_id}/roi", operation_id="getROI", response_model=TableResponse,
-            responses=ERRORS, summary="Return on investment per channel")
-async def get_roi(task_id: TaskId, owner: Owner, store: Annotated[JobStore, Depends(get_store)],
-                  fits: Annotated[FitCache, Depends(get_fits)], hdi_prob: HdiProb = 0.94,
-                  level: Level = "total") -> TableResponse:
-    """Rows per channel: spend, contribution, roi (mean), sd and HDI bounds."""
-    fitted = await fitted_model(store, fits, task_id, owner)
-    frame = await run_in_threadpool(fitted.roi, hdi_prob, level)
-    return _table(task_id, frame, "channel")
-
-
-@router.get("/tasks/{task_id}/media-share", operation_id="getMediaShare",
-            response_model=TableResponse, responses=ERRORS,
-            summary="Share of the media effect vs share of spend")
-async def get_media_share(task_id: TaskId, owner: Owner,
-                          store: Annotated[JobStore, Depends(get_store)],
-                          fits: Annotated[FitCache, Depends(get_fits)],
-                          hdi_prob: HdiProb = 0.94, level: Level = "total") -> TableResponse:
-    fitted = await fitted_model(store, fits, task_id, owner)
-    frame = await run_in_threadpool(fitted.media_share, hdi_prob, level)
-    return _table(task_id, frame, "channel")
-
-
-@router.post("/tasks/{task_id}/predictions", operation_id="predictWithModel",
-             response_model=TableResponse, responses={**ERRORS, 413: {
-                 "description": "The data file is over the size limit."}},
-             summary="Predict new periods with a fitted model")
-async def predict_with_model(task_id: TaskId, request: Request, owner: Owner,
-                             settings: Annotated[Settings, Depends(get_settings)],
-                             store: Annotated[JobStore, Depends(get_store)],
-                             fits: Annotated[FitCache, Depends(get_fits)],
-                             fetcher: Annotated[Fetcher, Depends(get_fetcher)]
-                             ) -> TableResponse:
-    """Send a table with the fitted model's columns (the target may be absent or blank for
-    future periods); rows: date, mean, sd, HDI bounds and the observed y."""
-    fitted = await fitted_model(store, fits, task_id, owner)
-    body, content, name = await read_submission(request, PredictRequest, fetcher,
-                                                settings.max_upload_bytes)
-
-    def run() -> Any:
-        from bayesmmm.analysis import predict
-
-        table = read_table(content, name, body.sep)
-        try:
-            return predict(fitted, table)
-        except DataValidationError as exc:
-            raise validation_error(exc) from None
-        except BayesMMMError as exc:
-            raise RequestError(422, "invalid_data", str(exc)) from None
-
-    return _table(task_id, await run_in_threadpool(run), None)
+    return task_status(await run_in_threadpool(find_job, store, task_id, owner))
 
 
 @router.get("/tasks/{task_id}/fit", operation_id="downloadFit", responses={
@@ -385,6 +306,8 @@ async def predict_with_model(task_id: TaskId, request: Request, owner: Owner,
 async def download_fit(task_id: TaskId, owner: Owner,
                        store: Annotated[JobStore, Depends(get_store)],
                        artifacts: Annotated[ArtifactStore, Depends(get_artifacts)]) -> Response:
+    """A file for scripts, not an answer to read: the posterior, data and spec as NetCDF
+    (bayesmmm.load_fit reads it), with its SHA-256 in X-Checksum-SHA256."""
     data, sha = await fit_bytes(store, artifacts, task_id, owner)
     return Response(data, media_type="application/x-netcdf", headers={
         "Content-Disposition": f'attachment; filename="{task_id}.nc"',

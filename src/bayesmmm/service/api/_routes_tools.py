@@ -21,8 +21,9 @@ from bayesmmm.service.api._deps import get_fetcher, get_service, get_settings
 from bayesmmm.service.api._fetch import Fetcher
 from bayesmmm.service.api._guess import describe_columns, guess_roles
 from bayesmmm.service.api._ingest import build_spec, read_submission
+from bayesmmm.service.api._paging import MAX_CHARS, page
 from bayesmmm.service.api._routes_plots import PLOT_NAMES
-from bayesmmm.service.api._routes_tasks import ERRORS
+from bayesmmm.service.api._routes_tasks import ERRORS, READ_ONLY
 from bayesmmm.service.api._sampler import SamplerChoice
 from bayesmmm.service.api._schemas import (
     SPEC_DEFAULTS,
@@ -62,7 +63,7 @@ def _data_kwargs(body: DataColumns) -> dict[str, Any]:
 
 @router.post("/validate", operation_id="validateData", response_model=ValidationResponse,
              responses={**ERRORS, **_TOO_LARGE},
-             summary="Check a table without fitting")
+             summary="Check a table without fitting", openapi_extra=READ_ONLY)
 async def validate_data(request: Request, _owner: Annotated[str, Depends(get_owner)],
                         settings: Annotated[Settings, Depends(get_settings)],
                         fetcher: Annotated[Fetcher, Depends(get_fetcher)]
@@ -87,14 +88,14 @@ async def validate_data(request: Request, _owner: Annotated[str, Depends(get_own
 
 @router.post("/inspect", operation_id="inspectData", response_model=InspectResponse,
              responses={**ERRORS, **_TOO_LARGE},
-             summary="Columns of a table and a guess of their roles")
+             summary="Columns of a table and a guess of their roles",
+             openapi_extra=READ_ONLY)
 async def inspect_data(request: Request, _owner: Annotated[str, Depends(get_owner)],
                        settings: Annotated[Settings, Depends(get_settings)],
                        fetcher: Annotated[Fetcher, Depends(get_fetcher)]) -> InspectResponse:
     """Each column's kind (date, number, text), missing values and first values, and a
-    guess of the date, target, channel, control and panel columns (a date-like column, a
-    sales or revenue target, spend/impressions/media columns as channels, the other
-    numbers as controls) to confirm before validateData and runMMMAsync."""
+    guess of the date, target, channel, control and panel columns, to confirm with the
+    user before validateData and runMMMAsync."""
     body, content, name = await read_submission(request, InspectRequest, fetcher,
                                                 settings.max_upload_bytes)
 
@@ -108,15 +109,14 @@ async def inspect_data(request: Request, _owner: Annotated[str, Depends(get_owne
 
 
 @router.post("/explore", operation_id="exploreData", response_model=ExploreResponse,
-             responses={**ERRORS, **_TOO_LARGE}, summary="Exploratory plots before any fit")
+             responses={**ERRORS, **_TOO_LARGE}, summary="Exploratory plots before any fit",
+             openapi_extra=READ_ONLY)
 async def explore_data(request: Request, _owner: Annotated[str, Depends(get_owner)],
                        settings: Annotated[Settings, Depends(get_settings)],
                        fetcher: Annotated[Fetcher, Depends(get_fetcher)]) -> Response:
-    """Every exploratory plot of ``bayesmmm.report.eda_figures`` (as ``bayesmmm eda``
-    draws them) as Plotly figure JSON: spend per channel (weekly, monthly, quarterly),
-    sales, sales against each channel's spend, total spend per channel, correlations,
-    seasonality, outliers. Panel data: the total over cells, or one cell by ``panel``.
-    Data that fails validation answers 422 with the full report under ``validation``."""
+    """The exploratory plots of bayesmmm eda as Plotly figure JSON (spend, sales,
+    correlations, seasonality, outliers), a page at a time (offset, next_offset), with the
+    periods, outlier dates and validation warnings. Invalid data answers 422."""
     body, content, name = await read_submission(request, ExploreRequest, fetcher,
                                                 settings.max_upload_bytes)
     kwargs = _data_kwargs(body)
@@ -143,10 +143,16 @@ async def explore_data(request: Request, _owner: Annotated[str, Depends(get_owne
                 "panel": body.panel, "panels": list(data.panels),
                 "outliers": [f"{d:%Y-%m-%d}" for d in flagged.loc[flagged["outlier"], "date"]],
                 "warnings": for_api(report.to_dict()["warnings"])}
-        # Each figure goes out exactly as fig.to_json() writes it (as getPlot does).
-        parts = ", ".join(f'{{"name": {json.dumps(key)}, "figure": {figure.to_json()}}}'
-                          for key, figure in figures.items())
-        return f'{json.dumps(head)[:-1]}, "figures": [{parts}]}}'
+        # Each figure goes out exactly as fig.to_json() writes it (as getPlot does), as
+        # many from ``offset`` as fit in one answer
+        parts = [f'{{"name": {json.dumps(key)}, "figure": {figure.to_json()}}}'
+                 for key, figure in figures.items()]
+        shown = page(parts, body.limit, body.offset, rest=head, sizes=[len(p) for p in parts],
+                     max_chars=None if body.all_figures else MAX_CHARS)
+        tail = {"total_figures": shown.total_rows, "offset": body.offset,
+                "next_offset": shown.next_offset}
+        return (f'{json.dumps(head)[:-1]}, {json.dumps(tail)[1:-1]}, '
+                f'"figures": [{", ".join(shown.rows)}]}}')
 
     return Response(await run_in_threadpool(run), media_type="application/json")
 
@@ -194,11 +200,12 @@ async def get_model_options(_owner: Annotated[str, Depends(get_owner)]) -> Model
 @router.post("/synthetic-data", operation_id="generateSyntheticData",
              responses={**ERRORS, 200: {"content": {"text/csv": {}, "application/json": {}},
                                         "description": "JSON (data rows, truth, spec) or CSV."}},
-             summary="Simulate a data set with known ground truth")
+             summary="Simulate a data set with known ground truth", openapi_extra=READ_ONLY)
 async def generate_synthetic_data(body: SyntheticRequest,
                                   _owner: Annotated[str, Depends(get_owner)]) -> Response:
-    """A preset's simulated table, its true parameters, ROI and contributions summary, and
-    the matching model spec (ready for runMMMAsync)."""
+    """A preset's simulated table (json: rows paged by limit and offset; csv: the whole
+    file), its true parameters, ROI and contributions summary, and the matching model spec
+    (ready for runMMMAsync). Stores nothing."""
     def run() -> Any:
         from bayesmmm.synth import simulate_preset
 
@@ -213,9 +220,10 @@ async def generate_synthetic_data(body: SyntheticRequest,
             "Content-Disposition": f'attachment; filename="{body.preset}_{body.seed}.csv"'})
     spec = {k: list(v) if isinstance(v, tuple) else v for k, v in sim.spec_kwargs.items()}
     truth = {k: v for k, v in sim.truth.items() if k not in ("contributions", "noise")}
-    return JSONResponse({"preset": body.preset, "seed": body.seed, "spec": spec,
-                         "truth": truth, "columns": [str(c) for c in sim.data.columns],
-                         "rows": frame_rows(sim.data)})
+    answer = {"preset": body.preset, "seed": body.seed, "spec": spec, "truth": truth,
+              "columns": [str(c) for c in sim.data.columns]}
+    shown = page(frame_rows(sim.data), body.limit, body.offset, rest=answer)
+    return JSONResponse({**answer, "rows": shown.rows, **shown.fields()})
 
 
 @router.get("/health", operation_id="health", response_model=Health,

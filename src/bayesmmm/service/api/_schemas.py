@@ -9,12 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bayesmmm.model import ModelSpec
 from bayesmmm.service.api._limits import PLAN, SIZES, SPEC
+from bayesmmm.service.api._paging import LIMIT, MAX_LIMIT, MAX_OFFSET
 from bayesmmm.service.api._sampler import SamplerChoice
 
 __all__ = [
     "FileRef", "DataColumns", "ModelChoice", "SamplerChoice", "RunMMMRequest",
     "ValidateRequest", "PredictRequest", "SyntheticRequest", "TaskAccepted", "TaskStatus",
     "TaskList", "TaskError", "SummaryRow", "SummaryResponse", "CarryoverRow", "TableResponse",
+    "ContributionsResponse", "Paged", "Labelled", "EXPLORE_LIMIT",
     "ValidationResponse", "ErrorBody", "Health", "LIST_FIELDS", "JSON_FIELDS",
     "InspectRequest", "InspectResponse", "ModelOptions", "PlotInfo", "ScenariosRequest",
     "ExploreRequest", "ExploreFigure", "ExploreResponse", "SPEC_DEFAULTS", "PRESET_FIELDS",
@@ -28,6 +30,10 @@ SPEC_DEFAULTS: dict[str, Any] = {
 #: Fields whose schema default stands for the preset's value when a request leaves them
 #: out (``build_spec`` passes them on only when sent).
 PRESET_FIELDS = tuple(SPEC_DEFAULTS)
+
+#: Exploratory figures per exploreData answer, at most (all of them fit in one page of
+#: a small table; a larger one is cut by size).
+EXPLORE_LIMIT = 20
 
 Status = Literal["pending", "running", "completed", "failed", "cancelled"]
 Name = Annotated[str, Field(max_length=SIZES["name"])]
@@ -119,6 +125,14 @@ class ExploreRequest(ValidateRequest):
 
     panel: str | None = Field(None, max_length=200, description="Panel data: one panel "
                               "cell's plots (default: the total over cells).")
+    offset: int = Field(0, ge=0, le=100, description="First figure of the answer (0; then "
+                        "next_offset of the previous answer).")
+    limit: int = Field(EXPLORE_LIMIT, ge=1, le=EXPLORE_LIMIT, description="Figures per "
+                       "answer; fewer when more would pass 100,000 characters.")
+    all_figures: bool = Field(False, description="true: the figures from offset up to limit "
+                              "in one answer however large (for drawing programs such as "
+                              "the dashboard; an assistant's action takes at most 100,000 "
+                              "characters).")
 
 
 class InspectRequest(_Strict):
@@ -142,7 +156,12 @@ class SyntheticRequest(_StrictJSON):
                         "medium_business or large_business.")
     seed: int = Field(0, ge=0, lt=2**32)
     format: Literal["json", "csv"] = Field(
-        "json", description="json: data rows, truth and spec; csv: the table only.")
+        "json", description="json: data rows (paged), truth and spec; csv: the whole "
+        "table as a file.")
+    limit: int = Field(LIMIT, ge=1, le=MAX_LIMIT, description="json: rows per answer (fewer "
+                       "when more would pass 100,000 characters).")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="json: first row of the answer "
+                        "(next_offset of the previous one).")
 
 
 #: Form fields that hold lists (repeated, comma-separated or a JSON array).
@@ -195,13 +214,18 @@ class TaskStatus(BaseModel):
 
 class TaskList(BaseModel):
     tasks: list[TaskStatus]
-    total: int
+    total: int = Field(description="Tasks of the caller (with the status asked for).")
     limit: int
     offset: int
+    next_offset: int | None = Field(None, description="offset of the next page (null: "
+                                    "this is the last).")
 
 
 class SummaryRow(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
+    """One parameter. The HDI columns are named as ArviZ names them for ``hdi_prob``:
+    hdi_3% and hdi_97% for the default 0.94, hdi_5% and hdi_95% for 0.9."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="allow")
 
     parameter: str
     mean: float | None
@@ -233,19 +257,46 @@ class CarryoverRow(BaseModel):
                                         "beyond the adstock window (adstock_max_lag).")
 
 
-class SummaryResponse(BaseModel):
+class Paged(BaseModel):
+    """Where a page of rows lies in the whole answer."""
+
+    total_rows: int = Field(description="Rows of the whole answer.")
+    limit: int = Field(description="The most rows this answer could hold (fewer when more "
+                       "would pass 100,000 characters).")
+    offset: int = Field(description="Index of this answer's first row.")
+    next_offset: int | None = Field(description="offset of the next page; null: this is "
+                                    "the last.")
+
+
+class Labelled(BaseModel):
+    """What the numbers are in."""
+
+    units: dict[str, str] = Field(default_factory=dict,
+                                  description="Column (or quantity) -> its unit in words.")
+    interval: str | None = Field(None, description="Which interval the HDI columns give.")
+
+
+class SummaryResponse(Paged, Labelled):
     task_id: str
     summary: list[SummaryRow] = Field(
-        description="One row per parameter (PyMC-Marketing's names, scaled units).")
+        description="One row per parameter (PyMC-Marketing's names, scaled units), paged.")
     carryover: list[CarryoverRow] = Field(
         default_factory=list, description="Per channel: adstock half-life and peak lag in "
-        "periods, with 94% HDIs (bayesmmm.analysis.half_life).")
+        "periods, with the same HDI (bayesmmm.analysis.half_life); on every page.")
 
 
-class TableResponse(BaseModel):
+class TableResponse(Paged, Labelled):
     task_id: str
     columns: list[str]
-    rows: list[dict[str, Any]]
+    rows: list[dict[str, Any]] = Field(description="This page's rows.")
+
+
+class ContributionsResponse(TableResponse):
+    by: Literal["channel", "component"] = Field(
+        description="channel: each channel and 'base' (intercept, trend, controls and "
+        "seasonality together); component: every component.")
+    freq: Literal["none", "W", "M", "Q", "Y"] = Field(
+        description="Sums per calendar week, month, quarter or year; none: every period.")
 
 
 class ValidationResponse(BaseModel):
@@ -274,8 +325,13 @@ class ExploreResponse(BaseModel):
     outliers: list[str] = Field(description="Dates whose target is flagged as an outlier.")
     warnings: list[dict[str, Any]] = Field(description="Validation warnings (no errors: "
                                            "data with errors answers 422).")
-    figures: list[ExploreFigure] = Field(description="Every exploratory plot, in reading "
-                                         "order, as bayesmmm.report.eda_figures draws it.")
+    figures: list[ExploreFigure] = Field(description="This page of the exploratory plots, "
+                                         "in reading order, as bayesmmm.report.eda_figures "
+                                         "draws them.")
+    total_figures: int = Field(description="Figures of the whole answer.")
+    offset: int = Field(description="Index of this answer's first figure.")
+    next_offset: int | None = Field(description="offset of the next figures; null: none "
+                                    "follow.")
 
 
 class ErrorBody(BaseModel):

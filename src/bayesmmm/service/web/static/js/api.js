@@ -69,3 +69,21 @@ export async function api(path, { method, json, form, query, raw } = {}) {
   if (raw) return response;
   return response.json();
 }
+
+/**
+ * A paged answer whole: calls ``api(path, options(offset))`` from offset 0 and follows
+ * ``next_offset`` (the service cuts each answer below 100,000 characters), joining the
+ * list under ``key`` of every page into the first page's answer.
+ */
+export async function allPages(path, key, options) {
+  let whole = null;
+  let offset = 0;
+  for (;;) {
+    const page = await api(path, options(offset));
+    if (whole) whole[key] = whole[key].concat(page[key]);
+    else whole = page;
+    const next = page.next_offset;
+    if (next === null || next === undefined || next <= offset) return whole;
+    offset = next;
+  }
+}

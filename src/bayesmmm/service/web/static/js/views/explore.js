@@ -43,7 +43,7 @@ export function render(root) {
     fill(plots, h("p", { class: "muted full" }, "Loading…"));
     let body;
     try {
-      body = await api("/explore", { form: dataForm({ panel }) });
+      body = await api("/explore", { form: dataForm({ panel, all_figures: "true" }) });
     } catch (err) {
       if (ticket !== current) return;
       fill(summary, errorText(err));

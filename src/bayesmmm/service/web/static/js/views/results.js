@@ -1,6 +1,6 @@
 // Page 4: a finished task's plots (getPlot) and tables (summary, ROI, contributions).
 import { forPage } from "../advice.js";
-import { api } from "../api.js";
+import { allPages, api } from "../api.js";
 import { downloadBlob } from "../csv.js";
 import { dataTable, errorText, fill, fmt, h, showAlert } from "../dom.js";
 import { limited, plotCard } from "../plots.js";
@@ -75,7 +75,7 @@ export async function render(root, taskId) {
     h("section", { class: "card", style: "margin-top:.8rem" }, h("h2", {}, "Tables"), tables),
     diagnostics);
   // Geo fits: ROI per panel cell (getROI level=panel) names the cells of the selector.
-  const byPanel = geo ? api(`/tasks/${id}/roi`, { query: { level: "panel" } }) : Promise.resolve(null);
+  const byPanel = geo ? every(`/tasks/${id}/roi`, "rows", { level: "panel" }) : Promise.resolve(null);
   let current = 0;
   const draw = async (panel) => {
     const ticket = ++current;
@@ -113,7 +113,8 @@ export async function render(root, taskId) {
 async function loadTables(id, box, byPanel, panelRoi) {
   try {
     const [summary, roi, contributions, perPanel] = await Promise.all([
-      api(`/tasks/${id}/summary`), api(`/tasks/${id}/roi`), api(`/tasks/${id}/contributions`), byPanel]);
+      every(`/tasks/${id}/summary`, "summary"), every(`/tasks/${id}/roi`, "rows"),
+      every(`/tasks/${id}/contributions`, "rows", { by: "component", freq: "none" }), byPanel]);
     const summaryColumns = summary.summary.length ? Object.keys(summary.summary[0]) : [];
     const roiBox = h("div", { id: "roi-table" });
     Object.assign(panelRoi, { total: roi, perPanel, box: roiBox });
@@ -135,6 +136,11 @@ async function loadTables(id, box, byPanel, panelRoi) {
   } catch (err) {
     fill(box, h("p", { class: "summary-line bad" }, errorText(err)));
   }
+}
+
+/** Every row of a paged table (contributions: every component in every period). */
+function every(path, key, query = {}) {
+  return allPages(path, key, (offset) => ({ query: { ...query, limit: 1000, offset } }));
 }
 
 /** The ROI table of the total or of one panel cell (from getROI level=panel). */

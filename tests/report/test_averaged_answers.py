@@ -1,0 +1,101 @@
+"""An averaged fit (forms='auto') through every surface a single fit has: the verdict, the
+warnings (structures that disagree), the report, and the planning commands of the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import bayesmmm as bm
+from bayesmmm.analysis import structure_checks, verdict
+from bayesmmm.cli import app
+from bayesmmm.model import AveragedFit
+from bayesmmm.report import report_html
+
+FILE = Path(__file__).parents[1] / "model" / "fitfiles" / "averaged_v1.nc"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def averaged() -> AveragedFit:
+    fit = bm.load(FILE)
+    assert isinstance(fit, AveragedFit)
+    return fit
+
+
+def _with_elpd(fit: AveragedFit, elpd: dict[str, float]) -> AveragedFit:
+    table = pd.DataFrame({"elpd_loo": elpd})
+    return AveragedFit(fit.fits, fit.weights, table, fit.meta)
+
+
+def test_load_reads_either_kind_of_fit_file() -> None:
+    assert isinstance(bm.load(FILE), AveragedFit)
+    single = bm.load(Path(__file__).parents[1] / "model" / "fitfiles" / "example_v2.nc")
+    assert isinstance(single, bm.Fit)
+    with pytest.raises(bm.FitFileError, match=r"bayesmmm\.load "):
+        bm.load_fit(FILE)
+
+
+def test_overlapping_structures_say_nothing(averaged: AveragedFit) -> None:
+    findings = structure_checks(averaged)  # the members' 94% intervals overlap here
+    assert [f.channel for f in findings] == ["x1", "x2"]
+    assert all(f.status == "ok" and f.value == 0 for f in findings)
+
+
+def test_disagreeing_structures_give_the_range_not_one_number(averaged: AveragedFit) -> None:
+    narrow = {f.channel: f for f in structure_checks(averaged, hdi_prob=0.1)}
+    x1 = narrow["x1"]
+    assert x1.status == "care" and x1.value > 0
+    rois = {k: f.roi(hdi_prob=0.1).loc["x1"] for k, f in averaged.fits.items()}
+    low = min(r["hdi_45%"] for r in rois.values())
+    high = max(r["hdi_55%"] for r in rois.values())
+    assert f"range {bm_number(low)} to {bm_number(high)}" in x1.advice
+    assert "lift test" in x1.advice and "delayed+hill" in x1.advice
+
+
+def test_only_structures_within_loo_noise_are_compared(averaged: AveragedFit) -> None:
+    close = _with_elpd(averaged, {"delayed+hill": -100.0, "geometric+logistic": -103.0})
+    far = _with_elpd(averaged, {"delayed+hill": -100.0, "geometric+logistic": -110.0})
+    assert len(structure_checks(close, hdi_prob=0.1)) == 2
+    assert structure_checks(far, hdi_prob=0.1) == []
+
+
+def test_the_verdict_holds_each_member_and_the_mixture(averaged: AveragedFit) -> None:
+    v = verdict(averaged)
+    names = [c.name for c in v.checks]
+    for label in averaged.fits:
+        assert f"{label}: max r_hat" in names and f"{label}: divergences" in names
+    assert {"R²", "MAPE %", "structures disagree [x1]"} <= set(names)
+    # the fixture's members are short fits: their r_hat is too high to use
+    assert v.status == "bad"
+    assert any(r.startswith("delayed+hill: ") for r in v.reasons)
+
+
+def test_the_report_of_an_averaged_fit(averaged: AveragedFit) -> None:
+    page = report_html(averaged, n_periods=8)
+    assert "Model-averaged answers (averaged over structures: delayed+hill 70%, " \
+           "geometric+logistic 30%)" in page
+    for label in ("delayed_hill", "geometric_logistic"):
+        assert f'id="figure-trace_{label}"' in page
+    assert 'id="figure-saturation"' in page
+    assert "x1 (averaged: geometric, delayed)" in page  # the adstock forms mixed
+    assert 'id="table-allocation"' in page
+
+
+@pytest.mark.parametrize("command", [
+    ["optimize", str(FILE), "--periods", "8"],
+    ["whatif", str(FILE), "--channel", "x1", "--spend-increase", "1", "--periods", "8"],
+])
+def test_planning_commands_take_an_averaged_fit(command: list[str], tmp_path: Path) -> None:
+    result = runner.invoke(app, [*command, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert any((tmp_path / "out").glob("*.csv"))
+
+
+def bm_number(value: float) -> str:
+    from bayesmmm.analysis._checks._common import _num
+
+    return _num(float(value))
