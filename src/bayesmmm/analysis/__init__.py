@@ -42,6 +42,7 @@ from bayesmmm.analysis._draws import (
     noise_draws,
 )
 from bayesmmm.analysis._halflife import geometric_half_life, half_life, weights_half_life
+from bayesmmm.analysis._periods import PERIODS, contributions_by_period
 from bayesmmm.analysis._predict import holdout_metrics, predict, predict_draws, train_test_split
 from bayesmmm.analysis._verdict import Check, Verdict, verdict
 from bayesmmm.model._result import ANSWERS
@@ -59,4 +60,5 @@ __all__ = ["AUTO_ADSTOCKS", "AUTO_SATURATIONS", "DIVERGENCE_USABLE", "ESS_BULK_M
            "misspecification_checks", "placebo_check", "predict", "predict_draws",
            "prior_sensitivity", "prior_sensitivity_checks", "residual_patterns", "roi",
            "structure_checks", "summary", "train_test_split", "verdict"]
-__all__ += ["geometric_half_life", "half_life", "noise_draws", "weights_half_life"]
+__all__ += ["PERIODS", "contributions_by_period", "geometric_half_life", "half_life",
+            "noise_draws", "weights_half_life"]

@@ -3,8 +3,8 @@ or year (with the posterior interval of each sum), response curves thinned to a 
 spend levels, long tables paged, and plots drawn as PNG.
 
 Sums of contributions are computed from the posterior draws of the fit file the service
-serves (:func:`bayesmmm.analysis.component_draws`): the interval of a sum is the HDI of
-the summed draws, not a sum of per-period bounds, which would be too wide.
+serves (:func:`bayesmmm.analysis.contributions_by_period`): the interval of a sum is the
+HDI of the summed draws, not a sum of per-period bounds, which would be too wide.
 """
 
 from __future__ import annotations
@@ -22,62 +22,28 @@ FREQS = {"total": "the whole fitted period", "Y": "calendar year", "Q": "calenda
          "M": "calendar month"}
 
 
-def _kinds(fit: Any) -> dict[str, str]:
-    from bayesmmm.model import Site
-
-    kinds = {Site.INTERCEPT: "baseline"}
-    kinds.update({c: "control" for c in fit.data.control_names})
-    kinds.update({c: "channel" for c in fit.spec.channel_columns})
-    return kinds
-
-
-def _describe(draws: np.ndarray, hdi_prob: float) -> dict[str, np.ndarray]:
-    """Mean, sd and HDI of ``(n_samples, k)`` draws along the samples."""
-    from bayesmmm.analysis import hdi, hdi_columns
-
-    low, high = hdi(draws, hdi_prob)
-    names = hdi_columns(hdi_prob)
-    return {"mean": draws.mean(axis=0), "sd": draws.std(axis=0), names[0]: low,
-            names[1]: high}
-
-
 def contribution_sums(fit: Any, freq: str, hdi_prob: float, channels_only: bool
                       ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Contributions summed over the whole fitted period (``totals``) and per calendar
     period of ``freq`` (``Y``, ``Q``, ``M``; ``total``: none), original units of the
-    target, all panel cells together.
+    target, all panel cells together (:func:`bayesmmm.analysis.contributions_by_period`).
 
     Returns ``(totals, by_period)``: rows of component, kind, mean, sd and HDI bounds;
     totals add ``share`` (of the summed means of all components) and by-period rows
-    ``period`` and ``n_periods`` (data periods inside it: the first and last may be
-    partial).
+    ``period``, its ``start`` and ``end`` and ``n_periods`` (data periods inside it: the
+    first and last may be partial).
     """
-    from bayesmmm.analysis import component_draws
+    from bayesmmm.analysis import contributions_by_period
 
-    draws = {k: v.sum(axis=1) for k, v in component_draws(fit, keep_geo=True).items()}
-    kinds = _kinds(fit)
-    names = [k for k in draws if not channels_only or kinds.get(k, k) == "channel"]
-    whole = {k: draws[k].sum(axis=1) for k in draws}  # (n_samples,) per component
-    grand = float(sum(v.mean() for v in whole.values()))
-    stats = _describe(np.stack([whole[k] for k in names], axis=1), hdi_prob)
-    totals = [{"component": k, "kind": kinds.get(k, k),
-               **{s: float(v[i]) for s, v in stats.items()},
-               "share": float(whole[k].mean() / grand) if grand else None}
-              for i, k in enumerate(names)]
+    whole = contributions_by_period(fit, "total", hdi_prob=hdi_prob)
+    grand = float(whole["mean"].sum())
+    whole["share"] = whole["mean"] / grand if grand else None
+    keep = (lambda t: t[t["kind"] == "channel"]) if channels_only else (lambda t: t)
+    totals = keep(whole).drop(columns=["period", "start", "end", "n_periods"])
     if freq == "total":
-        return totals, []
-    labels = fit.data.dates.to_period(freq).astype(str)
-    periods = list(dict.fromkeys(labels))
-    index = {p: np.flatnonzero(labels == p) for p in periods}
-    rows = []
-    for k in names:
-        summed = np.stack([draws[k][:, index[p]].sum(axis=1) for p in periods], axis=1)
-        per = _describe(summed, hdi_prob)
-        rows += [{"period": p, "component": k, "kind": kinds.get(k, k),
-                  **{s: float(v[j]) for s, v in per.items()}, "n_periods": len(index[p])}
-                 for j, p in enumerate(periods)]
-    rows.sort(key=lambda r: periods.index(r["period"]))
-    return totals, rows
+        return totals.to_dict(orient="records"), []
+    rows = keep(contributions_by_period(fit, freq, hdi_prob=hdi_prob))
+    return totals.to_dict(orient="records"), rows.to_dict(orient="records")
 
 
 def page(rows: Sequence[dict[str, Any]], limit: int, offset: int) -> dict[str, Any]:
