@@ -394,8 +394,9 @@ def test_the_model_page_sets_calendar_priors_experiments_and_costs(
         "channel": "x1", "start": "2020-03-02", "end": "2020-03-30", "spend_change": 2.0,
         "lift": 900.0, "lift_se": 150.0}
     assert stored["cost_per_unit"] == {"x2": 1.5}
+    page.wait_for_selector("#task-state")
     page.wait_for_function(
-        "() => document.getElementById('task-state').textContent === 'completed'",
+        "() => document.getElementById('task-state')?.textContent === 'completed'",
         timeout=FIT_TIMEOUT_MS)
     summary = httpx.get(f"{server.url}/v1/tasks/{task_id}/summary", timeout=60).json()
     names = {row["parameter"] for row in summary["summary"]}
