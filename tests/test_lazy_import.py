@@ -52,6 +52,16 @@ def test_unknown_names_are_attribute_errors() -> None:
     assert {"fit", "load", "ModelSpec"} <= set(dir(bayesmmm))
 
 
+def test_every_public_name_resolves() -> None:
+    """``bm.estimate_time`` and the rest of ``__all__`` are what the issue and the docs
+    call them (a name missing from the lazy table would be an AttributeError)."""
+    from bayesmmm.model import estimate_time
+
+    for name in bayesmmm.__all__:
+        assert getattr(bayesmmm, name) is not None, name
+    assert bayesmmm.estimate_time is estimate_time
+
+
 def test_version_and_quiet() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and result.output.strip() == f"bayesmmm {bayesmmm.__version__}"

@@ -1,4 +1,5 @@
-"""``bayesmmm bench``: files and columns, the cache, missing peers, plots from the cache."""
+"""``bayesmmm bench``: files and columns, the comparison tables, target_accept, the cache,
+missing peers, plots from the cache."""
 
 from __future__ import annotations
 
@@ -11,11 +12,21 @@ import pytest
 from typer.testing import CliRunner
 
 from bayesmmm.bench import SUMMARY_COLUMNS, BenchOptions, BenchResult, run_bench
+from bayesmmm.bench._tables import (
+    DIAGNOSTICS_COLUMNS,
+    ESS_COLUMNS,
+    PERFORMANCE_COLUMNS,
+    RUNTIME_COLUMNS,
+)
 from bayesmmm.cli import app
 from bayesmmm.errors import SpecError
 
 runner = CliRunner()
-TINY = {"chains": 1, "tune": 100, "draws": 100}
+# target_accept off the default, so that the recorded value shows it reached the sampler
+TINY = {"chains": 1, "tune": 100, "draws": 100, "target_accept": 0.85}
+TABLES = {"runtime_comparison.csv": RUNTIME_COLUMNS, "ess_comparison.csv": ESS_COLUMNS,
+          "performance_metrics.csv": PERFORMANCE_COLUMNS,
+          "diagnostics_summary.csv": DIAGNOSTICS_COLUMNS}
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +71,70 @@ def test_writes_expected_files_and_columns(first: BenchResult, out: Path) -> Non
     readme = (out / "README.md").read_text()
     assert "| small_business | bayesmmm | nuts | ok |" in readme
     assert "Where the models differ" in readme
+    for name in [*TABLES, "ppc_<dataset>_<library>-<sampler>.png"]:
+        assert f"`{name}`" in readme, name
+    assert "target_accept 0.85" in readme
+
+
+def test_comparison_tables_agree_with_the_summary(first: BenchResult, out: Path) -> None:
+    summary = pd.read_csv(out / "summary.csv").set_index("library").loc["bayesmmm"]
+    tables = {name: pd.read_csv(out / name) for name in TABLES}
+    for name, columns in TABLES.items():
+        assert list(tables[name].columns) == columns, name
+    rows = {name: t.set_index("library").loc["bayesmmm"] for name, t in tables.items()}
+    rt = rows["runtime_comparison.csv"]
+    assert rt["runtime_s"] == summary["runtime_s"] and rt["cpu_s"] == summary["cpu_s"]
+    assert rt["runtime_vs_fastest"] == 1.0 and rt["runtime_vs_bayesmmm"] == 1.0
+    # BayesMMM reports its warm-up and sampling; setup is the rest of the wall time
+    assert rt["warmup_s"] > 0 and rt["sampling_s"] > 0
+    assert rt["sampler_s"] == pytest.approx(rt["warmup_s"] + rt["sampling_s"])
+    assert rt["setup_s"] == pytest.approx(rt["runtime_s"] - rt["sampler_s"])
+    ess = rows["ess_comparison.csv"]
+    per_param = pd.read_csv(_fit_dir(out) / "summary.csv")
+    assert ess["ess_bulk_min"] == pytest.approx(summary["ess_bulk_min"])
+    assert ess["ess_bulk_min"] == pytest.approx(per_param["ess_bulk"].min())
+    assert ess["ess_tail_median"] == pytest.approx(per_param["ess_tail"].median())
+    assert ess["ess_bulk_per_cpu_s"] == pytest.approx(summary["ess_bulk_min"]
+                                                      / summary["cpu_s"])
+    assert ess["n_draws"] == 100 and ess["ess_bulk_per_s_vs_bayesmmm"] == 1.0
+    perf = rows["performance_metrics.csv"]
+    for col in ("r2", "mape", "durbin_watson"):  # one computation behind both files
+        assert perf[col] == pytest.approx(summary[col]), col
+    assert perf["n_obs"] == 104 and perf["r2"] > 0.5 and 0 < perf["mape"] < 10
+    diag = rows["diagnostics_summary.csv"]
+    assert diag["target_accept"] == 0.85 and diag["divergences"] == summary["divergences"]
+    assert diag["steps_per_draw"] == pytest.approx(summary["steps_per_draw"])
+    assert not diag["converged"]  # one chain: no r_hat, and 100 draws: ESS < 400
+    assert "no r_hat" in diag["not_converged_because"]
+    assert "max_r_hat <= 1.01" in diag["converged_rule"]
+    png = out / "ppc_small_business_bayesmmm-nuts.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_target_accept_reaches_the_sampler(first: BenchResult, out: Path) -> None:
+    import bayesmmm as bm
+
+    assert pd.read_csv(out / "summary.csv")["target_accept"].iloc[0] == 0.85
+    metrics = json.loads((_fit_dir(out) / "metrics.json").read_text())
+    assert metrics["child"]["target_accept"] == 0.85  # read back from the fit
+    fit = bm.load(_fit_dir(out) / "fit.nc")
+    assert fit.meta["options"]["target_accept"] == 0.85
+    # the cache key holds it: a fit at another target is not reused
+    assert metrics["settings"]["target_accept"] == 0.85
+    other = BenchOptions(**{**TINY, "target_accept": 0.95})
+    assert other.settings_for("bayesmmm") != metrics["settings"]
+    assert other.settings_for("meridian")["target_accept"] == 0.95
+
+
+def test_bad_target_accept_is_refused(out: Path) -> None:
+    for bad in (0.0, 1.0, 1.5, -0.2, float("nan"), True):
+        with pytest.raises(SpecError, match=r"--target-accept must be in \(0, 1\)"):
+            BenchOptions(target_accept=bad)
+    result = runner.invoke(app, ["bench", "--target-accept", "1.2", "--out", str(out)])
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert "--target-accept must be in (0, 1) (exclusive), got 1.2" in text
+    assert BenchOptions().target_accept == 0.9
 
 
 def test_cache_hit_does_not_refit(first: BenchResult, out: Path) -> None:
@@ -90,6 +165,12 @@ def test_missing_peers_are_skipped_not_crashed(first: BenchResult, out: Path) ->
     assert any(m.startswith("meridian: skipped (not installed") for m in skips), skips
     assert not (out / "small_business" / "pymc-marketing-nutpie" / "metrics.json").exists()
     assert "skipped" in (out / "README.md").read_text()
+    diag = pd.read_csv(out / "diagnostics_summary.csv").set_index("library")
+    assert list(diag.index) == ["bayesmmm", "pymc-marketing", "meridian"]
+    assert diag.loc["meridian", "status"] == "skipped"
+    assert diag.loc[["pymc-marketing", "meridian"], ["max_r_hat", "converged"]].isna().all().all()
+    runtime = pd.read_csv(out / "runtime_comparison.csv").set_index("library")
+    assert runtime.loc["pymc-marketing", "target_accept"] == 0.85
 
 
 def test_plots_only_redraws_from_cache(first: BenchResult, out: Path) -> None:
@@ -109,7 +190,8 @@ def test_cli_bench_lists_and_exit_codes(first: BenchResult, out: Path) -> None:
     result = runner.invoke(app, ["bench", "--datasets", "small_business", "--libraries",
                                  "bayesmmm", "pymc-marketing", "--samplers", "nuts", "nutpie",
                                  "--peer-python", sys.executable, "--chains", "1", "--tune",
-                                 "100", "--draws", "100", "--out", str(out)])
+                                 "100", "--draws", "100", "--target-accept", "0.85",
+                                 "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "cached" in result.output and "pymc-marketing: skipped" in result.output
     assert "Benchmark" in result.output

@@ -84,6 +84,10 @@ def test_time_left_is_estimated_from_progress() -> None:
     assert _eta({"status": "running", "progress": 0.0, "seconds_running": 3.0})[0] is None
     assert _eta({"status": "pending", "progress": 0.0})[0] is None
     assert _eta({"status": "completed", "progress": 1.0})[0] == 0.0
+    guess = {"low": 20.0, "expected": 40.0, "high": 90.0}
+    left, basis = _eta({"status": "running", "progress": 0.0, "seconds_running": 3.0,
+                        "estimated_seconds": guess})
+    assert left == pytest.approx(37.0) and "estimated_seconds" in basis
 
 
 def test_service_errors_name_the_tools_and_keep_every_problem() -> None:

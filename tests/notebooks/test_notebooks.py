@@ -7,8 +7,11 @@ so later notebooks reuse the data and fit of earlier ones as a user's would; eac
 notebook also rebuilds what it needs when it is missing (run one alone with ``-k``).
 A failing cell fails the test with its source and traceback; so does any warning or
 stderr text a reader would see (the library keeps third-party notices away), and the
-fitting notebook must show the sampler's progress. ``BAYESMMM_NOTEBOOK_EXECUTED=folder``
-keeps the executed notebooks there, outputs included.
+fitting notebook must show the sampler's progress. The simulator notebook runs twice:
+as a user with ipywidgets runs it (its simulator shows sliders), and with
+``BAYESMMM_NO_WIDGETS=1`` (its simulator shows the static table of preset moves, as
+where ipywidgets is missing). ``BAYESMMM_NOTEBOOK_EXECUTED=folder`` keeps the executed
+notebooks there, outputs included.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ pytestmark = pytest.mark.notebooks
 CELL_TIMEOUT_S = 600
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # colours in IPython tracebacks
 _WARNING = re.compile(r"\b[A-Za-z]*Warning: ")  # how Python shows a warning
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"  # a widget's output
 
 
 @pytest.fixture(scope="module")
@@ -95,25 +99,53 @@ def noise(nb: nbformat.NotebookNode) -> list[str]:
 
 def shows_progress(nb: nbformat.NotebookNode) -> bool:
     """A widget bar (ipywidgets installed) or the text lines of ``progress="auto"``."""
-    return any("application/vnd.jupyter.widget-view+json" in output.get("data", {})
+    return any(WIDGET_VIEW in output.get("data", {})
                or "NUTS sampling" in text for _, output, text in _outputs(nb))
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
-def test_notebook_runs(name: str, notebook_env: Path) -> None:
+def simulator_shows(nb: nbformat.NotebookNode) -> str | None:
+    """What the cell that calls ``simulator(`` shows: ``"sliders"`` (a widget),
+    ``"table"`` (the preset moves under the note saying why), or None (neither)."""
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "simulator(" not in cell.source:
+            continue
+        outputs = cell.get("outputs", [])
+        if any(WIDGET_VIEW in o.get("data", {}) for o in outputs):
+            return "sliders"
+        if any("note: showing preset moves instead of sliders" in
+               "".join(o.get("data", {}).get("text/plain", "")) for o in outputs):
+            return "table"
+    return None
+
+
+#: Every notebook as a user runs it, and the simulator once more without widgets.
+RUNS = [*(pytest.param(name, {}, id=name) for name in NOTEBOOKS),
+        pytest.param("06_simulator", {"BAYESMMM_NO_WIDGETS": "1"},
+                     id="06_simulator-no-widgets")]
+
+
+@pytest.mark.parametrize(("name", "env"), RUNS)
+def test_notebook_runs(name: str, env: dict[str, str], notebook_env: Path,
+                       monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in env.items():  # the kernel inherits this process's environment
+        monkeypatch.setenv(key, value)
     nb = nbformat.read(notebook_path(name), as_version=4)
     started = time.perf_counter()
     failure = _execute(nb, name)
     keep = os.environ.get("BAYESMMM_NOTEBOOK_EXECUTED")
+    label = name + ("-no-widgets" if env else "")
     if keep:
         Path(keep).mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, Path(keep) / f"{name}.ipynb")
+        nbformat.write(nb, Path(keep) / f"{label}.ipynb")
     if failure:
         pytest.fail(failure, pytrace=False)
-    print(f"{name}: {time.perf_counter() - started:.1f} s")
-    assert noise(nb) == [], f"{name}.ipynb shows warnings or stderr text"
+    print(f"{label}: {time.perf_counter() - started:.1f} s")
+    assert noise(nb) == [], f"{label}.ipynb shows warnings or stderr text"
     if name == "04_fit_and_checks":  # the first notebook that fits
         assert shows_progress(nb), "the fit showed no progress"
+    if name == "06_simulator":
+        shown = simulator_shows(nb)
+        assert shown == ("table" if env else "sliders"), f"{label}: the simulator showed {shown}"
 
 
 def test_a_failing_cell_is_reported_with_its_source_and_traceback(notebook_env: Path) -> None:

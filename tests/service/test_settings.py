@@ -27,13 +27,15 @@ def test_variables_are_read() -> None:
         "BAYESMMM_MAX_UPLOAD_MB": "2", "BAYESMMM_DOWNLOAD_TIMEOUT": "7.5",
         "BAYESMMM_DOWNLOAD_ALLOW": "10.0.0.0/8, 127.0.0.1", "BAYESMMM_ON_WORKER_LOSS": "fail",
         "BAYESMMM_MAX_ATTEMPTS": "5", "BAYESMMM_LEASE_SECONDS": "12",
-        "BAYESMMM_DASK_WORKERS": "3", "BAYESMMM_INSTANCE": "api-1"})
+        "BAYESMMM_DASK_WORKERS": "3", "BAYESMMM_INSTANCE": "api-1",
+        "BAYESMMM_ESTIMATE_TIME": "never"})
     assert settings.api_keys == ("a", "b")
     assert settings.max_upload_bytes == 2 * 1024 * 1024 and settings.download_timeout == 7.5
     assert [str(n) for n in settings.download_allow] == ["10.0.0.0/8", "127.0.0.1/32"]
     assert (settings.on_worker_loss, settings.max_attempts, settings.lease_seconds) == (
         "fail", 5, 12.0)
     assert (settings.dask_workers, settings.instance) == (3, "api-1")
+    assert settings.estimate_time == "never" and Settings().estimate_time == "auto"
     assert Settings.from_env({"BAYESMMM_DOWNLOAD_ALLOW": "all"}).download_allow == "all"
     assert Settings.from_env({}, dask_workers=4).dask_workers == 4  # arguments win
 
@@ -44,6 +46,7 @@ def test_variables_are_read() -> None:
     ({"BAYESMMM_MAX_ATTEMPTS": "0"}, "max_attempts must be an integer >= 1"),
     ({"BAYESMMM_LEASE_SECONDS": "-1"}, "lease_seconds must be > 0"),
     ({"BAYESMMM_DOWNLOAD_ALLOW": "intranet"}, "'intranet' is not an address or network"),
+    ({"BAYESMMM_ESTIMATE_TIME": "sometimes"}, "must be one of ['auto', 'always', 'never']"),
 ])
 def test_bad_settings_say_what_is_wrong(env: dict[str, str], fragment: str) -> None:
     with pytest.raises(ConfigError) as info:

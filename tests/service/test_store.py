@@ -24,7 +24,7 @@ def test_migrations_match_the_model(store: JobStore) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    assert current_revision(store.engine) == "0002"
+    assert current_revision(store.engine) == "0003"
     store.migrate()  # idempotent
     with store.engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
@@ -70,6 +70,24 @@ def test_a_run_goes_through_once(store: JobStore) -> None:
     done = store.get(task)
     assert done is not None and done.status == "completed" and done.result == {"warnings": ["w"]}
     assert done.lease_owner is None and done.finished_at is not None
+
+
+def test_the_estimate_is_kept_until_a_rerun(store: JobStore) -> None:
+    task = _new(store)
+    [job] = store.claim("s", 1, 30)
+    token = job.lease_token
+    assert token is not None and store.mark_running(task, token)
+    guess = {"low": 1.5, "expected": 3.0, "high": 9.0, "note": "from a pilot"}
+    assert not store.set_estimate(task, "stale-token", {"note": "late"})
+    assert store.set_estimate(task, token, guess)
+    running = store.get(task)
+    assert running is not None and running.estimate == guess
+    assert store.complete(task, token, "k/fit.nc", {}, estimate={**guess, "expected": 4.0})
+    done = store.get(task)
+    assert done is not None and done.estimate is not None and done.estimate["expected"] == 4.0
+    assert store.mark_damaged(task, "fit_missing", "gone") and store.rerun(task)
+    again = store.get(task)
+    assert again is not None and again.estimate is None
 
 
 def test_cancel(store: JobStore) -> None:

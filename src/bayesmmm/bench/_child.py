@@ -8,10 +8,11 @@ and stops once the posterior summary (mean, sd, HDI, ESS, R-hat) is computed, as
 
 Writes into ``--out``: ``summary_raw.csv`` (parameters named as BayesMMM names them where
 the peer has a counterpart; 94% and 50% HDIs), ``posterior.npz`` (posterior-mean channel
-contributions ``(n_geos, n_times, n_channels)`` and expected target ``(n_geos, n_times)``
-in original units, ROI draws ``(n_samples, n_channels)``) and the library's own fit file;
-prints one line ``BENCH_RESULT {json}`` (timings, memory, sampler statistics, or
-``skipped`` / ``error``).
+contributions ``(n_geos, n_times, n_channels)``, the expected target's posterior mean
+``mu`` and its equal-tailed 94% band ``mu_low``/``mu_high`` ``(n_geos, n_times)`` in
+original units, ROI draws ``(n_samples, n_channels)``) and the library's own fit file;
+prints one line ``BENCH_RESULT {json}`` (timings, memory, sampler statistics, the
+``target_accept`` the sampler was given, or ``skipped`` / ``error``).
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def fit_bayesmmm(t0: float, a: argparse.Namespace, spec: dict[str, Any],
 
     df = pd.read_csv(a.data)
     fit = bm.fit(df, bm.ModelSpec.from_dict(spec), chains=a.chains, warmup=a.tune,
-                 draws=a.draws, seed=a.seed, progress=False)
+                 draws=a.draws, seed=a.seed, target_accept=a.target_accept, progress=False)
     table = fit.summary()
     clock = stop_clock(t0)
     half = fit.summary(hdi_prob=0.5)
@@ -89,24 +90,36 @@ def fit_bayesmmm(t0: float, a: argparse.Namespace, spec: dict[str, Any],
     totals = np.stack([draws[c].reshape(len(draws[c]), -1).sum(axis=1) for c in channels], 1)
     spend = fit.roi()["spend"].to_numpy(float)
     contributions = np.stack([draws[c].mean(axis=0) for c in channels], axis=-1)
-    mu = np.sum([v for v in draws.values()], axis=0).mean(axis=0)
-    write_outputs(out, table, contributions, mu, totals / spend, fit.data.panels)
+    mu_draws = np.sum([v for v in draws.values()], axis=0)  # (S, G, T)
+    write_outputs(out, table, contributions, mu_draws, totals / spend, fit.data.panels)
     artifact = fit.save(out / "fit.nc")
+    warmup, sampling = fit.meta.get("seconds_warmup"), fit.meta.get("seconds_sampling")
     return {**clock, "divergences": int(fit.sample_stats["diverging"].sum()),
             "steps_per_draw": float(fit.sample_stats["num_steps"].mean()),
-            "artifact": artifact.name, "seconds_warmup": fit.meta.get("seconds_warmup"),
-            "seconds_sampling": fit.meta.get("seconds_sampling")}
+            "artifact": artifact.name, "seconds_warmup": warmup, "seconds_sampling": sampling,
+            "seconds_sampler": warmup + sampling if warmup is not None and
+            sampling is not None else None,
+            # read back from the fit: the value its NUTS kernel was built with
+            "target_accept": float(fit.meta["options"]["target_accept"])}
 
 
-def write_outputs(out: Path, table: Any, contributions: Any, mu: Any, roi_draws: Any,
+#: The predictive band written next to the mean: equal-tailed, 94%.
+BAND = (0.03, 0.97)
+
+
+def write_outputs(out: Path, table: Any, contributions: Any, mu_draws: Any, roi_draws: Any,
                   geos: Any = ()) -> None:
-    """The files the parent reads; shapes ``(G, T, C)``, ``(G, T)``, ``(S, C)``; ``geos``
-    labels the rows of a panel."""
+    """The files the parent reads. ``contributions`` ``(G, T, C)`` (posterior means),
+    ``mu_draws`` ``(S, G, T)`` (draws of the expected target, reduced here to its mean and
+    94% band), ``roi_draws`` ``(S, C)``; ``geos`` labels the rows of a panel."""
     import numpy as np
 
+    mu_draws = np.asarray(mu_draws, float)
+    low, high = np.quantile(mu_draws, BAND, axis=0)
     table.rename_axis("parameter").to_csv(out / "summary_raw.csv")
     np.savez_compressed(out / "posterior.npz", contributions=np.asarray(contributions, float),
-                        mu=np.asarray(mu, float), roi_draws=np.asarray(roi_draws, float),
+                        mu=mu_draws.mean(axis=0), mu_low=low, mu_high=high,
+                        roi_draws=np.asarray(roi_draws, float),
                         geos=np.asarray([str(g) for g in geos], dtype=str))
 
 
@@ -124,6 +137,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--tune", type=int, default=1000)
     p.add_argument("--draws", type=int, default=1000)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--target-accept", type=float, required=True,
+                   help="NUTS target acceptance, given to every library's sampler")
     p.add_argument("--benchmarks", type=Path, help="folder holding fit_speed.py / geo_speed.py")
     return p.parse_args(argv)
 

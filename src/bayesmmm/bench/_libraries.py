@@ -32,7 +32,7 @@ LIBRARIES: dict[str, Library] = {
         "bayesmmm", ("nuts",), ("bayesmmm",), None, "pip install bayesmmm",
         "The reference: the spec written by the simulation (classic forms for "
         "small_business and medium_business; per-geo scaling and partial pooling of "
-        "channel parameters and controls for panels). NumPyro NUTS, target_accept 0.8."),
+        "channel parameters and controls for panels). NumPyro NUTS at --target-accept."),
     "pymc-marketing": Library(
         "pymc-marketing", ("nutpie", "pymc", "numpyro", "blackjax"),
         ("pymc_marketing",), ".venv-bench", "pip install 'bayesmmm[bench]'",
@@ -45,7 +45,8 @@ LIBRARIES: dict[str, Library] = {
         "and logistic saturation are mirrored: data simulated with other forms are fitted "
         "with those two. Its summary's variable names are mapped to BayesMMM's "
         "(`adstock_alpha_raw_mu_raw` -> `adstock_alpha`, `adstock_alpha` -> "
-        "`adstock_alpha_geo`, `intercept_contribution` -> `intercept` ...)."),
+        "`adstock_alpha_geo`, `intercept_contribution` -> `intercept` ...). Its sampler gets "
+        "--target-accept as `target_accept`."),
     "meridian": Library(
         "meridian", ("tfp",), ("meridian",), ".venv-meridian", "pip install google-meridian",
         "Google Meridian: Hill saturation (it has no logistic form), so only `adstock_alpha` "
@@ -56,7 +57,8 @@ LIBRARIES: dict[str, Library] = {
         "Fourier terms are given as controls and the time-varying intercept has one knot "
         "(a constant baseline); panels get population 1 per geo, and its channel "
         "parameters are shared by all geos (no geo-level media parameters). TFP's "
-        "windowed-adaptive NUTS, --tune adaptation draws, no extra burn-in."),
+        "windowed-adaptive NUTS, --tune adaptation draws, no extra burn-in, --target-accept "
+        "as its step-size adaptation's `target_accept_prob`."),
 }
 
 

@@ -1,13 +1,21 @@
-"""The benchmark's figure: each channel's ROI posterior per library against the truth."""
+"""The benchmark's figures: each channel's ROI posterior per library against the truth,
+and each fit's expected target against the observed one."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-__all__ = ["plot_roi"]
+if TYPE_CHECKING:  # pragma: no cover
+    from bayesmmm.bench._tables import Prediction
+
+__all__ = ["MAX_PPC_GEOS", "plot_ppc", "plot_roi"]
+
+#: Geos drawn in one posterior-predictive figure (the first ones, in the fit's order).
+MAX_PPC_GEOS = 12
 
 
 def plot_roi(folder: Path, truth: dict[str, Any], rows: pd.DataFrame, path: Path) -> Path | None:
@@ -48,5 +56,49 @@ def plot_roi(folder: Path, truth: dict[str, Any], rows: pd.DataFrame, path: Path
     ax.legend(fontsize="small")
     fig.tight_layout()
     atomic_write(path, lambda p: fig.savefig(p, dpi=110, format="png"))
+    plt.close(fig)
+    return path
+
+
+def plot_ppc(pred: Prediction, label: str, path: Path) -> Path:
+    """Draw the observed target (dots), the posterior mean of the expected target (line)
+    and its 94% band (shaded, observation noise not included) over time, one panel per
+    geo (at most :data:`MAX_PPC_GEOS`); R², MAPE and Durbin-Watson in each panel's title.
+
+    Returns the path written (PNG).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; never a window
+    import matplotlib.pyplot as plt
+
+    from bayesmmm._files import atomic_write
+    from bayesmmm.bench._validate import point_fit_metrics
+
+    n_geos = min(len(pred.y), MAX_PPC_GEOS)
+    cols = 1 if n_geos == 1 else 2
+    rows = math.ceil(n_geos / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(9.0 if cols == 1 else 12.0, 3.2 * rows + 0.6),
+                             squeeze=False, sharex=True)
+    for g, ax in enumerate(axes.flat):
+        if g >= n_geos:
+            ax.set_visible(False)
+            continue
+        if pred.low is not None and pred.high is not None:
+            ax.fill_between(pred.dates, pred.low[g], pred.high[g], alpha=0.3, color="C0",
+                            label="94% band of the mean")
+        ax.plot(pred.dates, pred.mu[g], color="C0", linewidth=1.4, label="predictive mean")
+        ax.plot(pred.dates, pred.y[g], "o", color="black", markersize=2.5, label="observed")
+        m = point_fit_metrics(pred.y[g], pred.mu[g])
+        name = f"{pred.geos[g]}: " if pred.geos else ""
+        ax.set_title(f"{name}R² {m['r2']:.3f} · MAPE {m['mape']:.2f}% · DW "
+                     f"{m['durbin_watson']:.2f}", fontsize="small")
+        if g == 0:
+            ax.legend(fontsize="small")
+    more = f" (first {n_geos} of {len(pred.y)} geos)" if len(pred.y) > n_geos else ""
+    fig.suptitle(f"{label}: observed vs posterior-predictive mean{more}")
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    atomic_write(path, lambda p: fig.savefig(p, dpi=100, format="png"))
     plt.close(fig)
     return path

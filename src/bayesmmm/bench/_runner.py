@@ -3,7 +3,10 @@
 Layout under ``out``::
 
     summary.csv                          one row per fit (all datasets)
-    README.md                            the table, the settings and the model differences
+    runtime_comparison.csv, ess_comparison.csv, performance_metrics.csv,
+    diagnostics_summary.csv              the comparison tables (see ``_tables``)
+    ppc_<dataset>_<library>-<sampler>.png    observed target against the predictive mean
+    README.md                            the table, the settings, the files, the differences
     <dataset>/data.csv, truth.json, spec.json     the simulated data (cached)
     <dataset>/summary.csv, roi.png       the dataset's rows and its ROI plot
     <dataset>/<library>-<sampler>/metrics.json, summary.csv, roi.csv, fit file
@@ -26,6 +29,7 @@ import pandas as pd
 
 from bayesmmm._files import atomic_write
 from bayesmmm.bench._libraries import LIBRARIES, find_benchmarks, find_interpreter
+from bayesmmm.bench._tables import TABLES, comparison_tables, load_prediction
 from bayesmmm.bench._validate import (
     HDI_94,
     Estimates,
@@ -42,7 +46,8 @@ MARKER = "BENCH_RESULT "
 
 #: Columns of ``summary.csv``, in order.
 SUMMARY_COLUMNS = [
-    "dataset", "library", "sampler", "status", "chains", "tune", "draws", "runtime_s",
+    "dataset", "library", "sampler", "status", "chains", "tune", "draws", "target_accept",
+    "runtime_s",
     "cpu_s", "ess_bulk_min", "ess_tail_min", "ess_bulk_per_s", "ess_tail_per_s",
     "ess_bulk_per_cpu_s", "max_r_hat",
     "divergences", "steps_per_draw", "r2", "mape", "durbin_watson", "coverage_94",
@@ -56,6 +61,12 @@ class BenchOptions:
 
     ``samplers`` empty: each library's default (its first). Otherwise each library runs
     the requested samplers it has; one that has none of them runs its default.
+
+    ``target_accept`` (in (0, 1)) goes to every library's NUTS: BayesMMM's ``bm.fit``,
+    PyMC-Marketing's ``fit(target_accept=...)`` (PyMC, nutpie, NumPyro, BlackJAX) and
+    Meridian's ``sample_posterior(dual_averaging_kwargs={"target_accept_prob": ...})``.
+    The default 0.9 is the reference benchmark's, one value for all three (their own
+    defaults differ: 0.8, 0.8 and TFP's 0.85).
     """
 
     datasets: tuple[str, ...] = ("small_business", "medium_business")
@@ -75,6 +86,7 @@ class BenchOptions:
     peer_chains: int | None = None
     peer_tune: int | None = None
     peer_draws: int | None = None
+    target_accept: float = 0.9
 
     def __post_init__(self) -> None:
         from bayesmmm.synth import PRESET_NAMES
@@ -96,6 +108,11 @@ class BenchOptions:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 flag = name.replace("_", "-")
                 raise SpecError(f"--{flag} must be an integer >= 1, got {value!r}")
+        accept = self.target_accept
+        if isinstance(accept, bool) or not isinstance(accept, int | float) \
+                or not 0 < accept < 1:
+            raise SpecError(f"--target-accept must be in (0, 1) (exclusive), got {accept!r}. "
+                            "Fix: use 0.9 (default), or 0.95-0.99 when fits diverge")
 
     def samplers_for(self, library: str) -> tuple[list[str], str | None]:
         """The samplers to run for ``library`` and a note when its default stands in."""
@@ -106,8 +123,9 @@ class BenchOptions:
         return [lib.samplers[0]], (f"none of the requested samplers {list(self.samplers)}; "
                                    f"ran its default {lib.samplers[0]}")
 
-    def settings_for(self, library: str) -> dict[str, int]:
-        """Sampler settings of ``library``'s fits (peers may run reduced ones)."""
+    def settings_for(self, library: str) -> dict[str, Any]:
+        """Sampler settings of ``library``'s fits (peers may run reduced ones); a cached
+        fit is reused only when these match."""
         peer = library != "bayesmmm"
 
         def pick(name: str) -> int:
@@ -115,7 +133,8 @@ class BenchOptions:
             return int(getattr(self, name) if value is None else value)
 
         return {"chains": pick("chains"), "tune": pick("tune"), "draws": pick("draws"),
-                "seed": self.seed, "data_seed": self.data_seed}
+                "seed": self.seed, "data_seed": self.data_seed,
+                "target_accept": float(self.target_accept)}
 
 
 @dataclass
@@ -178,7 +197,8 @@ def run_child(python: str, library: str, sampler: str, folder: Path, fit_dir: Pa
     cmd = [python, str(CHILD), "--library", library, "--sampler", sampler,
            "--data", str(folder / "data.csv"), "--spec", str(_model_spec(folder)),
            "--out", str(fit_dir), "--chains", str(s["chains"]), "--tune", str(s["tune"]),
-           "--draws", str(s["draws"]), "--seed", str(s["seed"])]
+           "--draws", str(s["draws"]), "--seed", str(s["seed"]),
+           "--target-accept", repr(s["target_accept"])]
     if bench is not None:
         cmd += ["--benchmarks", str(bench)]
     started = time.perf_counter()
@@ -213,31 +233,25 @@ def estimates_from_child(fit_dir: Path, folder: Path, truth: dict[str, Any],
     summary = pd.read_csv(fit_dir / "summary_raw.csv", index_col="parameter")
     raw = np.load(fit_dir / "posterior.npz")
     df = pd.read_csv(folder / "data.csv")
-    geos: tuple[str, ...] = ()
-    if spec.get("panel_columns"):  # the child's row order, else sorted labels
-        geo = spec["panel_columns"][0]
-        geos = tuple(str(g) for g in raw["geos"]) if raw["geos"].size else \
-            tuple(sorted(df[geo].astype(str).unique()))
+    pred = load_prediction(fit_dir, folder)
     spend = df[channels].to_numpy(float).sum(axis=0)
     low, high = hdi(raw["roi_draws"], 0.94)
     roi = pd.DataFrame({"spend": spend, "roi": raw["roi_draws"].mean(axis=0),
                         HDI_94[0]: low, HDI_94[1]: high},
                        index=pd.Index(channels, name="channel"))
-    y_col, date = spec["y_column"], spec["date_column"]
-    y = (df.astype({geo: str}).pivot(index=date, columns=geo, values=y_col)[list(geos)]
-         .to_numpy().T if geos else df[y_col].to_numpy()[None])
     return Estimates(summary=summary, roi=roi,
                      contributions={c: raw["contributions"][..., i]
                                     for i, c in enumerate(channels)},
-                     fit_metrics=point_fit_metrics(y, raw["mu"]),
-                     divergences=int(divergences or 0), geos=geos)
+                     fit_metrics=point_fit_metrics(pred.y, pred.mu),
+                     divergences=int(divergences or 0), geos=pred.geos)
 
 
 def _row(dataset: str, library: str, sampler: str, opts: BenchOptions, status: str,
          result: dict[str, Any], validation: FitValidation | None, note: str = "") -> dict:
     row: dict[str, Any] = {"dataset": dataset, "library": library, "sampler": sampler,
                            "status": status, **{k: opts.settings_for(library)[k] for k in
-                                                ("chains", "tune", "draws")}, "note": note}
+                                                ("chains", "tune", "draws", "target_accept")},
+                           "note": note}
     for key in ("runtime_s", "cpu_s", "divergences", "steps_per_draw", "peak_mib",
                 "artifact_mib", "load_avg"):
         row[key] = result.get(key)
@@ -282,7 +296,7 @@ def fit_one(dataset: str, library: str, sampler: str, folder: Path, truth: dict[
         return _row(dataset, library, sampler, opts, "skipped", {}, None, how)
     s = opts.settings_for(library)
     log(f"{label}: fitting with {python} ({s['chains']} chains × {s['tune']} tune × "
-        f"{s['draws']} draws) ...")
+        f"{s['draws']} draws, target_accept {s['target_accept']}) ...")
     fit_dir.mkdir(parents=True, exist_ok=True)
     result = run_child(python, library, sampler, folder, fit_dir, opts)
     if "skipped" in result:
@@ -359,13 +373,20 @@ def run_bench(options: BenchOptions, log: Callable[[str], None] = print) -> Benc
         _write_csv(frame, folder / "summary.csv")
         rows += ds_rows
         try:
-            from bayesmmm.bench._plot import plot_roi
+            from bayesmmm.bench._plot import plot_ppc, plot_roi
 
             plot_roi(folder, truth, frame, folder / "roi.png")
+            for row in frame[frame["status"] == "ok"].itertuples():
+                name = f"{row.library}-{row.sampler}"
+                if (folder / name / "posterior.npz").is_file():
+                    plot_ppc(load_prediction(folder / name, folder), f"{dataset} / {name}",
+                             out / f"ppc_{dataset}_{name}.png")
         except ImportError as exc:  # matplotlib is optional
             note(f"{dataset}: no plot ({exc})")
     table = _frame(rows)
     _write_csv(table, out / "summary.csv")
+    for name, frame in comparison_tables(table, out).items():
+        _write_csv(frame, out / name)
     readme = markdown_report(table, options)
     atomic_write(out / "README.md", lambda p: p.write_text(readme, encoding="utf-8"))
     return BenchResult(table, messages, out)
@@ -421,6 +442,8 @@ def markdown_report(table: pd.DataFrame, opts: BenchOptions) -> str:
         f"({os.cpu_count()} CPUs, {platform.platform()}, Python {platform.python_version()}).",
         "", "Options of the invocation that wrote this file (each row's own chains, tune and "
         f"draws are in the table): `{json.dumps(asdict(opts), default=str)}`", "",
+        f"Every library's NUTS ran with target_accept {opts.target_accept:g} "
+        "(`--target-accept`; the reference benchmark's default is 0.9).", "",
         _md_table(table[shown]), "",
     ]
     per_cpu = ess_ratios(table, "ess_bulk_per_cpu_s")
@@ -447,4 +470,14 @@ def markdown_report(table: pd.DataFrame, opts: BenchOptions) -> str:
               "of them: a peer is scored on the parameters it shares with the truth); "
               "roi_mean_abs_rel_error the mean |ROI / true ROI - 1|; contribution_srmse the "
               "mean over channels of RMSE(contribution) / mean true contribution.", ""]
+    parts += ["## Files", "", "- `summary.csv`: the table above, every column"]
+    parts += [f"- `{name}`: {what}" for name, what in TABLES.items()]
+    parts += ["- `ppc_<dataset>_<library>-<sampler>.png`: observed target against the "
+              "posterior mean of the expected target with its 94% band (equal-tailed, "
+              "observation noise not included), one panel per geo",
+              "- `<dataset>/roi.png`: each channel's ROI posterior per library against the "
+              "truth",
+              "- `<dataset>/<library>-<sampler>/`: `metrics.json` (timings, memory, "
+              "validation), `summary.csv`, `roi.csv`, `posterior.npz` and the library's "
+              "fit file", ""]
     return "\n".join(parts)

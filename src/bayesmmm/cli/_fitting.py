@@ -335,6 +335,9 @@ def _bench_parser() -> Any:
     p.add_argument("--meridian-python", help="Python with google-meridian (default: this one "
                    "if it has it, else .venv-meridian/bin/python)")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds per fit")
+    p.add_argument("--target-accept", type=float, default=0.9,
+                   help="NUTS target acceptance in (0, 1) for every library's sampler "
+                   "(default 0.9, the reference benchmark's)")
     for name in ("chains", "tune", "draws"):
         p.add_argument(f"--peer-{name}", type=int,
                        help=f"--{name} for the peers only (default: --{name})")
@@ -365,7 +368,7 @@ def bench(ctx: typer.Context) -> None:
                             peer_python=args.peer_python,
                             meridian_python=args.meridian_python, timeout=args.timeout,
                             peer_chains=args.peer_chains, peer_tune=args.peer_tune,
-                            peer_draws=args.peer_draws)
+                            peer_draws=args.peer_draws, target_accept=args.target_accept)
         check_out(args.out)
         result = run_bench(opts, log=say)
         shown = ["dataset", "library", "sampler", "status", "draws", "runtime_s",
@@ -373,7 +376,9 @@ def bench(ctx: typer.Context) -> None:
                  "coverage_94",
                  "roi_mean_abs_rel_error", "contribution_srmse", "peak_mib"]
         out_console.print(table(result.table[shown].set_index("dataset"), "Benchmark"))
-        say(f"Wrote summary.csv and README.md to {args.out}/")
+        say(f"Wrote summary.csv, runtime_comparison.csv, ess_comparison.csv, "
+            f"performance_metrics.csv, diagnostics_summary.csv, ppc_*.png and README.md to "
+            f"{args.out}/")
         return EXIT_INVALID_DATA if result.failed else EXIT_OK
 
     guard(body)

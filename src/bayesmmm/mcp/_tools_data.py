@@ -71,6 +71,11 @@ def _eta(status: dict[str, Any]) -> tuple[float | None, str]:
         return (0.0, "finished") if state in ("completed", "failed", "cancelled") else \
             (None, "not started yet: it waits for the fits ahead of it")
     if not running or progress < 0.02:
+        estimated = status.get("estimated_seconds")
+        if estimated and running is not None:
+            return (max(float(estimated["expected"]) - running, 0.0),
+                    "the worker's pilot-chain estimate (estimated_seconds) less the time "
+                    "run so far")
         return None, "just started (compiling the model): ask again in a few seconds"
     return (running * (1 - progress) / progress,
             "rough: elapsed time scaled by the progress so far (warm-up and draws)")
@@ -94,8 +99,9 @@ def status_answer(status: dict[str, Any]) -> dict[str, Any]:
     left, basis = _eta(status)
     spec = status.get("spec") or {}
     keep = ("task_id", "status", "phase", "progress", "attempts", "seconds_queued",
-            "seconds_running", "input_name", "sampler", "warnings", "divergences",
-            "fit_metrics", "data_warnings", "error")
+            "seconds_running", "estimated_seconds", "estimate_note", "actual_seconds",
+            "input_name", "sampler", "warnings", "divergences", "fit_metrics",
+            "data_warnings", "error")
     out = {k: status.get(k) for k in keep}
     out["model"] = {k: spec.get(k) for k in ("date_column", "y_column", "channel_columns",
                                              "control_columns", "adstock", "saturation",
@@ -103,9 +109,13 @@ def status_answer(status: dict[str, Any]) -> dict[str, Any]:
     out.update(seconds_left_estimate=left, estimate_basis=basis,
                next_step=_NEXT.get(status["status"], ""),
                units={"progress": "fraction of warm-up plus draws done (0 to 1)",
-                      "seconds_*": "seconds", "fit_metrics": "r2 and coverage as fractions, "
+                      "seconds_*": "seconds", "estimated_seconds": "seconds of the whole "
+                      "fit (low, expected, high)", "actual_seconds": "seconds the fit took",
+                      "fit_metrics": "r2 and coverage as fractions, "
                       "mape in percent, durbin_watson unitless"},
-               interval="none: the time left is a point estimate")
+               interval="estimated_seconds is a range (low to high: half to twice the "
+                        "pilot chain's steps per iteration); the time left is a point "
+                        "estimate")
     return out
 
 
@@ -215,8 +225,9 @@ def register(server: MCPServer[Any], client: ServiceClient, *, allow_paths: bool
 
     @tool
     async def get_status(task_id: TaskId) -> dict[str, Any]:
-        """A fit's status (pending, running, completed, failed, cancelled), progress and an
-        estimate of the time left; on failure, the message saying what to change."""
+        """A fit's status (pending, running, completed, failed, cancelled), progress, the
+        fit's estimated seconds (low, expected, high; actual once done) and the time
+        left; on failure, the message saying what to change."""
         return status_answer(await client.json("GET", f"/tasks/{task_id}"))
 
     @tool

@@ -18,6 +18,7 @@ __all__ = ["Settings", "IPNetwork", "default_home"]
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 _POLICIES = ("retry", "fail")
+_ESTIMATES = ("auto", "always", "never")
 
 
 def default_home() -> Path:
@@ -90,6 +91,11 @@ class Settings:
     store_timeout : float
         Seconds a write waits for another writer of a SQLite store before it answers
         503 (``BAYESMMM_STORE_TIMEOUT``, 30).
+    estimate_time : {"auto", "always", "never"}
+        Whether a worker times a short pilot chain on the data before each NUTS fit, to
+        report how long the fit will take (``BAYESMMM_ESTIMATE_TIME``, auto): ``auto``
+        when the fit is at least ten times the pilot's length (the defaults are), so
+        that tiny fits do not pay a pilot as long as themselves.
     """
 
     database_url: str = ""
@@ -110,6 +116,7 @@ class Settings:
     secret: str = field(default="", repr=False)
     plan_timeout: float = 300.0
     store_timeout: float = 30.0
+    estimate_time: str = "auto"
 
     def __post_init__(self) -> None:
         home = default_home()
@@ -120,6 +127,9 @@ class Settings:
         if self.on_worker_loss not in _POLICIES:
             raise ConfigError(f"BAYESMMM_ON_WORKER_LOSS must be one of {list(_POLICIES)}, "
                               f"got {self.on_worker_loss!r}")
+        if self.estimate_time not in _ESTIMATES:
+            raise ConfigError(f"BAYESMMM_ESTIMATE_TIME must be one of {list(_ESTIMATES)}, "
+                              f"got {self.estimate_time!r}. Fix: unset it (auto)")
         for name in ("dask_workers", "dask_threads", "max_attempts", "max_in_flight",
                      "max_upload_bytes"):
             value = getattr(self, name)
@@ -139,7 +149,7 @@ class Settings:
         text = {"database_url": "DATABASE_URL", "artifacts": "ARTIFACTS",
                 "dask_scheduler": "DASK_SCHEDULER", "instance": "INSTANCE",
                 "public_url": "PUBLIC_URL", "on_worker_loss": "ON_WORKER_LOSS",
-                "secret": "SECRET"}
+                "secret": "SECRET", "estimate_time": "ESTIMATE_TIME"}
         for name, var in text.items():
             if env.get(f"BAYESMMM_{var}"):
                 kw[name] = env[f"BAYESMMM_{var}"].strip()

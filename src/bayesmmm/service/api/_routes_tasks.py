@@ -26,6 +26,7 @@ from bayesmmm.service.api._sampler import sampler_options
 from bayesmmm.service.api._schemas import (
     ErrorBody,
     RunMMMRequest,
+    SecondsEstimate,
     TaskAccepted,
     TaskError,
     TaskList,
@@ -35,6 +36,7 @@ from bayesmmm.service.api._security import get_owner
 from bayesmmm.service.api._service import FitCache
 from bayesmmm.service.api._tables import check_table, read_table
 from bayesmmm.service.jobs import ArtifactDamaged, ArtifactStore, Dispatcher, checksum
+from bayesmmm.service.jobs._estimate import PENDING_NOTE
 from bayesmmm.service.store import JobRecord, JobStore, new_task_id, utcnow
 
 __all__ = ["router", "task_status", "ERRORS", "fit_bytes", "fitted_model", "find_job",
@@ -90,6 +92,23 @@ def _maybe_utc(value: datetime | None) -> datetime | None:
     return None if value is None else _utc(value)
 
 
+def _estimate(job: JobRecord) -> tuple[SecondsEstimate | None, str]:
+    """The stored time estimate of a job and its note (or why there is none)."""
+    stored = job.estimate or {}
+    note = stored.get("note")
+    if all(isinstance(stored.get(k), int | float) for k in ("low", "expected", "high")):
+        try:
+            return SecondsEstimate(low=stored["low"], expected=stored["expected"],
+                                   high=stored["high"]), str(note or "")
+        except ValueError:  # a damaged record: no estimate rather than a 500
+            note = None
+    if note:
+        return None, str(note)
+    if job.status in ("pending", "running"):
+        return None, PENDING_NOTE
+    return None, "not estimated: no worker estimated this task before it ended"
+
+
 def task_status(job: JobRecord) -> TaskStatus:
     """The public view of a job (no lease internals)."""
     result = job.result or {}
@@ -100,6 +119,8 @@ def task_status(job: JobRecord) -> TaskStatus:
         error = TaskError(code=job.error_code or "failed",
                           message=for_api(job.error_message or "the fit failed"),
                           details=for_api(job.error_details))
+    estimated, note = _estimate(job)
+    took = (result.get("seconds") or {}).get("seconds_total")
     return TaskStatus(
         task_id=job.id, status=job.status, progress=job.progress,  # type: ignore[arg-type]
         phase=job.phase, attempts=job.attempts, created_at=_utc(job.created_at),
@@ -109,7 +130,9 @@ def task_status(job: JobRecord) -> TaskStatus:
         spec=job.spec, sampler=job.sampler, data_warnings=for_api(job.data_warnings or []),
         warnings=for_api(result.get("warnings", [])), fit_metrics=result.get("fit_metrics"),
         verdict=result.get("verdict"),
-        fit_seconds=result.get("seconds"),
+        fit_seconds=result.get("seconds"), estimated_seconds=estimated, estimate_note=note,
+        actual_seconds=float(took) if job.status == "completed" and took is not None
+        else None,
         divergences=result.get("divergences"), error=error, links=_links(job.id))
 
 
@@ -218,7 +241,10 @@ async def run_mmm(request: Request, owner: Owner,
 
     job = await run_in_threadpool(create)
     dispatcher.notify()
+    # No estimate here: it needs the posterior's geometry (leapfrog steps per iteration
+    # vary 10x between models), which only a compiled pilot chain on a worker measures.
     return TaskAccepted(task_id=job.id, status="pending", data_warnings=for_api(warnings),
+                        estimated_seconds=None, estimate_note=PENDING_NOTE,
                         links=_links(job.id))
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.config import JsonDict
 
 from bayesmmm.model import ModelSpec
 from bayesmmm.service.api._limits import PLAN, SIZES, SPEC
@@ -15,6 +16,7 @@ from bayesmmm.service.api._sampler import SamplerChoice
 __all__ = [
     "FileRef", "DataColumns", "ModelChoice", "SamplerChoice", "RunMMMRequest",
     "ValidateRequest", "PredictRequest", "SyntheticRequest", "TaskAccepted", "TaskStatus",
+    "SecondsEstimate",
     "TaskList", "TaskError", "SummaryRow", "SummaryResponse", "CarryoverRow", "TableResponse",
     "ContributionsResponse", "Paged", "Labelled", "EXPLORE_LIMIT",
     "ValidationResponse", "ErrorBody", "Health", "LIST_FIELDS", "JSON_FIELDS",
@@ -176,11 +178,34 @@ class TaskError(BaseModel):
     details: dict[str, Any] | None = None
 
 
+_SECONDS: JsonDict = {"x-unit": "seconds"}
+
+
+class SecondsEstimate(BaseModel):
+    """How long the fit is expected to take, in seconds of the fit itself (compilation
+    included; queueing, the estimate and saving excluded): the same shape as
+    ``bayesmmm.model.estimate_time``'s low, expected and high."""
+
+    model_config = ConfigDict(json_schema_extra=_SECONDS)
+
+    low: float = Field(ge=0, description="Seconds: the short end (half the pilot's leapfrog "
+                       "steps per iteration).", json_schema_extra=_SECONDS)
+    expected: float = Field(ge=0, description="Seconds: the expected fit time.",
+                            json_schema_extra=_SECONDS)
+    high: float = Field(ge=0, description="Seconds: the long end (twice the pilot's steps "
+                        "per iteration, 3x its compilation).", json_schema_extra=_SECONDS)
+
+
 class TaskAccepted(BaseModel):
     task_id: str
     status: Status
     data_warnings: list[dict[str, Any]] = Field(
         default_factory=list, description="Validation warnings (the fit goes ahead).")
+    estimated_seconds: SecondsEstimate | None = Field(
+        None, description="Seconds the fit should take (low, expected, high). Null here: "
+        "the time depends on the posterior's geometry, measured by a pilot chain on a "
+        "worker; read it from getTaskStatus.", json_schema_extra=_SECONDS)
+    estimate_note: str | None = Field(None, description="Why estimated_seconds is null.")
     links: dict[str, str] = Field(default_factory=dict)
 
 
@@ -207,6 +232,15 @@ class TaskStatus(BaseModel):
         "headline in plain words (bayesmmm.analysis.verdict).")
     fit_seconds: dict[str, float] | None = Field(
         None, description="Sampler timings: seconds_total, seconds_warmup, seconds_sampling.")
+    estimated_seconds: SecondsEstimate | None = Field(
+        None, description="Seconds the fit should take (low, expected, high), from a pilot "
+        "chain on the data run by the worker before the fit; null until then, or when "
+        "not estimated (estimate_note says why).", json_schema_extra=_SECONDS)
+    estimate_note: str | None = Field(
+        None, description="How estimated_seconds was made, or why it is null.")
+    actual_seconds: float | None = Field(
+        None, ge=0, description="Seconds the fit took (fit_seconds.seconds_total), to "
+        "compare with estimated_seconds; null until completed.", json_schema_extra=_SECONDS)
     divergences: int | None = None
     error: TaskError | None = None
     links: dict[str, str] = Field(default_factory=dict)

@@ -216,7 +216,8 @@ class Dispatcher:
             self.in_flight[job.id] = job.lease_token
             try:
                 self.executor.submit(JobPayload(job.id, job.lease_token, data,
-                                                job.input_name, job.spec, job.sampler, job.sep))
+                                                job.input_name, job.spec, job.sampler, job.sep,
+                                                self.settings.estimate_time))
             except Exception:  # the cluster is unreachable: back to the queue, back off
                 del self.in_flight[job.id]
                 self.store.requeue(job.id, job.lease_token)
@@ -248,6 +249,11 @@ class Dispatcher:
         self.store.set_progress(event.task_id, event.token, str(event.data.get("phase")),
                                 float(event.data.get("fraction", 0.0)))
 
+    def _on_estimate(self, event: JobEvent) -> None:
+        estimate = event.data.get("estimate")
+        if isinstance(estimate, dict):
+            self.store.set_estimate(event.task_id, event.token, estimate)
+
     def _forget(self, event: JobEvent) -> None:
         if self.in_flight.get(event.task_id) == event.token:
             del self.in_flight[event.task_id]
@@ -259,7 +265,8 @@ class Dispatcher:
             key = f"{event.task_id}/fit.nc"
             self.artifacts.put(key, outcome["fit"])
             if not self.store.complete(event.task_id, event.token, key, outcome["result"],
-                                       fit_sha256=checksum(outcome["fit"])):
+                                       fit_sha256=checksum(outcome["fit"]),
+                                       estimate=outcome.get("estimate")):
                 current = self.store.get(event.task_id)
                 if current is None or current.fit_key != key:
                     self.artifacts.delete(key)  # cancelled meanwhile: keep nothing

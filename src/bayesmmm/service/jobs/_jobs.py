@@ -39,6 +39,7 @@ class JobPayload:
     spec: dict[str, Any]
     sampler: dict[str, Any] = field(default_factory=dict)
     sep: str | None = None
+    estimate: str = "auto"  # Settings.estimate_time: auto, always or never
 
 
 def _progress(emit: Emit, sampler: dict[str, Any]) -> Callable[[str, int, int], None]:
@@ -60,10 +61,30 @@ def _progress(emit: Emit, sampler: dict[str, Any]) -> Callable[[str, int, int], 
     return callback
 
 
+def _estimate(emit: Emit, table: Any, spec: Any, payload: JobPayload) -> dict[str, Any]:
+    """Time the fit to come with a pilot chain (or say why not) and report it at once, so
+    getTaskStatus shows it while the fit runs."""
+    from bayesmmm.service.jobs._estimate import estimate_job, why_not
+
+    try:
+        cells = len(table) * len(spec.channel_columns)
+        reason = why_not(payload.estimate, payload.sampler, cells)
+    except Exception as exc:  # an estimate never fails the fit
+        reason = f"not estimated ({type(exc).__name__})"
+    if reason is None:
+        emit("progress", phase="estimating", done=0, total=1, fraction=0.0)
+        estimate = estimate_job(table, spec, payload.sampler)
+    else:
+        estimate = {"note": reason}
+    emit("estimate", estimate=estimate)
+    return estimate
+
+
 def run_fit(payload: JobPayload, emit: Emit) -> dict[str, Any]:
-    """Fit the job's model; return ``{"ok": True, "fit": bytes, "result": {...}}`` or
-    ``{"ok": False, "code", "message", "details"}`` (messages a user can act on; an
-    unexpected error is logged here and reported by type and reference only)."""
+    """Fit the job's model; return ``{"ok": True, "fit": bytes, "result": {...},
+    "estimate": {...}}`` or ``{"ok": False, "code", "message", "details"}`` (messages a
+    user can act on; an unexpected error is logged here and reported by type and
+    reference only). The time estimate is made first and reported at once."""
     import bayesmmm as bm
     from bayesmmm.analysis import verdict
     from bayesmmm.errors import BayesMMMError, DataValidationError
@@ -77,6 +98,7 @@ def run_fit(payload: JobPayload, emit: Emit) -> dict[str, Any]:
             data.write_bytes(payload.data)
             spec = bm.ModelSpec.from_dict(payload.spec)
             table = bm.load_table(data, sep=payload.sep)
+            estimate = _estimate(emit, table, spec, payload)
             fitted = bm.fit(table, spec, **payload.sampler,
                             progress=_progress(emit, payload.sampler))
             emit("progress", phase="saving", done=1, total=1, fraction=1.0)
@@ -93,7 +115,8 @@ def run_fit(payload: JobPayload, emit: Emit) -> dict[str, Any]:
                             ("seconds_total", "seconds_warmup", "seconds_sampling")
                             if k in fitted.meta},
             }
-            return {"ok": True, "fit": path.read_bytes(), "result": result}
+            return {"ok": True, "fit": path.read_bytes(), "result": result,
+                    "estimate": estimate}
         except DataValidationError as exc:
             return {"ok": False, "code": "invalid_data",
                     "message": scrub(exc.report.format(), data, name),

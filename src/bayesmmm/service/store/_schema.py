@@ -49,6 +49,10 @@ jobs = sa.Table(
     # damaged or swapped file is reported as such (revision 0002; None on older rows).
     sa.Column("input_sha256", sa.String(64), nullable=True),
     sa.Column("fit_sha256", sa.String(64), nullable=True),
+    # How long the fit should take, from a worker's pilot chain on the data ({"low",
+    # "expected", "high", "note", ...} in seconds), or {"note"} saying why there is none
+    # (revision 0003; None on older rows and before a worker looked at the job).
+    sa.Column("estimate", sa.JSON, nullable=True),
     sa.Index("ix_bayesmmm_jobs_status_created", "status", "created_at"),
     sa.Index("ix_bayesmmm_jobs_owner_created", "owner", "created_at"),
     sa.Index("ix_bayesmmm_jobs_lease_owner", "lease_owner"),

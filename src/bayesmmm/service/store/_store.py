@@ -115,6 +115,7 @@ class JobRecord:
     fit_key: str | None
     input_sha256: str | None = None
     fit_sha256: str | None = None
+    estimate: dict[str, Any] | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> JobRecord:
@@ -304,16 +305,24 @@ class JobStore:
         return bool(self._update([*self._run(task_id, token), jobs.c.status == "running"],
                                  phase=phase, progress=float(min(max(progress, 0.0), 1.0))))
 
+    def set_estimate(self, task_id: str, token: str, estimate: dict[str, Any]) -> bool:
+        """Record the run ``token``'s time estimate (see the ``estimate`` column)."""
+        return bool(self._update(self._run(task_id, token), "record estimate",
+                                 estimate=estimate))
+
     def complete(self, task_id: str, token: str, fit_key: str,
-                 result: dict[str, Any], fit_sha256: str | None = None) -> bool:
-        """Finish the run ``token`` with its results; False if the job moved on (it was
-        cancelled, or another run took it over)."""
+                 result: dict[str, Any], fit_sha256: str | None = None,
+                 estimate: dict[str, Any] | None = None) -> bool:
+        """Finish the run ``token`` with its results (and its time estimate, if given:
+        the run's own report of it may come after the result); False if the job moved
+        on (it was cancelled, or another run took it over)."""
+        extra = {} if estimate is None else {"estimate": estimate}
         return bool(self._update(self._run(task_id, token), "complete", status="completed",
                                  finished_at=utcnow(), progress=1.0, phase="done",
                                  fit_key=fit_key, result=result, lease_owner=None,
                                  lease_token=None, lease_expires_at=None, error_code=None,
                                  error_message=None, error_details=None,
-                                 fit_sha256=fit_sha256))
+                                 fit_sha256=fit_sha256, **extra))
 
     def mark_damaged(self, task_id: str, code: str, message: str) -> bool:
         """A completed job whose fit file is missing or damaged becomes failed with
@@ -332,8 +341,9 @@ class JobStore:
                                  progress=0.0, attempts=0, started_at=None,
                                  finished_at=None, worker=None, error_code=None,
                                  error_message=None, error_details=None, result=None,
-                                 fit_key=None, fit_sha256=None, lease_owner=None,
-                                 lease_token=None, lease_expires_at=None))
+                                 fit_key=None, fit_sha256=None, estimate=None,
+                                 lease_owner=None, lease_token=None,
+                                 lease_expires_at=None))
 
     def rekey_owner(self, old: str, new: str) -> int:
         """Move every job of owner id ``old`` to ``new`` (API key hashes upgraded)."""

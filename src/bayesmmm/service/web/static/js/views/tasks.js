@@ -19,6 +19,30 @@ function seconds(value) {
   return value === null || value === undefined ? "–" : `${fmt(value, 3)} s`;
 }
 
+// 40 -> "40 s", 200 -> "3 min", 9000 -> "2.5 h" (the CLI's --dry-run rounds alike).
+function human(value) {
+  if (value < 90) return `${Math.round(value)} s`;
+  if (value < 5400) return `${Math.round(value / 60)} min`;
+  return `${(value / 3600).toFixed(1)} h`;
+}
+
+// getTaskStatus's estimated_seconds as "about 40 s (20–90 s)", and the actual time once
+// the fit is done; in short why there is none otherwise (the full note is the title).
+function estimateText(s) {
+  const e = s.estimated_seconds;
+  const took = s.actual_seconds === null || s.actual_seconds === undefined ? ""
+    : ` · took ${fmt(s.actual_seconds, 3)} s`;
+  if (!e) {
+    if (s.phase === "estimating") return "estimating…";
+    const none = FINAL.includes(s.status) || (s.estimate_note || "").startsWith("not estimated");
+    return none ? `not estimated${took}` : "estimated when a worker starts the job";
+  }
+  const [low, high] = [human(e.low), human(e.high)];
+  const [lowNumber, lowUnit] = low.split(" ");
+  const range = lowUnit === high.split(" ")[1] ? `${lowNumber}–${high}` : `${low}–${high}`;
+  return `about ${human(e.expected)} (${range})${took}`;
+}
+
 function renderList(root) {
   const body = h("div", { id: "task-list" }, h("p", { class: "muted" }, "Loading…"));
   fill(root, h("div", { class: "row" }, h("h1", {}, "Tasks"), h("span", { class: "spacer" }),
@@ -103,6 +127,7 @@ function drawStatus(card, s) {
       h("dt", {}, "Task id"), h("dd", {}, s.task_id),
       h("dt", {}, "Created"), h("dd", {}, when(s.created_at)),
       h("dt", {}, "Waited / ran"), h("dd", {}, `${seconds(s.seconds_queued)} / ${seconds(s.seconds_running)}`),
+      h("dt", {}, "Fit time"), h("dd", { id: "task-estimate", title: s.estimate_note || "" }, estimateText(s)),
       h("dt", {}, "Sampler"), h("dd", {}, `${sampler.chains} chains × ${sampler.warmup} warm-up × ${sampler.draws} draws`),
       s.attempts > 1 ? [h("dt", {}, "Attempts"), h("dd", {}, String(s.attempts))] : null,
       Object.keys(metrics).length ? [h("dt", {}, "Fit"), h("dd", {},
