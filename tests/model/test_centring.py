@@ -240,6 +240,7 @@ def test_moving_a_chain_to_new_weights_keeps_its_point_and_its_energy() -> None:
                                moved.adapt_state.inverse_mass_matrix[names], rtol=1e-5)
 
 
+@pytest.mark.slow  # two 4-geo fits, about a minute
 def test_auto_and_none_fit_the_same_posterior() -> None:
     """Both bases sample one posterior: the population means agree within their sd; the
     ``auto`` run, which changes basis in its warm-up, does not diverge."""

@@ -18,6 +18,9 @@ from bayesmmm.model import LiftTest, media_contributions
 from bayesmmm.synth import ChannelConfig, ControlConfig, SimulationConfig, simulate
 from bayesmmm.transforms import ADSTOCKS, SATURATIONS, lag_stack
 
+#: Statistical checks of some minutes in all: CI's statistical stage (``pytest -m slow``).
+pytestmark = pytest.mark.slow
+
 FORMS = [("adstock", n) for n in ADSTOCKS.names()] + \
     [("saturation", n) for n in SATURATIONS.names() if n != "logistic"]
 

@@ -101,6 +101,7 @@ def _running(server: Server, tasks: list[str], timeout: float = 240) -> dict[str
     raise AssertionError("no job started sampling")
 
 
+@pytest.mark.slow  # ten jobs through kills and faults: over a minute
 def test_ten_jobs_survive_kills_and_store_faults(tmp_path: Path) -> None:
     import sqlite3
 

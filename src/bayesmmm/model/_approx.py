@@ -24,10 +24,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import numpyro
-from jax.scipy.special import logsumexp
+from numpyro.distributions.transforms import biject_to
 from numpyro.infer import SVI, Trace_ELBO
 from numpyro.infer.autoguide import AutoLowRankMultivariateNormal, AutoMultivariateNormal
-from numpyro.infer.util import constrain_fn, initialize_model, potential_energy
+from numpyro.infer.initialization import init_to_uniform
+from numpyro.infer.util import constrain_fn, potential_energy
+from scipy.special import logsumexp
 
 from bayesmmm.model._sampler import SamplerResult
 
@@ -55,10 +57,27 @@ PARTICLES = 2
 ProgressFn = Callable[[str, int, int], None]
 
 
+def latent_size(model: Callable[..., Any], args: tuple[Any, ...]) -> int:
+    """The number of unconstrained latent dimensions, from the model's shapes alone (an
+    abstract trace: no operation runs, nothing compiles)."""
+    sizes: list[int] = []
+
+    def probe(*a: Any) -> int:
+        start = numpyro.handlers.substitute(numpyro.handlers.seed(model, 0),
+                                            substitute_fn=init_to_uniform)
+        tr = numpyro.handlers.trace(start).get_trace(*a)
+        for site in tr.values():
+            if site["type"] == "sample" and not site["is_observed"]:
+                shape = biject_to(site["fn"].support).inverse_shape(jnp.shape(site["value"]))
+                sizes.append(int(np.prod(shape)))
+        return 0
+
+    jax.eval_shape(probe, *args)
+    return sum(sizes)
+
+
 def _guide(model: Callable[..., Any], args: tuple[Any, ...]) -> Any:
-    info = initialize_model(jax.random.PRNGKey(0), model, model_args=args)
-    size = sum(int(np.size(v)) for v in info.param_info.z.values())
-    if size <= FULL_RANK_MAX:
+    if latent_size(model, args) <= FULL_RANK_MAX:
         return AutoMultivariateNormal(model, init_scale=0.1)
     return AutoLowRankMultivariateNormal(model, init_scale=0.1, rank=LOW_RANK)
 
@@ -82,7 +101,11 @@ def run_advi(model: Callable[..., Any], model_args: tuple[Any, ...], *, paths: i
 
     svi = SVI(model, guide, numpyro.optim.Adam(rate), Trace_ELBO(num_particles=PARTICLES))
     keys = jax.random.split(jax.random.PRNGKey(seed), paths + 1)
-    states = jax.vmap(lambda k: svi.init(k, *model_args))(keys[:paths])
+    # one compiled program each for the start, the steps and the importance sampling:
+    # run eagerly, JAX would compile the model's hundreds of operations one by one
+    # (about 10 s of the example's first approximate fit)
+    states = jax.jit(lambda ks, args: jax.vmap(lambda k: svi.init(k, *args))(ks))(
+        keys[:paths], model_args)
 
     @jax.jit
     def advance(states: Any, n: jax.Array) -> tuple[Any, jax.Array]:
@@ -132,33 +155,41 @@ def _importance(model: Callable[..., Any], args: tuple[Any, ...], guide: Any, pa
     than :data:`PATH_GAP` below the best one's stopped at a poorer optimum and is left
     out of the mixture."""
     per_path = CANDIDATES_PER_DRAW * draws // paths + 1
-
-    def one_path(p: Any, k: jax.Array) -> jax.Array:
-        return guide.get_posterior(p).sample(k, (per_path,))
-
-    z = jax.vmap(one_path)(params, jax.random.split(key, paths)).reshape(paths * per_path, -1)
     # the guide's own map from its flat latent vector to the sites (NumPyro has no public
     # name for it; tests/model/test_approx.py fails if it changes)
     unpack = guide._unpack_latent
 
-    def scores(zz: jax.Array) -> tuple[jax.Array, jax.Array]:
-        log_q = jax.vmap(lambda p: guide.get_posterior(p).log_prob(zz))(params)
-        return -potential_energy(model, args, {}, unpack(zz)), log_q
+    @jax.jit
+    def propose(params: Any, key: jax.Array, args: tuple[Any, ...]) -> tuple[jax.Array, ...]:
+        def one_path(p: Any, k: jax.Array) -> jax.Array:
+            return guide.get_posterior(p).sample(k, (per_path,))
 
-    log_p, log_q = jax.lax.map(scores, z, batch_size=256)  # (N,), (N, paths)
-    log_p = jnp.where(jnp.isfinite(log_p), log_p, -jnp.inf)
-    own = (log_p - log_q[jnp.arange(len(z)), jnp.arange(len(z)) // per_path]).reshape(
+        z = jax.vmap(one_path)(params, jax.random.split(key, paths))
+        z = z.reshape(paths * per_path, -1)
+
+        def scores(zz: jax.Array) -> tuple[jax.Array, jax.Array]:
+            log_q = jax.vmap(lambda p: guide.get_posterior(p).log_prob(zz))(params)
+            return -potential_energy(model, args, {}, unpack(zz)), log_q
+
+        log_p, log_q = jax.lax.map(scores, z, batch_size=256)  # (N,), (N, paths)
+        return z, jnp.where(jnp.isfinite(log_p), log_p, -jnp.inf), log_q
+
+    @jax.jit
+    def values(z: jax.Array, args: tuple[Any, ...]) -> dict[str, jax.Array]:
+        return jax.lax.map(lambda zz: constrain_fn(model, args, {}, unpack(zz),
+                                                   return_deterministic=True),
+                           z, batch_size=256)
+
+    z, log_p, log_q = (np.asarray(a) for a in propose(params, key, args))
+    own = (log_p - log_q[np.arange(len(z)), np.arange(len(z)) // per_path]).reshape(
         paths, per_path)
-    elbo = np.asarray(jnp.where(jnp.isfinite(own), own, jnp.nan).mean(axis=1))
+    with np.errstate(invalid="ignore"):
+        elbo = np.where(np.isfinite(own), own, np.nan).mean(axis=1)
     elbo = np.where(np.isfinite(elbo), elbo, -np.inf)
     kept = np.flatnonzero(elbo >= elbo.max() - PATH_GAP)
     rows = (kept[:, None] * per_path + np.arange(per_path)[None]).reshape(-1)
-    mix = logsumexp(log_q[rows][:, kept], axis=1) - jnp.log(len(kept))
-
-    def values(zz: jax.Array) -> dict[str, jax.Array]:
-        return constrain_fn(model, args, {}, unpack(zz), return_deterministic=True)
-
-    return {"log_w": log_p[rows] - mix, "values": jax.lax.map(values, z[rows], batch_size=256),
+    mix = logsumexp(log_q[rows][:, kept], axis=1) - np.log(len(kept))
+    return {"log_w": log_p[rows] - mix, "values": values(jnp.asarray(z[rows]), args),
             "path_elbo": elbo, "kept_paths": kept}
 
 
