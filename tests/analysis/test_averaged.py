@@ -163,3 +163,28 @@ def test_curves_and_budget_plans_run_on_the_mixture(members: dict[str, bm.Fit]) 
     expected = np.concatenate([p.cells(p.spend_per_period(p.reference)) for p in parts])
     np.testing.assert_allclose(mixed, expected, rtol=1e-9)
     assert mixed.shape[0] == avg.n_draws
+
+
+def test_full_fits_get_draws_by_pilot_weight() -> None:
+    """The heaviest survivor gets the caller's draws, the others their share of it but
+    never under MIN_DRAW_SHARE; missing weights count as none."""
+    from bayesmmm.analysis._auto import MIN_DRAW_SHARE, full_draws
+
+    assert full_draws([0.6, 0.3, 0.1], 1000) == [1000, 500, 250]
+    assert full_draws([0.5, 0.5], 1000) == [1000, 1000]
+    assert full_draws([1.0, float("nan")], 800) == [800, int(MIN_DRAW_SHARE * 800)]
+    assert full_draws([0.0, 0.0], 100) == [100, 100]
+
+
+def test_a_member_with_fewer_draws_does_not_shrink_the_mixture(
+        members: dict[str, bm.Fit]) -> None:
+    """A light member fitted with a quarter of the draws: the mixture keeps the heavy
+    member's size and each member's share of it is its weight."""
+    heavy, light = list(members)[:2]
+    n = members[light].n_draws
+    small = members[light].select_draws(np.arange(0, members[light].n_chains * n, 4))
+    avg = AveragedFit({heavy: members[heavy], light: small}, {heavy: 0.8, light: 0.2})
+    sizes = [p.n_chains * p.n_draws for p in avg.parts]
+    full = members[heavy].n_chains * members[heavy].n_draws
+    assert sum(sizes) == full
+    assert sizes == [round(0.8 * full), round(0.2 * full)]

@@ -2,21 +2,34 @@
 worse ones early, and average the rest by stacking their predictive distributions.
 
 1. **Pilots.** Every candidate is fitted briefly (:data:`PILOT`: 2 chains x 300 warm-up
-   x 200 draws) and scored by its PSIS-LOO expected log predictive density.
+   x 200 draws, trees of at most 2^6 leapfrog steps) and scored by its PSIS-LOO expected
+   log predictive density. The depth cap keeps the warm-up's first, badly scaled
+   iterations from building trees of a thousand steps: on the example the nine pilots
+   took 12.7 s instead of 52.3 s with the same ranking (the chain stays a valid MCMC
+   chain, only less efficient per step).
 2. **Pruning.** A candidate survives when its ELPD is within :data:`PRUNE_SE` standard
    errors of the difference (and at least :data:`PRUNE_MIN` log units) of the best
    pilot's and the pilots' stacking gives it weight (:data:`PILOT_WEIGHT`); at most
    ``survivors`` of them, best first. A pilot that did not converge at
    all (r_hat above :data:`PILOT_R_HAT`) is scored as it is: its LOO is still an
    estimate of how well it predicts, and the full fit decides.
-3. **Full fits** of the survivors at the caller's sampler settings. A survivor that does
-   not converge well enough to be compared (r_hat > 1.05 or more than 1% of draws
-   divergent: :func:`bayesmmm.analysis.convergence`) is fitted once more with twice the
-   warm-up; if it still does not, it is
-   dropped from the average, with the reason in the comparison table.
-All fits share compiled programs: a switch model holds every candidate form and the
-candidate is data (:class:`bayesmmm.model.StructureSearch`), so the search compiles
-once for the pilots and once for the full fits instead of once per candidate.
+   When one survivor carries at least :data:`DOMINANT` of the pilots' stacking weight,
+   it alone gets a full fit: the others would carry almost no draws of the mixture.
+3. **Full fits** of the survivors at the caller's sampler settings (each its own
+   model, as ``bm.fit`` would fit it; centring included), the draws in proportion to
+   the pilot weight: a member of weight ``w`` supplies about ``w`` of the mixture's
+   draws, so the best one gets the caller's ``draws`` and the others
+   ``draws x w / w_best``, but at least :data:`MIN_DRAW_SHARE` of them, enough for their
+   own r_hat and LOO. A survivor that does not converge well enough to be compared
+   (r_hat > 1.05 or more than 1% of draws divergent:
+   :func:`bayesmmm.analysis.convergence`) is fitted once more with twice the warm-up;
+   if it still does not, it is dropped from the average, with the reason in the
+   comparison table.
+The pilots share one compiled program: a switch model holds every candidate form and
+the candidate is data (:class:`bayesmmm.model.StructureSearch`), so nine pilots compile
+once. Full fits use each candidate's own model, which samples faster than the switch
+(the switch carries the prior-only parameters of the forms not chosen: 32 against 24
+leapfrog steps a draw on the example).
 
 4. **Stacking.** ArviZ's ``compare(method="stacking")`` weights of the converged
    survivors (Yao, Vehtari, Simpson & Gelman 2018): the weights that make the mixture of
@@ -39,9 +52,11 @@ from bayesmmm.analysis._compare import _idata
 from bayesmmm.analysis._diagnostics import convergence
 from bayesmmm.data import MMMData
 from bayesmmm.errors import SpecError
-from bayesmmm.model import AveragedFit, Fit, ModelSpec, StructureSearch
+from bayesmmm.model import AveragedFit, Fit, ModelSpec, SamplerOptions, StructureSearch
+from bayesmmm.model import fit as fit_model
 
-__all__ = ["AUTO_ADSTOCKS", "AUTO_SATURATIONS", "PILOT", "Pilot", "fit_auto", "form_candidate"]
+__all__ = ["AUTO_ADSTOCKS", "AUTO_SATURATIONS", "DOMINANT", "MIN_DRAW_SHARE", "PILOT", "Pilot",
+           "fit_auto", "form_candidate", "full_draws"]
 
 #: The default candidate set: the carry-over shapes analysts meet (decaying at once,
 #: peaking later, a flexible Weibull) x the response shapes (S-curve with a fixed shape,
@@ -57,6 +72,7 @@ class Pilot:
     chains: int = 2
     warmup: int = 300
     draws: int = 200
+    max_tree_depth: int = 6
 
 
 PILOT = Pilot()
@@ -70,6 +86,10 @@ PRUNE_MIN = 4.0
 PILOT_WEIGHT = 0.05
 #: A pilot above this r_hat says its ranking is rough; reported, not used to prune.
 PILOT_R_HAT = 1.1
+#: A survivor with at least this share of the pilots' stacking weight is fitted alone.
+DOMINANT = 0.9
+#: The least share of the caller's draws a survivor's full fit gets.
+MIN_DRAW_SHARE = 0.25
 
 
 def _label(adstock: str, saturation: str) -> str:
@@ -114,7 +134,19 @@ def _survivors(pilots: pd.DataFrame, idatas: dict[str, Any], keep: int) -> list[
     pilots.loc[table.index, "pilot_dse"] = table["dse"]
     pilots.loc[table.index, "pilot_weight"] = table["weight"]
     chosen = list(table.index[close][:keep])
+    if chosen and float(table.loc[chosen[0], "weight"]) >= DOMINANT:
+        chosen = chosen[:1]
     return chosen or [str(table.index[0])]
+
+
+def full_draws(pilot_weights: Sequence[float], draws: int) -> list[int]:
+    """Draws per chain of each survivor's full fit: ``draws`` for the heaviest, in
+    proportion to the pilot weight for the others, never below ``MIN_DRAW_SHARE``."""
+    w = np.nan_to_num(np.asarray(pilot_weights, dtype=float), nan=0.0).clip(min=0.0)
+    top = w.max()
+    share = w / top if top > 0 else np.ones_like(w)
+    floor = max(1, int(np.ceil(MIN_DRAW_SHARE * draws)))
+    return [max(floor, min(draws, int(np.ceil(draws * x)))) for x in share]
 
 
 def fit_auto(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
@@ -164,7 +196,7 @@ def fit_auto(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
     rows: dict[str, dict[str, Any]] = {}
     idatas: dict[str, Any] = {}
     pilot_options = {"chains": pilot.chains, "warmup": pilot.warmup, "draws": pilot.draws,
-                     "seed": seed}
+                     "max_tree_depth": pilot.max_tree_depth, "seed": seed}
     for i, (a, s) in enumerate(candidates):
         label = _label(a, s)
         say("pilots", i, len(candidates))
@@ -183,16 +215,23 @@ def fit_auto(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
     table["why_left_out"] = np.where(table["survived_pilot"], "",
                                      "pruned: adds nothing to the pilots' predictions")
     table["rerun"] = ""
-    options = {k: v for k, v in sampler.items() if k not in ("centring", "method")}
+    search.close()  # the pilots' program; the full fits compile their own models
+    options = {k: v for k, v in sampler.items() if k != "method"}
+    draws = full_draws([table.loc[k].get("pilot_weight", 1.0) for k in kept],
+                       int(sampler.get("draws", SamplerOptions().draws)))
+    table["full_draws"] = pd.Series(dict(zip(kept, draws, strict=True)), dtype="Int64")
     for i, label in enumerate(kept):
         say("fits", i, len(kept))
         row = rows[label]
-        f = search.fit(row["adstock"], row["saturation"], **options)
+        candidate = form_candidate(spec, row["adstock"], row["saturation"])
+        member = {**options, "draws": draws[i]}
+        f = fit_model(search.data, candidate, progress=False, **member)
         ok, r_hat, div, why = _converged(f)
         if not ok:  # once more with a longer warm-up, as a careful analyst would
-            warmup = 2 * int(sampler.get("warmup", 1000))
+            warmup = 2 * int(sampler.get("warmup", SamplerOptions().warmup))
             table.loc[label, "rerun"] = f"{why}; rerun with warmup={warmup}"
-            f = search.fit(row["adstock"], row["saturation"], **{**options, "warmup": warmup})
+            f = fit_model(search.data, candidate, progress=False,
+                          **{**member, "warmup": warmup})
             ok, r_hat, div, why = _converged(f)
         elpd, bad_k, idata = _score(f)
         table.loc[label, ["elpd_loo", "pareto_k_bad", "max_r_hat", "divergences"]] = [
@@ -201,7 +240,6 @@ def fit_auto(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
             fits[label], full[label] = f, idata
         else:
             table.loc[label, "why_left_out"] = why
-    search.close()
     say("fits", len(kept), len(kept))
     if not fits:
         raise SpecError("forms='auto': no candidate converged at these sampler settings ("

@@ -5,10 +5,11 @@ data. :class:`AveragedFit` holds fits of the same data under different structure
 their weights (Bayesian stacking of their predictive distributions, chosen by
 :func:`bayesmmm.analysis.fit_auto`). Its posterior is the mixture: a draw comes from
 member ``k`` with probability ``w_k``. :meth:`AveragedFit.parts` realises it as a fixed
-set of draws (``round(w_k S)`` evenly spread draws of member ``k``, ``S`` the smallest
-member's draw count), and every answer of the analysis layer computes draws member by
-member on those parts and concatenates them: answers of the averaged fit are exactly
-the weighted mixture of the members' answers.
+set of draws (``round(w_k S)`` evenly spread draws of member ``k``, ``S`` the largest
+count every member can supply, ``min_k n_k / w_k``, at most the largest ``n_k``), and
+every answer of the analysis layer computes draws member by member on those parts and
+concatenates them: answers of the averaged fit are exactly the weighted mixture of the
+members' answers.
 """
 
 from __future__ import annotations
@@ -113,8 +114,13 @@ class AveragedFit:
         labels = list(self.fits)
         sizes = [self.fits[k].n_chains * self.fits[k].n_draws for k in labels]
         w = np.array([self.weights[k] for k in labels])
-        carried = [s for s, wk in zip(sizes, w, strict=True) if wk >= MIN_WEIGHT]
-        counts = allocate_draws(w, min(carried))
+        # the largest mixture each carried member can supply without repeating a draw
+        # (a member of weight w and n draws supplies n / w): with members of equal size
+        # that is the smallest member's size; a member fitted with fewer draws because
+        # of its small weight does not shrink the mixture
+        total = min(max(sizes), *(int(s / wk) for s, wk in zip(sizes, w, strict=True)
+                                  if wk >= MIN_WEIGHT))
+        counts = allocate_draws(w, total)
         out = []
         for label, size, n in zip(labels, sizes, counts, strict=True):
             if n:
