@@ -117,6 +117,14 @@ def test_auto_searches_prunes_and_stacks() -> None:
     assert table.loc[~table["survived_pilot"], "why_left_out"].str.startswith("pruned").all()
     assert ("pilots", 4, 4) in phases and phases[-1][0] == "fits"
     assert len(avg.roi()) == 2
+    # the pilots within LOO noise of the best keep their ROIs for structure_checks
+    best = table["pilot_elpd"].idxmax()
+    kept = avg.meta["pilot_roi"]
+    assert best in kept and set(kept) <= set(table.index)
+    for by_channel in kept.values():
+        assert set(by_channel) == {"x1", "x2"}
+        assert all(lo <= mean <= hi for mean, lo, hi in by_channel.values())
+    assert table.loc[list(avg.fits), "full_draws"].max() == 100
 
 
 def test_auto_options_are_checked() -> None:

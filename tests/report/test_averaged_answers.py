@@ -63,6 +63,27 @@ def test_only_structures_within_loo_noise_are_compared(averaged: AveragedFit) ->
     assert structure_checks(far, hdi_prob=0.1) == []
 
 
+def test_a_pilot_that_predicts_as_well_but_carries_no_weight_is_compared(
+        averaged: AveragedFit) -> None:
+    """A structure the search did not keep (pruned, or no stacking weight) but whose pilot
+    predicted within LOO noise: its pilot ROIs take part, labelled "(pilot)"."""
+    member = next(iter(averaged.fits))
+    alone = AveragedFit({member: averaged.fits[member]}, {member: 1.0})
+    assert structure_checks(alone) == []  # one structure: nothing to compare
+    x1 = averaged.fits[member].roi().loc["x1"]
+    far = float(x1["hdi_97%"]) + 10.0
+    pilot_roi = {"weibull_pdf+hill": {"x1": [far + 1.0, far, far + 2.0],
+                                       "x2": [float(x) for x in averaged.fits[member].roi()
+                                              .loc["x2", ["roi", "hdi_3%", "hdi_97%"]]]}}
+    rival = AveragedFit(alone.fits, alone.weights, None, {"pilot_roi": pilot_roi})
+    found = {f.channel: f for f in structure_checks(rival)}
+    assert found["x1"].status == "care" and found["x1"].value == pytest.approx(10.0)
+    assert "weibull_pdf+hill (pilot)" in found["x1"].advice
+    assert "a pilot's interval is from a short fit" in found["x1"].advice
+    assert found["x2"].status == "ok"
+    assert structure_checks(rival, hdi_prob=0.5) == []  # pilots keep 94% intervals only
+
+
 def test_the_verdict_holds_each_member_and_the_mixture(averaged: AveragedFit) -> None:
     v = verdict(averaged)
     names = [c.name for c in v.checks]

@@ -139,6 +139,24 @@ def _survivors(pilots: pd.DataFrame, idatas: dict[str, Any], keep: int) -> list[
     return chosen or [str(table.index[0])]
 
 
+def _pilot_roi(pilots: pd.DataFrame, fits: dict[str, Fit]) -> dict[str, dict[str, list[float]]]:
+    """ROI mean and 94% HDI per channel of each pilot within :data:`ELPD_NOISE` of the
+    best pilot: the structures that predict about as well, kept so that
+    :func:`bayesmmm.analysis.structure_checks` can compare them with the members even
+    when they got no full fit or no weight (a rough interval: a short pilot)."""
+    from bayesmmm.analysis._answers import roi
+    from bayesmmm.analysis._checks._structures import ELPD_NOISE
+
+    best = float(pilots["pilot_elpd"].max())
+    out = {}
+    for label, f in fits.items():
+        if float(pilots.loc[label, "pilot_elpd"]) >= best - ELPD_NOISE:
+            t = roi(f, hdi_prob=0.94)
+            out[label] = {str(c): [float(t.loc[c, "roi"]), float(t.loc[c, "hdi_3%"]),
+                                   float(t.loc[c, "hdi_97%"])] for c in t.index}
+    return out
+
+
 def full_draws(pilot_weights: Sequence[float], draws: int) -> list[int]:
     """Draws per chain of each survivor's full fit: ``draws`` for the heaviest, in
     proportion to the pilot weight for the others, never below ``MIN_DRAW_SHARE``."""
@@ -195,12 +213,14 @@ def fit_auto(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
 
     rows: dict[str, dict[str, Any]] = {}
     idatas: dict[str, Any] = {}
+    pilot_fits: dict[str, Fit] = {}
     pilot_options = {"chains": pilot.chains, "warmup": pilot.warmup, "draws": pilot.draws,
                      "max_tree_depth": pilot.max_tree_depth, "seed": seed}
     for i, (a, s) in enumerate(candidates):
         label = _label(a, s)
         say("pilots", i, len(candidates))
         f = search.fit(a, s, **pilot_options)
+        pilot_fits[label] = f
         rows[label] = {"adstock": a, "saturation": s,
                        "pilot_r_hat": float(f.summary()["r_hat"].max())}
         rows[label]["pilot_elpd"], rows[label]["pilot_pareto_k_bad"], idatas[label] = _score(f)
@@ -208,6 +228,8 @@ def fit_auto(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "model"
     kept = _survivors(table, idatas, survivors)
+    pilot_roi = _pilot_roi(table, pilot_fits)
+    del pilot_fits
     table["survived_pilot"] = table.index.isin(kept)
     seconds_pilots = time.perf_counter() - started
     fits: dict[str, Fit] = {}
@@ -248,7 +270,8 @@ def fit_auto(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
     weights = _stacking(full)
     table["weight"] = [weights.get(k, 0.0) for k in table.index]
     meta = {"candidates": [_label(a, s) for a, s in candidates], "survivors": kept,
-            "pilot": pilot.__dict__, "seconds_pilots": seconds_pilots,
+            "pilot": pilot.__dict__, "pilot_roi": pilot_roi,
+            "seconds_pilots": seconds_pilots,
             "seconds_total": time.perf_counter() - started}
     table = table.sort_values(["weight", "pilot_elpd"], ascending=False)
     return AveragedFit(fits, {k: weights[k] for k in fits}, table, meta)

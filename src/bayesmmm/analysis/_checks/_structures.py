@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from bayesmmm.analysis._checks._common import Finding, _finding, _num
@@ -44,21 +45,46 @@ def rivals(fit: AveragedFit) -> list[str]:
                   key=lambda k: -fit.weights[k])
 
 
+#: The interval level of the pilots' ROIs a structure search keeps (``meta["pilot_roi"]``).
+PILOT_HDI = 0.94
+
+
+def _pilot_rivals(fit: AveragedFit, names: list[str], hdi_prob: float, lo: str,
+                  hi: str) -> dict[str, pd.DataFrame]:
+    """Structures whose pilots predicted about as well as the best pilot but that carry
+    no weight (pruned, or a full fit stacking left out): their pilot ROIs, labelled
+    "(pilot)". Stacking gives no weight to a structure whose predictions add nothing to
+    the others', yet its ROIs may differ: that is what this check is for."""
+    if not np.isclose(hdi_prob, PILOT_HDI):
+        return {}
+    out = {}
+    for label, by_channel in (fit.meta.get("pilot_roi") or {}).items():
+        if label in names:
+            continue
+        rows = {c: {"roi": v[0], lo: v[1], hi: v[2]} for c, v in by_channel.items()}
+        out[f"{label} (pilot)"] = pd.DataFrame.from_dict(rows, orient="index")
+    return out
+
+
 def structure_checks(fit: AveragedFit, hdi_prob: float = 0.94) -> list[Finding]:
     """For each channel: do structures within LOO noise of each other give ROI intervals
-    that do not overlap? ``value`` is the gap between the intervals (0 when they overlap,
-    in ROI units); ``care`` when there is one, with the range that covers them all."""
+    that do not overlap? The members that carry weight are compared, and so are the
+    structures whose short pilot fits predicted as well but that carry none (their pilot
+    ROIs, kept by :func:`bayesmmm.analysis.fit_auto`). ``value`` is the gap between the
+    intervals (0 when they overlap, in ROI units); ``care`` when there is one, with the
+    range that covers them all."""
     names = rivals(fit)
-    if len(names) < 2:
-        return []
     lo, hi = f"hdi_{(1 - hdi_prob) / 2:.0%}", f"hdi_{(1 + hdi_prob) / 2:.0%}"
-    tables = {k: fit.fits[k].roi(hdi_prob=hdi_prob) for k in names}
+    pilots = _pilot_rivals(fit, names, hdi_prob, lo, hi)
+    if len(names) + len(pilots) < 2:
+        return []
+    tables = {k: fit.fits[k].roi(hdi_prob=hdi_prob) for k in names} | pilots
     rule = (f"the {hdi_prob:.0%} ROI intervals of structures within {ELPD_NOISE:g} ELPD of "
             "the best overlap")
     out = []
     for channel in fit.spec.channel_columns:
         rows = {k: t.loc[channel] for k, t in tables.items()}
-        gap = max(float(rows[a][lo]) - float(rows[b][hi]) for a in names for b in names)
+        gap = max(float(rows[a][lo]) - float(rows[b][hi]) for a in rows for b in rows)
         low = min(float(r[lo]) for r in rows.values())
         high = max(float(r[hi]) for r in rows.values())
         each = "; ".join(f"{k} {_num(float(r['roi']))} [{_num(float(r[lo]))}, "
@@ -68,7 +94,9 @@ def structure_checks(fit: AveragedFit, hdi_prob: float = 0.94) -> list[Finding]:
             rule, "care" if gap > 0 else "ok",
             f"structures that predict equally well disagree on {channel}'s ROI",
             f"Structures that predict the data about equally well give {channel} ROIs "
-            f"whose intervals do not overlap ({each}). The data cannot tell which response "
+            f"whose intervals do not overlap ({each}"
+            + ("; a pilot's interval is from a short fit, rough" if pilots else "")
+            + "). The data cannot tell which response "
             f"shape is right: report {channel}'s ROI as the range {_num(low)} to "
             f"{_num(high)}, not one number. Fix: a lift test (experiment) for {channel} "
             "decides between them (lift_tests in the spec)."))
