@@ -153,3 +153,37 @@ def test_plot_json_becomes_a_png(example_fit: bm.Fit) -> None:
 
     png = png_of_figure(plot_roi(example_fit).to_json())
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_start_fit_passes_forms_through_and_status_says_the_structures() -> None:
+    sent: list[bytes] = []
+    rows = [{"structure": "delayed+hill", "weight": 0.7}, {"structure": "geometric+hill",
+                                                           "weight": 0.3}]
+
+    def service(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            sent.append(request.read())
+            return httpx.Response(202, json={"task_id": "t1", "status": "pending"})
+        return httpx.Response(200, json={
+            "task_id": "t1", "status": "completed", "progress": 1.0, "forms": "auto",
+            "structures": rows, "carried_by": "averaged over structures: delayed+hill 70%, "
+            "geometric+hill 30%"})
+
+    server, _ = build_server(_client(service))
+    columns = {"data": "date,y,tv\n2024-01-01,1,2\n", "date_column": "date", "y_column": "y",
+               "channel_columns": ["tv"], "chains": 2}
+    candidates = {"adstock": ["geometric", "delayed"], "saturation": ["hill"]}
+    for forms, field in (("auto", b"auto"), (candidates, json.dumps(candidates).encode())):
+        result: Any = anyio.run(server.call_tool, "start_fit", {**columns, "forms": forms})
+        assert not result.is_error, text_of(result.content[0])
+        assert json.loads(text_of(result.content[0]))["forms"] == forms
+        assert b'name="forms"\r\n\r\n' + field + b"\r\n" in sent[-1]
+    anyio.run(server.call_tool, "start_fit", columns)
+    assert b'name="forms"' not in sent[-1]  # the default: the spec's own forms
+    result = anyio.run(server.call_tool, "get_status", {"task_id": "t1"})
+    status = json.loads(text_of(result.content[0]))
+    assert status["forms"] == "auto" and status["structures"] == rows
+    assert status["carried_by"].startswith("averaged over structures")
+    tools = {t.name: t for t in anyio.run(server.list_tools)}
+    described = json.dumps(tools["start_fit"].input_schema["properties"]["forms"])
+    assert "3x the time of one fit" in described

@@ -402,3 +402,59 @@ def test_the_model_page_sets_calendar_priors_experiments_and_costs(
     names = {row["parameter"] for row in summary["summary"]}
     assert any(n.startswith("gamma_control[") and "launch" in n for n in names), names
     assert guard.outside == []
+
+
+def test_automatic_structure_from_the_model_page_to_its_structures(
+        server: Server, open_page: Any, screenshots: Path) -> None:
+    page, guard = open_page(server.url)
+    page.goto(f"{server.url}/")
+    page.wait_for_selector("#health.ok")
+    _drop_file(page, "mmm_example.csv", example_path().read_text(encoding="utf-8"))
+    page.wait_for_selector("#validation-summary.ok")
+    page.click("#to-model")
+    page.wait_for_selector("#model-form")
+    assert page.locator("#forms-candidates").is_hidden()
+    page.select_option("#opt-forms", "auto")
+    assert page.locator("#forms-candidates").is_visible()
+    assert page.is_disabled("#opt-adstock") and page.is_disabled("#opt-saturation")
+    defaults = page.eval_on_selector_all("#forms-adstock input:checked",
+                                         "els => els.map(e => e.value)")
+    assert defaults == ["delayed", "geometric", "weibull_pdf"]
+    # two candidates keep the search to seconds: geometric or delayed, logistic
+    for kind, keep in (("adstock", {"geometric", "delayed"}), ("saturation", {"logistic"})):
+        for box in page.locator(f"#forms-{kind} input").all():
+            box.set_checked(box.get_attribute("value") in keep)
+    for field, value in (("#opt-chains", "2"), ("#opt-warmup", "200"), ("#opt-draws", "150"),
+                         ("#opt-seed", "3")):
+        page.fill(field, value)
+    _shot(page, screenshots / "02c-model-structure.png")
+    page.click("#start-fit")
+    page.wait_for_function("() => /^#\\/tasks\\/[A-Za-z0-9_-]+$/.test(location.hash)")
+    task_id = page.evaluate("location.hash").rsplit("/", 1)[1]
+    status = httpx.get(f"{server.url}/v1/tasks/{task_id}", timeout=60).json()
+    assert status["forms"] == {"adstock": ["delayed", "geometric"], "saturation": ["logistic"]}
+    assert "adstock" not in status["spec"] or status["spec"]["adstock"] == "geometric"
+    page.wait_for_selector("#task-state")
+    page.wait_for_function(
+        "() => document.getElementById('task-state')?.textContent === 'completed'",
+        timeout=FIT_TIMEOUT_MS)
+    assert page.inner_text("#task-structure").startswith("averaged: ")
+    page.wait_for_selector("#structures-table")
+
+    page.click("#open-results")
+    page.wait_for_selector("#structures-table table")
+    rows = page.eval_on_selector_all("#structures-table tbody tr",
+                                     "els => els.map(e => e.cells[0].textContent)")
+    assert set(rows) == {"geometric+logistic", "delayed+logistic"}
+    assert "averaged over structures" in page.inner_text("#structures-table")
+    assert page.inner_text("#fit-line").startswith("Fit of mmm_example.csv")
+    assert "averaged: " in page.inner_text("#fit-line")
+    page.wait_for_function("() => document.querySelectorAll('#plots .js-plotly-plot .main-svg')"
+                           ".length >= 7", timeout=120_000)
+    assert page.locator("#plots .plot-error").count() == 0
+    page.wait_for_selector("#result-tables table")
+    _shot(page, screenshots / "04b-results-structures.png")
+
+    page.goto(f"{server.url}/#/tasks")
+    page.wait_for_selector(f"tr[data-task='{task_id}'] td.fit-model[data-averaged='1']")
+    assert guard.outside == []

@@ -35,7 +35,8 @@ def verdict_of(fit: Any) -> dict[str, Any]:
 
 class FitStore:
     """Fits of completed tasks, downloaded from the service and loaded with
-    :func:`bayesmmm.load_fit`; the ``size`` most recent stay in memory."""
+    :func:`bayesmmm.load` (one fit, or an averaged fit of a ``forms`` search); the ``size``
+    most recent stay in memory."""
 
     def __init__(self, client: ServiceClient, size: int = 4) -> None:
         self.client = client
@@ -68,9 +69,9 @@ class FitStore:
             path.write_bytes(response.content)
 
             def load() -> Any:
-                from bayesmmm import load_fit
+                from bayesmmm import load
 
-                return load_fit(path)
+                return load(path)
 
             fitted = await anyio.to_thread.run_sync(load)
             self._fits[task_id] = fitted

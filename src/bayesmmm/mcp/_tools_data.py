@@ -100,12 +100,14 @@ def status_answer(status: dict[str, Any]) -> dict[str, Any]:
     spec = status.get("spec") or {}
     keep = ("task_id", "status", "phase", "progress", "attempts", "seconds_queued",
             "seconds_running", "estimated_seconds", "estimate_note", "actual_seconds",
-            "input_name", "sampler", "warnings", "divergences", "fit_metrics",
-            "data_warnings", "error")
+            "input_name", "sampler", "forms", "warnings", "divergences", "fit_metrics",
+            "data_warnings", "error", "structures", "carried_by")
     out = {k: status.get(k) for k in keep}
+    searched = status.get("forms") not in (None, "spec")  # the forms are the search's
     out["model"] = {k: spec.get(k) for k in ("date_column", "y_column", "channel_columns",
                                              "control_columns", "adstock", "saturation",
-                                             "trend") if k in spec}
+                                             "trend") if k in spec
+                    and not (searched and k in ("adstock", "saturation"))}
     out.update(seconds_left_estimate=left, estimate_basis=basis,
                next_step=_NEXT.get(status["status"], ""),
                units={"progress": "fraction of warm-up plus draws done (0 to 1)",
@@ -193,10 +195,17 @@ def register(server: MCPServer[Any], client: ServiceClient, *, allow_paths: bool
         model_options: Annotated[dict[str, Any], Field(
             description="Any other ModelSpec field: priors, events, lift_tests, "
             "cost_per_unit, media_prior, ...")] = {},  # noqa: B006
+        forms: Annotated[Literal["spec", "auto"] | dict[str, list[str]], Field(
+            description="spec: fit one adstock + saturation. auto: search the structure "
+            "(a pilot fit per candidate, full fits of up to 3 survivors, averaged by "
+            "stacking): about 3x the time of one fit, answers say which structures carry "
+            "the weight. Or {adstock: [...], saturation: [...]}: the candidates (at most 9 "
+            "pairs). Needs chains >= 2; leave adstock/saturation out.")] = "spec",
         sep: Sep = None, **sampler: Any,
     ) -> dict[str, Any]:
         """Start a Bayesian MMM fit on the service and return its task_id at once (fits
-        take minutes: poll get_status). Validate the data first with validate_data."""
+        take minutes: poll get_status). Validate the data first with validate_data.
+        forms='auto' averages over structures when the forms are unknown (slower)."""
         from bayesmmm.model import SamplerOptions
 
         defaults = SamplerOptions().to_dict()
@@ -207,11 +216,11 @@ def register(server: MCPServer[Any], client: ServiceClient, *, allow_paths: bool
                   "yearly_seasonality": yearly_seasonality, "preset": preset,
                   "adstock": adstock, "saturation": saturation, "trend": trend,
                   "holidays": holidays, "model_options": model_options or None, "sep": sep,
-                  **changed}
+                  "forms": None if forms == "spec" else forms, **changed}
         accepted = await client.submit("/tasks", source_of(data), fields)
         return {"task_id": accepted["task_id"], "status": accepted["status"],
                 "data_warnings": accepted.get("data_warnings", []),
-                "sampler": {**defaults, **changed},
+                "sampler": {**defaults, **changed}, "forms": forms,
                 "next_step": "Tell the user the fit runs on the service and takes minutes. "
                              "Poll get_status every 10-30 s; meanwhile explore the data or "
                              "agree on the questions to answer.",

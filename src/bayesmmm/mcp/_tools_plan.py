@@ -19,7 +19,7 @@ from bayesmmm.mcp._answer import ToolFailure, interval, tool, units_of
 from bayesmmm.mcp._client import ServiceClient
 from bayesmmm.mcp._fits import FitStore
 from bayesmmm.mcp._tools_data import TaskId
-from bayesmmm.mcp._tools_results import HdiProb, rerun_advice
+from bayesmmm.mcp._tools_results import HdiProb, carried, rerun_advice
 
 __all__ = ["guard", "register"]
 
@@ -96,7 +96,7 @@ def register(server: MCPServer[Any], client: ServiceClient, fits: FitStore) -> N
         return {**checked, "task_id": task_id, "summary": plan["summary"],
                 "channels": plan["channels"], "totals": plan["totals"],
                 "notes": plan.get("notes", []), "success": plan.get("success"),
-                "horizon_periods": n_periods,
+                "horizon_periods": n_periods, **carried(plan),
                 "units": {**units_of(spec), "spend columns": f"spend over the {n_periods}-"
                           "period horizon", "sales": "incremental target over the horizon",
                           "change_pct": "percent vs historical"},
@@ -121,6 +121,7 @@ def register(server: MCPServer[Any], client: ServiceClient, fits: FitStore) -> N
         spec = await fits.spec(task_id)
         return {**checked, "task_id": task_id, "recommendation": answer["recommendation"],
                 "answer": answer["answer"], "horizon_periods": n_periods,
+                **carried(answer),
                 "units": {**units_of(spec), "incremental_sales": "target over the horizon",
                           "prob_profitable": "probability (0 to 1) that ROI > break_even"},
                 "interval": interval(hdi_prob, "of incremental sales and ROI")}
@@ -143,7 +144,7 @@ def register(server: MCPServer[Any], client: ServiceClient, fits: FitStore) -> N
             "hdi_prob": hdi_prob})
         spec = await fits.spec(task_id)
         return {**checked, "task_id": task_id, "scenarios": table["scenarios"],
-                "horizon_periods": n_periods,
+                "horizon_periods": n_periods, **carried(table),
                 "units": {**units_of(spec), "spend": "spend over the horizon",
                           "sales": "target over the horizon", "*_pct": "percent",
                           "prob_better": "probability (0 to 1) the scenario beats current"},

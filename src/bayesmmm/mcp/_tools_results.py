@@ -15,7 +15,7 @@ from bayesmmm.mcp._fits import FitStore
 from bayesmmm.mcp._shape import FREQS, contribution_sums, page, png_of_figure, thin_curves
 from bayesmmm.mcp._tools_data import TaskId
 
-__all__ = ["PLOT_NAMES", "register", "rerun_advice"]
+__all__ = ["carried", "PLOT_NAMES", "register", "rerun_advice"]
 
 
 def _plot_names() -> tuple[str, ...]:
@@ -91,6 +91,11 @@ async def _whole(client: ServiceClient, path: str, key: str, params: dict[str, A
         offset = following
 
 
+def carried(answer: dict[str, Any]) -> dict[str, Any]:
+    """Which structures carry the weight (an averaged fit's answers; null for one fit)."""
+    return {"structures": answer.get("structures"), "carried_by": answer.get("carried_by")}
+
+
 def register(server: MCPServer[Any], client: ServiceClient, fits: FitStore) -> None:
     """Add the result tools to ``server``."""
 
@@ -107,7 +112,7 @@ def register(server: MCPServer[Any], client: ServiceClient, fits: FitStore) -> N
         if contains:
             rows = [r for r in rows if contains in r["parameter"]]
         return {"task_id": task_id, **page(rows, limit, offset),
-                "carryover": answer.get("carryover", []),
+                "carryover": answer.get("carryover", []), **carried(answer),
                 "units": {"parameters": _SCALED, "ess_*": "effective draws", "r_hat":
                           "unitless (<= 1.01: chains agree)",
                           "carryover": "periods of the data"},
@@ -138,6 +143,7 @@ def register(server: MCPServer[Any], client: ServiceClient, fits: FitStore) -> N
         what = "each period of the data" if freq == "period" else FREQS[freq]
         return {"task_id": task_id, "totals": totals,
                 "by_period": {"per": what, **page(rows, limit, offset)},
+                **carried(await client.json("GET", f"/tasks/{task_id}")),
                 "units": {**units_of(spec), "share": "fraction of the summed contributions "
                           "of all components (the fitted target)"},
                 "interval": interval(hdi_prob, "of each sum (from the summed posterior draws)")}
@@ -150,7 +156,8 @@ def register(server: MCPServer[Any], client: ServiceClient, fits: FitStore) -> N
         spec = await fits.spec(task_id)
         table = await _whole(client, f"/tasks/{task_id}/roi", "rows",
                              {"hdi_prob": hdi_prob, "level": level})
-        return {"task_id": task_id, "rows": table["rows"], "units": units_of(spec),
+        return {"task_id": task_id, "rows": table["rows"], **carried(table),
+                "units": units_of(spec),
                 "interval": interval(hdi_prob, "of the ROI; contribution is the mean")}
 
     @tool
@@ -166,7 +173,7 @@ def register(server: MCPServer[Any], client: ServiceClient, fits: FitStore) -> N
                               {"hdi_prob": hdi_prob, "level": level})
         return {"task_id": task_id, "curves": thin_curves(answer["curves"], points),
                 "points": answer["points"],
-                "saturation_fraction": answer.get("saturation_fraction"),
+                "saturation_fraction": answer.get("saturation_fraction"), **carried(answer),
                 "units": {**units_of(spec), "multiplier": "multiple of the channel's "
                           "historical spend", "sales": "incremental target over the fitted "
                           "period at that spend", "marginal_roi": "target per extra unit of "
@@ -183,6 +190,7 @@ def register(server: MCPServer[Any], client: ServiceClient, fits: FitStore) -> N
         judged = await fits.verdict(task_id)
         return {"task_id": task_id, **judged, "divergences": status.get("divergences"),
                 "warnings": status.get("warnings", []), "sampler": status.get("sampler"),
+                **carried(status),
                 "run_instead": None if judged["status"] == "ok" else
                 rerun_advice(status, judged),
                 "units": {"r_hat": "unitless", "ess_bulk": "effective draws",
@@ -199,6 +207,9 @@ def register(server: MCPServer[Any], client: ServiceClient, fits: FitStore) -> N
         hdi_prob: HdiProb = 0.94,
         panel: Annotated[str | None, Field(description="Geo models: one panel cell's plot "
                                            "(default: the total).")] = None,
+        structure: Annotated[str | None, Field(description="Averaged fits (forms='auto'): "
+                                               "whose trace, rank or prior_posterior plot "
+                                               "(default: the heaviest structure).")] = None,
     ) -> tuple[dict[str, Any], list[bytes]]:
         """A result plot as a PNG image: saturation (response curves, current spend
         marked), contributions, actual_vs_fitted, roi, waterfall, spend_vs_effect, adstock,
@@ -206,6 +217,8 @@ def register(server: MCPServer[Any], client: ServiceClient, fits: FitStore) -> N
         params: dict[str, Any] = {"hdi_prob": hdi_prob, "format": "png"}
         if panel is not None:
             params["panel"] = panel
+        if structure is not None:
+            params["structure"] = structure
         response = await client.request("GET", f"/tasks/{task_id}/plots/{name}",
                                         params=params)
         png = response.content

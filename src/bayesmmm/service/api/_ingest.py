@@ -19,7 +19,8 @@ from bayesmmm.service.api._limits import JSON_DEPTH, SIZES, check_spec
 from bayesmmm.service.api._sampler import SamplerChoice
 from bayesmmm.service.api._schemas import JSON_FIELDS, LIST_FIELDS, PRESET_FIELDS, ModelChoice
 
-__all__ = ["read_submission", "describe_errors", "build_spec", "parse_json", "too_deep"]
+__all__ = ["read_submission", "describe_errors", "build_spec", "parse_json", "too_deep",
+           "search_forms"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -288,7 +289,8 @@ def build_spec(choice: ModelChoice) -> Any:
 
     unsent = set(PRESET_FIELDS) - choice.model_fields_set  # the preset's, or the default
     named = choice.model_dump(exclude={"preset", "model_options", "sep", "openaiFileIdRefs",
-                                       *SamplerChoice.model_fields, *unsent}, exclude_none=True)
+                                       "forms", *SamplerChoice.model_fields, *unsent},
+                              exclude_none=True)
     clash = sorted(set(named) & set(choice.model_options))
     if clash:
         raise RequestError(422, "invalid_options", f"{clash} given both as fields and inside "
@@ -303,3 +305,33 @@ def build_spec(choice: ModelChoice) -> Any:
     check_spec(spec)
     _check_holidays(tuple(spec.holidays))
     return spec
+
+
+def _refuse_forms(why: str, fix: str) -> RequestError:
+    return RequestError(422, "invalid_options", f"forms: {why}. Fix: {fix}",
+                        errors=[{"field": "forms", "message": why, "fix": fix}])
+
+
+def search_forms(choice: Any) -> str | dict[str, list[str]] | None:
+    """The structure search a request asks for: ``"auto"``, ``{"adstock": [...],
+    "saturation": [...]}``, or None (the spec's own forms). A search replaces the forms
+    on every channel (a preset gives everything else), needs NUTS with 2 chains or more
+    (convergence is judged across chains), and takes no adstock or saturation field."""
+    forms = getattr(choice, "forms", "spec")
+    if forms == "spec":
+        return None
+    value: str | dict[str, list[str]] = forms if isinstance(forms, str) else \
+        {"adstock": list(forms.adstock), "saturation": list(forms.saturation)}
+    fixed = [k for k in ("adstock", "saturation") if getattr(choice, k, None) is not None
+             or k in choice.model_options]
+    if fixed:
+        raise _refuse_forms(f"{value!r} searches the adstock and saturation, but the request "
+                            f"also fixes {' and '.join(fixed)}",
+                            f"leave {' and '.join(fixed)} out, or send forms='spec'")
+    if getattr(choice, "method", "nuts") != "nuts":
+        raise _refuse_forms(f"a structure search samples with NUTS, got method="
+                            f"{choice.method!r}", "send method='nuts' (the default)")
+    if int(getattr(choice, "chains", 4)) < 2:
+        raise _refuse_forms(f"a structure search judges each candidate's convergence across "
+                            f"chains, got chains={choice.chains}", "send chains=2 or more")
+    return value

@@ -13,7 +13,7 @@ from typing import Any
 
 from bayesmmm.service._errors import RequestError
 
-__all__ = ["PLAN", "SPEC", "SIZES", "check_spec", "JSON_DEPTH"]
+__all__ = ["PLAN", "SPEC", "SIZES", "FORMS", "check_spec", "JSON_DEPTH"]
 
 #: Planning requests (optimizeBudget, whatIf, compareScenarios).
 PLAN: dict[str, float] = {
@@ -49,6 +49,14 @@ SIZES: dict[str, int] = {
     "link": 2048,          # characters of a download_link
     "file_refs": 10,       # openaiFileIdRefs entries (exactly one is used)
     "filename": 255,       # characters of an uploaded file's name
+}
+
+#: A structure search (runMMMAsync's ``forms``): candidate forms of each kind, and
+#: candidate structures (adstock x saturation pairs; the default search has 9). Each
+#: candidate costs a pilot fit, each survivor a full fit.
+FORMS: dict[str, int] = {
+    "per_kind": 5,
+    "candidates": 9,
 }
 
 #: Deepest nesting of JSON accepted anywhere (bodies, JSON form fields).

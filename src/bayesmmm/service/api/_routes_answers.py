@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from bayesmmm.errors import BayesMMMError, DataValidationError
 from bayesmmm.service._errors import RequestError
 from bayesmmm.service._settings import Settings
+from bayesmmm.service._structures import structure_fields
 from bayesmmm.service.api._contributions import FREQS, By, Freq, contribution_table
 from bayesmmm.service.api._deps import get_fetcher, get_fits, get_settings, get_store
 from bayesmmm.service.api._fetch import Fetcher
@@ -52,7 +53,7 @@ async def get_summary(task_id: TaskId, owner: Owner,
                       limit: Limit = LIMIT, offset: Offset = 0) -> JSONResponse:
     """mean, sd, HDI bounds, ess_bulk, ess_tail and r_hat per parameter (PyMC-Marketing's
     names, scaled units), paged; each channel's adstock half-life and peak lag in periods
-    (carryover)."""
+    (carryover). Averaged fits: a block per structure (model, weight)."""
     from bayesmmm.analysis import half_life
 
     fitted = await fitted_model(store, fits, task_id, owner)
@@ -64,18 +65,19 @@ async def get_summary(task_id: TaskId, owner: Owner,
         "units": {**units_of(fitted.spec, "ess_bulk", "ess_tail", "r_hat", "carryover"),
                   "mean, sd and HDI bounds": SCALED},
         "interval": interval(hdi_prob, "of each parameter (carryover: of the half-life and "
-                             "peak lag)")}
+                             "peak lag)"), **structure_fields(fitted)}
     shown = page(rows, limit, offset, rest=answer)
     return JSONResponse({"task_id": task_id, "summary": shown.rows, **answer,
                          **shown.fields()})
 
 
-def _table(task_id: str, frame: Any, index: str | None, limit: int, offset: int,
-           **labels: Any) -> dict[str, Any]:
-    """A table answer: its columns and one page of its rows, with units and interval."""
+def _table(task_id: str, fitted: Any, frame: Any, index: str | None, limit: int,
+           offset: int, **labels: Any) -> dict[str, Any]:
+    """A table answer: its columns and one page of its rows, with units, interval and
+    which structures carry the weight."""
     rows = frame_rows(frame, index)
     columns = ([index] if index else []) + [str(c) for c in frame.columns]
-    answer = {"task_id": task_id, "columns": columns, **labels}
+    answer = {"task_id": task_id, "columns": columns, **labels, **structure_fields(fitted)}
     shown = page(rows, limit, offset, rest=answer)
     return {**answer, "rows": shown.rows, **shown.fields()}
 
@@ -106,7 +108,7 @@ async def get_contributions(
         units["n_periods"] = ("periods of the data inside the row's period (the first and "
                               "last may be partial)")
     return ContributionsResponse.model_validate(_table(
-        task_id, frame, None, limit, offset, by=by, freq=freq, units=units,
+        task_id, fitted, frame, None, limit, offset, by=by, freq=freq, units=units,
         interval=interval(hdi_prob, "of each row's contribution" + (
             "" if freq == "none" else " (the HDI of the summed posterior draws)"))))
 
@@ -125,7 +127,7 @@ async def get_roi(task_id: TaskId, owner: Owner, store: Annotated[JobStore, Depe
     units["contribution"] = units_of(fitted.spec, "contribution")["contribution"] + (
         ", summed over the fitted period (posterior mean)")
     return TableResponse.model_validate(_table(
-        task_id, frame, "channel", limit, offset, units=units,
+        task_id, fitted, frame, "channel", limit, offset, units=units,
         interval=interval(hdi_prob, "of the ROI")))
 
 
@@ -142,7 +144,7 @@ async def get_media_share(task_id: TaskId, owner: Owner,
     fitted = await fitted_model(store, fits, task_id, owner)
     frame = await run_in_threadpool(fitted.media_share, hdi_prob, level)
     return TableResponse.model_validate(_table(
-        task_id, frame, "channel", limit, offset,
+        task_id, fitted, frame, "channel", limit, offset,
         units={"spend_share": "fraction of the total spend (0 to 1)",
                "mean, sd and HDI bounds": "fraction of the total media effect (0 to 1)"},
         interval=interval(hdi_prob, "of the share of the media effect")))
@@ -178,6 +180,6 @@ async def predict_with_model(task_id: TaskId, request: Request, owner: Owner,
 
     y = fitted.spec.y_column
     return TableResponse.model_validate(_table(
-        task_id, await run_in_threadpool(run), None, limit, offset,
+        task_id, fitted, await run_in_threadpool(run), None, limit, offset,
         units={"mean, sd, HDI bounds and y (observed)": f"'{y}' units per period"},
         interval=interval(0.94, "of a new observation in that period (noise included)")))

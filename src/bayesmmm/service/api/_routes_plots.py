@@ -32,9 +32,36 @@ PlotName = Literal[PLOT_NAMES]  # type: ignore[valid-type]
 PNG_DPI = 100
 
 
+def _member(fitted: Any, name: str, structure: str | None) -> Any:
+    """The fit a plot is drawn from: an averaged fit's diagnostics (trace, rank, prior vs
+    posterior) are one member's draws, as the report shows them: ``structure``'s, by
+    default the heaviest; its results plots are the mixture's."""
+    from bayesmmm.service._structures import is_averaged
+
+    if not is_averaged(fitted):
+        if structure is not None:
+            raise RequestError(422, "invalid_options", "structure: this task fitted one "
+                               "structure, not a structure search. Fix: leave 'structure' out")
+        return fitted
+    if structure is not None and structure not in fitted.fits:
+        carried = sorted(fitted.fits, key=lambda k: -fitted.weights[k])
+        raise RequestError(422, "invalid_options", f"structure: {structure[:100]!r} is not a "
+                           f"structure of this averaged fit. Fix: use one of {carried}",
+                           errors=[{"field": "structure", "message": "unknown structure",
+                                    "fix": f"one of {carried}"}])
+    if PLOTS.get(name).group != "diagnostics":
+        if structure is not None:
+            raise RequestError(422, "invalid_options", f"structure: plot '{name}' shows the "
+                               "average over structures. Fix: leave 'structure' out (it "
+                               "picks the member of the diagnostics plots)")
+        return fitted
+    return fitted.fits[structure or fitted.top]
+
+
 def _draw(fitted: Any, name: str, hdi_prob: float, panel: str | None,
-          fmt: str = "json") -> str | bytes:
+          fmt: str = "json", structure: str | None = None) -> str | bytes:
     plot = PLOTS.get(name)
+    fitted = _member(fitted, name, structure)
     options: dict[str, Any] = plot.accepted(hdi_prob=hdi_prob)
     if panel is not None:
         if "panel" not in plot.options:
@@ -74,10 +101,14 @@ async def get_plot(task_id: TaskId, name: Annotated[PlotName, Path(
                    fmt: Annotated[Literal["json", "png"], Query(
                        alias="format", description="json: the Plotly figure (fig.to_json(), "
                        "for Plotly clients; it can be large); png: the same figure as a PNG "
-                       f"image to show ({PNG_DPI} dpi).")] = "json") -> Response:
+                       f"image to show ({PNG_DPI} dpi).")] = "json",
+                   structure: Annotated[str | None, Query(
+                       max_length=200, description="Averaged fits (forms): whose trace, rank "
+                       "or prior_posterior plot (a structure of getTaskStatus's structures; "
+                       "default the heaviest).")] = None) -> Response:
     """The figure bayesmmm.report.plot_<name> draws for this fit: format=png for an image
     to show, format=json (default) for Plotly (Plotly.newPlot(el, fig.data, fig.layout));
     its numbers are those of plot_data_<name>."""
     fitted = await fitted_model(store, fits, task_id, owner)
-    body = await run_in_threadpool(_draw, fitted, name, hdi_prob, panel, fmt)
+    body = await run_in_threadpool(_draw, fitted, name, hdi_prob, panel, fmt, structure)
     return Response(body, media_type="image/png" if fmt == "png" else "application/json")

@@ -20,7 +20,7 @@ from bayesmmm.service.api._deps import (
     get_store,
 )
 from bayesmmm.service.api._fetch import Fetcher
-from bayesmmm.service.api._ingest import build_spec, read_submission
+from bayesmmm.service.api._ingest import build_spec, read_submission, search_forms
 from bayesmmm.service.api._paging import page
 from bayesmmm.service.api._sampler import sampler_options
 from bayesmmm.service.api._schemas import (
@@ -121,13 +121,17 @@ def task_status(job: JobRecord) -> TaskStatus:
                           details=for_api(job.error_details))
     estimated, note = _estimate(job)
     took = (result.get("seconds") or {}).get("seconds_total")
+    sampler = dict(job.sampler or {})
+    forms = sampler.pop("forms", None) or "spec"  # a search is recorded with the sampler
     return TaskStatus(
         task_id=job.id, status=job.status, progress=job.progress,  # type: ignore[arg-type]
         phase=job.phase, attempts=job.attempts, created_at=_utc(job.created_at),
         started_at=_maybe_utc(job.started_at), finished_at=_maybe_utc(job.finished_at),
         seconds_queued=_seconds(job.created_at, job.started_at or job.finished_at or now),
         seconds_running=_seconds(job.started_at, running_end), input_name=job.input_name,
-        spec=job.spec, sampler=job.sampler, data_warnings=for_api(job.data_warnings or []),
+        spec=job.spec, sampler=sampler, forms=forms,
+        structures=result.get("structures"), carried_by=result.get("carried_by"),
+        data_warnings=for_api(job.data_warnings or []),
         warnings=for_api(result.get("warnings", [])), fit_metrics=result.get("fit_metrics"),
         verdict=result.get("verdict"),
         fit_seconds=result.get("seconds"), estimated_seconds=estimated, estimate_note=note,
@@ -211,11 +215,15 @@ async def run_mmm(request: Request, owner: Owner,
                   fetcher: Annotated[Fetcher, Depends(get_fetcher)],
                   dispatcher: Annotated[Dispatcher, Depends(get_dispatcher)]) -> TaskAccepted:
     """Validate the data at once (422 with every problem and its fix), store it, and queue
-    the fit. Returns the task_id to poll with getTaskStatus."""
+    the fit (forms='auto': a structure search, several fits averaged). Returns the
+    task_id to poll with getTaskStatus."""
     checked: dict[str, Any] = {}
 
     def options(fields: RunMMMRequest) -> None:  # before any data is read or downloaded
+        forms = search_forms(fields)
         checked.update(spec=build_spec(fields), sampler=sampler_options(fields))
+        if forms is not None:  # the job record keeps a search beside the sampler options
+            checked["sampler"]["forms"] = forms
 
     body, content, name = await read_submission(request, RunMMMRequest, fetcher,
                                                 settings.max_upload_bytes, options)
@@ -327,13 +335,14 @@ async def rerun_task(task_id: TaskId, owner: Owner,
 
 @router.get("/tasks/{task_id}/fit", operation_id="downloadFit", responses={
     **ERRORS, 200: {"content": {"application/x-netcdf": {}},
-                    "description": "The fit file; read it with bayesmmm.load_fit."}},
+                    "description": "The fit file; read it with bayesmmm.load."}},
             response_class=Response, summary="The whole fitted model as one NetCDF file")
 async def download_fit(task_id: TaskId, owner: Owner,
                        store: Annotated[JobStore, Depends(get_store)],
                        artifacts: Annotated[ArtifactStore, Depends(get_artifacts)]) -> Response:
     """A file for scripts, not an answer to read: the posterior, data and spec as NetCDF
-    (bayesmmm.load_fit reads it), with its SHA-256 in X-Checksum-SHA256."""
+    (bayesmmm.load reads it: one fit, or an averaged fit of a forms search), with its
+    SHA-256 in X-Checksum-SHA256."""
     data, sha = await fit_bytes(store, artifacts, task_id, owner)
     return Response(data, media_type="application/x-netcdf", headers={
         "Content-Disposition": f'attachment; filename="{task_id}.nc"',

@@ -21,6 +21,7 @@ from bayesmmm.service.api._deps import get_fetcher, get_service, get_settings
 from bayesmmm.service.api._fetch import Fetcher
 from bayesmmm.service.api._guess import describe_columns, guess_roles
 from bayesmmm.service.api._ingest import build_spec, read_submission
+from bayesmmm.service.api._limits import FORMS
 from bayesmmm.service.api._paging import MAX_CHARS, page
 from bayesmmm.service.api._routes_plots import PLOT_NAMES
 from bayesmmm.service.api._routes_tasks import ERRORS, READ_ONLY
@@ -177,8 +178,10 @@ def _prior_defaults() -> dict[str, dict[str, Any]]:
 @router.get("/model-options", operation_id="getModelOptions", response_model=ModelOptions,
             summary="The model forms and presets this installation knows")
 async def get_model_options(_owner: Annotated[str, Depends(get_owner)]) -> ModelOptions:
-    """Names accepted by runMMMAsync's ``preset``, ``adstock``, ``saturation`` and
-    ``trend``, the plots getPlot draws, and runMMMAsync's defaults."""
+    """Names accepted by runMMMAsync's ``preset``, ``adstock``, ``saturation``, ``trend``
+    and ``forms`` (structure_search: the default candidates and limits), the plots
+    getPlot draws, and runMMMAsync's defaults."""
+    from bayesmmm.analysis import AUTO_ADSTOCKS, AUTO_SATURATIONS
     from bayesmmm.data import holiday_countries
     from bayesmmm.model import PRESETS, TRENDS
     from bayesmmm.report import PLOTS
@@ -186,13 +189,17 @@ async def get_model_options(_owner: Annotated[str, Depends(get_owner)]) -> Model
 
     sampler = {name: field.default for name, field in SamplerChoice.model_fields.items()}
     defaults = {**SPEC_DEFAULTS, **sampler, "preset": "classic",
-                "adstock": "geometric", "saturation": "logistic", "trend": "none"}
+                "adstock": "geometric", "saturation": "logistic", "trend": "none",
+                "forms": "spec"}
     return ModelOptions(presets=list(PRESETS.names()), adstocks=list(ADSTOCKS.names()),
                         holiday_countries=holiday_countries(), priors=_prior_defaults(),
                         distributions={name: list(params) for name, (_, params)
                                        in ALLOWED_DISTRIBUTIONS.items()},
                         saturations=list(SATURATIONS.names()), trends=list(TRENDS),
-                        plots=list(PLOT_NAMES), defaults=defaults, plot_info=[
+                        plots=list(PLOT_NAMES), defaults=defaults, structure_search={
+                            "adstock": list(AUTO_ADSTOCKS),
+                            "saturation": list(AUTO_SATURATIONS), **FORMS},
+                        plot_info=[
                             PlotInfo(name=p.name, group=p.group, description=p.description)
                             for p in PLOTS.of("fit")])
 

@@ -5,13 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 from pydantic.config import JsonDict
 
+from bayesmmm.analysis import AUTO_ADSTOCKS, AUTO_SATURATIONS
 from bayesmmm.model import ModelSpec
-from bayesmmm.service.api._limits import PLAN, SIZES, SPEC
+from bayesmmm.service.api._limits import FORMS, PLAN, SIZES, SPEC
 from bayesmmm.service.api._paging import LIMIT, MAX_LIMIT, MAX_OFFSET
 from bayesmmm.service.api._sampler import SamplerChoice
+from bayesmmm.transforms import ADSTOCKS, SATURATIONS
 
 __all__ = [
     "FileRef", "DataColumns", "ModelChoice", "SamplerChoice", "RunMMMRequest",
@@ -22,6 +32,7 @@ __all__ = [
     "ValidationResponse", "ErrorBody", "Health", "LIST_FIELDS", "JSON_FIELDS",
     "InspectRequest", "InspectResponse", "ModelOptions", "PlotInfo", "ScenariosRequest",
     "ExploreRequest", "ExploreFigure", "ExploreResponse", "SPEC_DEFAULTS", "PRESET_FIELDS",
+    "FormCandidates", "StructureRow", "Structures",
 ]
 
 #: Defaults of the model fields the schema names, read from ``ModelSpec`` (one definition):
@@ -106,10 +117,61 @@ class ModelChoice(DataColumns):
         f"{SPEC['trend_changepoints']}), ...")
 
 
+AdstockName = Literal[tuple(ADSTOCKS.names())]  # type: ignore[valid-type]
+SaturationName = Literal[tuple(SATURATIONS.names())]  # type: ignore[valid-type]
+
+
+class FormCandidates(_Strict):
+    """The candidates of a structure search: every adstock x saturation pair is one."""
+
+    adstock: list[AdstockName] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: list(AUTO_ADSTOCKS), min_length=1,
+        max_length=FORMS["per_kind"], description="Candidate adstock forms (default "
+        f"{', '.join(AUTO_ADSTOCKS)}; at most {FORMS['per_kind']}).")
+    saturation: list[SaturationName] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: list(AUTO_SATURATIONS), min_length=1,
+        max_length=FORMS["per_kind"], description="Candidate saturation forms (default "
+        f"{', '.join(AUTO_SATURATIONS)}; at most {FORMS['per_kind']}).")
+
+    @model_validator(mode="after")
+    def _few_distinct(self) -> FormCandidates:
+        for kind in ("adstock", "saturation"):
+            names = getattr(self, kind)
+            if len(set(names)) < len(names):
+                raise ValueError(f"{kind} names a form twice ({names}); name each once")
+        pairs = len(self.adstock) * len(self.saturation)
+        if pairs > FORMS["candidates"]:
+            raise ValueError(
+                f"{len(self.adstock)} adstock x {len(self.saturation)} saturation forms are "
+                f"{pairs} candidate structures, over the limit of {FORMS['candidates']} (each "
+                "costs a pilot fit); name fewer forms")
+        return self
+
+
+def _forms_kind(value: Any) -> str:
+    return "candidates" if isinstance(value, dict | FormCandidates) else "named"
+
+
+#: runMMMAsync's ``forms``: the spec's own forms, the default search, or chosen candidates.
+Forms = Annotated[
+    Annotated[Literal["spec", "auto"], Tag("named")]
+    | Annotated[FormCandidates, Tag("candidates")],
+    Discriminator(_forms_kind)]
+
+FORMS_HELP = (
+    "spec (default): fit the model's one adstock and saturation. auto: structure search "
+    f"over {'/'.join(AUTO_ADSTOCKS)} x {'/'.join(AUTO_SATURATIONS)} (a short pilot fit "
+    "each, full fits of up to 3 survivors, averaged by stacking; about 3x the time of one "
+    "fit); or {adstock: [...], saturation: [...]} candidates (at most "
+    f"{FORMS['per_kind']} each, {FORMS['candidates']} pairs). Needs chains >= 2, NUTS, no "
+    "adstock/saturation field.")
+
+
 class RunMMMRequest(ModelChoice, SamplerChoice):  # type: ignore[misc,valid-type]
     """Start a fit. As JSON, the data comes by ``openaiFileIdRefs``; as multipart form,
     the data is the ``file`` part and list fields may repeat or be comma-separated."""
 
+    forms: Forms = Field("spec", description=FORMS_HELP)
     openaiFileIdRefs: list[FileRef] = Field(
         default_factory=list, max_length=SIZES["file_refs"],
         description="The data file by link (exactly one).")
@@ -168,8 +230,8 @@ class SyntheticRequest(_StrictJSON):
 
 #: Form fields that hold lists (repeated, comma-separated or a JSON array).
 LIST_FIELDS = ("channel_columns", "control_columns", "panel_columns", "holidays")
-#: Form fields that hold JSON objects (or a plain string for adstock/saturation).
-JSON_FIELDS = ("model_options", "adstock", "saturation")
+#: Form fields that hold JSON objects (or a plain string for adstock/saturation/forms).
+JSON_FIELDS = ("model_options", "adstock", "saturation", "forms")
 
 
 class TaskError(BaseModel):
@@ -196,6 +258,31 @@ class SecondsEstimate(BaseModel):
                         "per iteration, 3x its compilation).", json_schema_extra=_SECONDS)
 
 
+class StructureRow(BaseModel):
+    """One candidate structure of an averaged fit (``forms``), from its comparison."""
+
+    structure: str = Field(description="Its label: adstock+saturation.")
+    adstock: str
+    saturation: str
+    weight: float = Field(ge=0, le=1, description="Stacking weight: its share of the "
+                          "answers' posterior draws (0: left out).")
+    elpd_loo: float | None = Field(description="PSIS-LOO expected log predictive density "
+                                   "of its full fit (higher predicts better); null: pruned.")
+    pilot_elpd: float | None = Field(description="The same, of its short pilot fit.")
+    survived_pilot: bool = Field(description="Whether it got a full fit.")
+    why_left_out: str = Field(description="Why it carries no weight (empty: it carries).")
+
+
+class Structures(BaseModel):
+    """Which structures carry the weight: null for a fit of one structure."""
+
+    structures: list[StructureRow] | None = Field(
+        None, description="Averaged fits (forms): each candidate structure with its "
+        "stacking weight, ELPD and why it was left out, heaviest first; null: one structure.")
+    carried_by: str | None = Field(
+        None, description="In words: the structures that carry the weight and their shares.")
+
+
 class TaskAccepted(BaseModel):
     task_id: str
     status: Status
@@ -209,11 +296,12 @@ class TaskAccepted(BaseModel):
     links: dict[str, str] = Field(default_factory=dict)
 
 
-class TaskStatus(BaseModel):
+class TaskStatus(Structures):
     task_id: str
     status: Status
     progress: float = Field(description="0 to 1.")
-    phase: str | None = Field(None, description="queued, starting, warmup, sampling, ...")
+    phase: str | None = Field(None, description="queued, starting, warmup, sampling, ...; "
+                              "a structure search: pilots, fits.")
     attempts: int = Field(description="Runs started (a lost worker's run counts).")
     created_at: datetime
     started_at: datetime | None = None
@@ -223,6 +311,10 @@ class TaskStatus(BaseModel):
     input_name: str
     spec: dict[str, Any]
     sampler: dict[str, Any]
+    forms: str | dict[str, list[str]] = Field(
+        "spec", description="spec: the spec's own forms; auto or {adstock, saturation}: a "
+        "structure search whose answers are averaged over structures (structures says "
+        "which carry the weight once completed).")
     data_warnings: list[dict[str, Any]] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list,
                                 description="Convergence warnings of a completed fit.")
@@ -231,7 +323,8 @@ class TaskStatus(BaseModel):
         None, description="Whether the fit can be trusted: status (ok, care, bad) and the "
         "headline in plain words (bayesmmm.analysis.verdict).")
     fit_seconds: dict[str, float] | None = Field(
-        None, description="Sampler timings: seconds_total, seconds_warmup, seconds_sampling.")
+        None, description="Sampler timings: seconds_total, seconds_warmup, seconds_sampling "
+        "(a structure search: seconds_total, seconds_pilots).")
     estimated_seconds: SecondsEstimate | None = Field(
         None, description="Seconds the fit should take (low, expected, high), from a pilot "
         "chain on the data run by the worker before the fit; null until then, or when "
@@ -310,7 +403,7 @@ class Labelled(BaseModel):
     interval: str | None = Field(None, description="Which interval the HDI columns give.")
 
 
-class SummaryResponse(Paged, Labelled):
+class SummaryResponse(Paged, Labelled, Structures):
     task_id: str
     summary: list[SummaryRow] = Field(
         description="One row per parameter (PyMC-Marketing's names, scaled units), paged.")
@@ -319,7 +412,7 @@ class SummaryResponse(Paged, Labelled):
         "periods, with the same HDI (bayesmmm.analysis.half_life); on every page.")
 
 
-class TableResponse(Paged, Labelled):
+class TableResponse(Paged, Labelled, Structures):
     task_id: str
     columns: list[str]
     rows: list[dict[str, Any]] = Field(description="This page's rows.")
@@ -468,6 +561,9 @@ class ModelOptions(BaseModel):
         default_factory=list, description="The plots getPlot draws, in reading order, with "
         "their group and description (bayesmmm.report.PLOTS).")
     defaults: dict[str, Any] = Field(description="runMMMAsync's defaults.")
+    structure_search: dict[str, Any] = Field(
+        default_factory=dict, description="runMMMAsync's forms: the default candidates "
+        "(adstock, saturation) and the limits (per_kind, candidates).")
     holiday_countries: list[str] = Field(
         default_factory=list, description="Country codes runMMMAsync's holidays accepts.")
     distributions: dict[str, list[str]] = Field(

@@ -40,7 +40,7 @@ class FitCache:
     def get(self, key: str, sha256: str | None = None) -> Any:
         """The fit stored under ``key``; :class:`ArtifactDamaged` if it is missing, does
         not match ``sha256`` or cannot be read as a fit."""
-        from bayesmmm import load_fit
+        from bayesmmm import load  # one fit, or an averaged fit (forms)
 
         entry = f"{key}#{sha256}"  # a re-run writes a new fit under the same key
         with self._lock:
@@ -51,7 +51,7 @@ class FitCache:
             with self.artifacts.local_copy(key) as path:
                 if sha256 is not None and checksum(path.read_bytes()) != sha256:
                     raise ArtifactDamaged(key, "damaged")
-                fitted = load_fit(path)
+                fitted = load(path)
         except ArtifactDamaged:
             raise
         except FileNotFoundError:

@@ -47,6 +47,10 @@ def why_not(policy: str, sampler: dict[str, Any], cells: int | None = None) -> s
     ``cells`` is the data's rows x channels, when known."""
     if policy == "never":
         return "not estimated: time estimates are off on this server (BAYESMMM_ESTIMATE_TIME)"
+    if sampler.get("forms"):
+        return ("not estimated: a structure search (forms) runs a pilot fit per candidate "
+                "structure and full fits of the survivors, as many as the pilots keep; on "
+                "the bundled example it took about 3x one fit")
     if sampler.get("method", "nuts") != "nuts":
         return ("not estimated: an approximate fit (method='advi') takes seconds after "
                 "compiling")

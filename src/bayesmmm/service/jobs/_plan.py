@@ -45,7 +45,7 @@ class PlanPayload:
 
 
 def _load(payload: PlanPayload) -> Any:
-    from bayesmmm import load_fit
+    from bayesmmm import load  # one fit, or an averaged fit (forms)
 
     with _FITS_LOCK:
         if payload.fit_sha256 in _FITS:
@@ -54,7 +54,7 @@ def _load(payload: PlanPayload) -> Any:
     with tempfile.TemporaryDirectory(prefix="bayesmmm-plan-") as tmp:
         path = Path(tmp) / "fit.nc"
         path.write_bytes(payload.fit)
-        fitted = load_fit(path)
+        fitted = load(path)
     with _FITS_LOCK:
         _FITS[payload.fit_sha256] = fitted
         while len(_FITS) > _FITS_KEPT:
@@ -138,9 +138,12 @@ def run_plan(payload: PlanPayload) -> dict[str, Any]:
     from bayesmmm.errors import BayesMMMError
 
     try:
+        from bayesmmm.service._structures import structure_fields
+
         fitted = _load(payload)
         body = _ANSWERS[payload.kind](fitted, payload.fields)
-        return {"ok": True, "body": _json_safe({"task_id": payload.task_id, **body})}
+        return {"ok": True, "body": _json_safe({"task_id": payload.task_id, **body,
+                                                **structure_fields(fitted)})}
     except BayesMMMError as exc:
         return {"ok": False, "status": 422, "code": "invalid_options", "message": str(exc)}
     except MemoryError:

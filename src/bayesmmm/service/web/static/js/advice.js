@@ -8,6 +8,7 @@ export const FIELDS = {
   preset: ["Preset", "Model"],
   adstock: ["Adstock (carry-over)", "Model"],
   saturation: ["Saturation", "Model"],
+  forms: ["Structure", "Model"],
   trend: ["Trend", "Model"],
   adstock_max_lag: ["Adstock length (periods)", "Model"],
   yearly_seasonality: ["Yearly seasonality (Fourier modes)", "Model"],

@@ -35,11 +35,14 @@ export function figureCard(name, source, { height, wide, label } = {}) {
   return card;
 }
 
-/** A card that fetches ``/tasks/{id}/plots/{name}`` (one panel cell's with ``panel``) and
- * draws it. */
+/** A card that fetches ``/tasks/{id}/plots/{name}`` (one panel cell's with ``panel``, one
+ * structure's of an averaged fit with ``structure``) and draws it. */
 export function plotCard(taskId, name, options = {}) {
-  const query = options.panel ? { panel: options.panel } : undefined;
-  return figureCard(name, () => api(`/tasks/${encodeURIComponent(taskId)}/plots/${name}`, { query }), options);
+  const query = {};
+  if (options.panel) query.panel = options.panel;
+  if (options.structure) query.structure = options.structure;
+  return figureCard(name, () => api(`/tasks/${encodeURIComponent(taskId)}/plots/${name}`,
+    { query: Object.keys(query).length ? query : undefined }), options);
 }
 
 /** Run ``jobs`` (functions returning promises) with at most ``limit`` at a time. */

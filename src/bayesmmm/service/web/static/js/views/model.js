@@ -43,6 +43,7 @@ export async function render(root) {
     target_accept: number("opt-target-accept", d.target_accept, 0.5, 0.999, "0.01"),
     seed: number("opt-seed", d.seed, 0),
   };
+  const structure = structureChoice(o, inputs);
   const more = advancedOptions(o, m);
   const start = h("button", { type: "submit", class: "primary", id: "start-fit" }, "Start fit");
   const form = h("form", { class: "card", id: "model-form" },
@@ -53,6 +54,7 @@ export async function render(root) {
       field(label("trend"), inputs.trend),
       field(label("adstock_max_lag"), inputs.adstock_max_lag),
       field(label("yearly_seasonality"), inputs.yearly_seasonality, "0 = none"))),
+    structure.element,
     more.element,
     h("fieldset", {}, h("legend", {}, "Sampler (NUTS)"), h("div", { class: "fields" },
       field(label("chains"), inputs.chains),
@@ -69,14 +71,15 @@ export async function render(root) {
     hideAlert();
     let extra;
     try {
-      extra = more.read();
+      extra = { ...more.read(), forms: structure.read() };
     } catch (err) {
       showAlert(err.message);
       return;
     }
     start.disabled = true;
     form.querySelector("#start-note").textContent = "Sending the data…";
-    const fields = Object.fromEntries(Object.entries(inputs).map(([key, input]) => [key, input.value]));
+    const fields = Object.fromEntries(Object.entries(inputs)
+      .filter(([, input]) => !input.disabled).map(([key, input]) => [key, input.value]));
     const body = dataForm({ ...fields, ...extra });
     try {
       const accepted = await api("/tasks", { form: body });
@@ -98,6 +101,52 @@ export async function render(root) {
       m.panel_columns.length ? [h("dt", {}, "Panel"), h("dd", {}, m.panel_columns.join(", "))] : null),
       h("a", { href: "#/data", class: "small" }, "change")),
     form);
+}
+
+/** Fixed forms, or an automatic structure search over candidate forms (runMMMAsync's
+ * ``forms``): the element and read(), which gives the field ("auto", the candidates as
+ * JSON, or undefined for fixed forms) or throws with what to fix. A search replaces the
+ * adstock and saturation choices, which are disabled meanwhile. */
+function structureChoice(o, inputs) {
+  const search = o.structure_search || {};
+  const defaults = { adstock: search.adstock || [], saturation: search.saturation || [] };
+  const mode = h("select", { id: "opt-forms" },
+    h("option", { value: "spec" }, "fixed forms"),
+    h("option", { value: "auto" }, "automatic structure (slower: several fits)"));
+  const boxes = (kind, names) => h("div", { class: "candidates", id: `forms-${kind}` },
+    names.filter((n) => n !== "none").map((n) => h("label", { class: "check-label" },
+      h("input", { type: "checkbox", value: n, class: `forms-${kind}`, checked: defaults[kind].includes(n) }),
+      ` ${n}`)));
+  const adstocks = boxes("adstock", o.adstocks);
+  const saturations = boxes("saturation", o.saturations);
+  const candidates = h("div", { id: "forms-candidates", hidden: true },
+    h("p", { class: "muted small" }, "Every checked adstock × saturation pair is a candidate: each gets a short " +
+      "pilot fit, the clearly worse are dropped, up to 3 survivors get full fits and the answers average them " +
+      `by stacking weights (at most ${search.per_kind || 5} of each kind, ${search.candidates || 9} pairs; ` +
+      "the default 9 take about 3× one fit). The results pages show which structures carry the weight."),
+    field("Adstock candidates", adstocks), field("Saturation candidates", saturations));
+  const sync = () => {
+    const auto = mode.value === "auto";
+    candidates.hidden = !auto;
+    for (const input of [inputs.adstock, inputs.saturation]) input.disabled = auto;
+    if (auto && Number(inputs.chains.value) < 2) inputs.chains.value = "2";
+  };
+  mode.addEventListener("change", sync);
+  const checked = (box) => [...box.querySelectorAll("input:checked")].map((i) => i.value);
+  const read = () => {
+    if (mode.value !== "auto") return undefined;
+    const chosen = { adstock: checked(adstocks), saturation: checked(saturations) };
+    if (!chosen.adstock.length || !chosen.saturation.length) {
+      throw new Error("Structure: check at least one adstock and one saturation candidate.");
+    }
+    const same = (a, b) => a.length === b.length && a.every((x) => b.includes(x));
+    return same(chosen.adstock, defaults.adstock) && same(chosen.saturation, defaults.saturation)
+      ? "auto" : JSON.stringify(chosen);
+  };
+  const element = h("fieldset", { id: "structure-choice" }, h("legend", {}, "Structure"),
+    h("div", { class: "fields" }, field(label("forms"), mode,
+      "automatic: when the carry-over and response shapes are unknown")), candidates);
+  return { element, read };
 }
 
 /** A list of rows with an "Add" button; ``make()`` returns a row element whose

@@ -1,17 +1,33 @@
 // "Which fit?": finished fits described by date, data, model, channels and verdict, for
 // the pages that work on a fit (and the task list's columns).
 import { api } from "../api.js";
-import { clear, errorText, fill, h } from "../dom.js";
+import { clear, dataTable, errorText, fill, fmt, h } from "../dom.js";
 
 /** Column headings of :func:`fitCells`. */
 export const FIT_COLUMNS = ["Created", "Data", "Model", "Channels", "Verdict"];
 
-/** The model of a task's spec in a few words: "geometric + logistic, linear trend". */
-export function modelText(spec) {
+/** Whether a task searched the structure (runMMMAsync's forms): its answers are averaged. */
+export function isAveraged(t) {
+  return Boolean(t && t.forms && t.forms !== "spec");
+}
+
+/** The structures an averaged fit's weight is on, in a few words: "averaged: delayed+hill
+ * 70%, geometric+hill 30%" (while it runs: "automatic structure"). */
+export function structureText(t) {
+  const carried = (t.structures || []).filter((s) => s.weight >= 0.001);
+  if (!carried.length) return "automatic structure";
+  return "averaged: " + carried.map((s) => `${s.structure} ${Math.round(100 * s.weight)}%`).join(", ");
+}
+
+/** The model of a task in a few words: "geometric + logistic, linear trend" (an averaged
+ * fit: its structures). Takes a task (getTaskStatus) or a bare spec. */
+export function modelText(t) {
+  const spec = t && t.spec ? t.spec : t;
   if (!spec || !spec.channel_columns) return "–";
   const form = (value, fallback) => (value === undefined || value === null ? fallback
     : typeof value === "string" ? value : [...new Set(Object.values(value))].join("/"));
-  const parts = [`${form(spec.adstock, "geometric")} + ${form(spec.saturation, "logistic")}`];
+  const parts = [isAveraged(t) ? structureText(t)
+    : `${form(spec.adstock, "geometric")} + ${form(spec.saturation, "logistic")}`];
   if (spec.trend && spec.trend !== "none") parts.push(`${spec.trend} trend`);
   if ((spec.panel_columns || []).length) parts.push(`geo (${spec.panel_columns.join(", ")})`);
   if ((spec.lift_tests || []).length) parts.push(`${spec.lift_tests.length} lift test${spec.lift_tests.length > 1 ? "s" : ""}`);
@@ -35,7 +51,7 @@ export function fitCells(t) {
   return [
     h("td", {}, when(t.created_at)),
     h("td", {}, t.input_name),
-    h("td", { class: "fit-model" }, modelText(spec)),
+    h("td", { class: "fit-model", dataset: { averaged: isAveraged(t) ? "1" : "" } }, modelText(t)),
     h("td", { class: "fit-channels" }, (spec.channel_columns || []).join(", ") || "–"),
     h("td", { class: "fit-verdict" }, verdictBadge(t.verdict)),
   ];
@@ -45,7 +61,7 @@ export function fitCells(t) {
 export function fitLine(t, view) {
   const spec = t.spec || {};
   return h("p", { class: "fit-line muted", id: "fit-line" },
-    `Fit of ${t.input_name} (${when(t.created_at)}): ${modelText(spec)}; channels ` +
+    `Fit of ${t.input_name} (${when(t.created_at)}): ${modelText(t)}; channels ` +
     `${(spec.channel_columns || []).join(", ")} · `, verdictBadge(t.verdict), " · ",
     h("a", { href: `#/${view}/choose` }, "choose another fit"));
 }
@@ -69,4 +85,21 @@ export async function pickTask(root, title, view) {
   } catch (err) {
     fill(card, h("p", { class: "summary-line bad" }, errorText(err)));
   }
+}
+
+/** An averaged fit's structures as a small table (each candidate's weight, ELPD and why it
+ * was left out), with the weights in words; null for a fit of one structure. */
+export function structuresTable(t) {
+  const rows = t.structures;
+  if (!rows || !rows.length) return null;
+  const columns = ["structure", "weight", "elpd_loo", "pilot_elpd", "why_left_out"];
+  return h("div", { class: "card", id: "structures-table" },
+    dataTable("Structures: which carry the weight", columns, rows, {
+      filename: "structures.csv",
+      format: (c, v) => (c === "weight" ? `${Math.round(100 * v)}%` : fmt(v)),
+      rowClass: (r) => (r.weight >= 0.001 ? "carried" : "left-out") }),
+    h("p", { class: "muted small" }, `${t.carried_by || structureText(t)}. Every answer on these pages is ` +
+      "the mixture of the structures by their stacking weights (the weights that predict best, not " +
+      "probabilities that a structure is true); ELPD: PSIS-LOO expected log predictive density, higher " +
+      "predicts better."));
 }

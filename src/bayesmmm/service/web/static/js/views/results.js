@@ -5,7 +5,7 @@ import { downloadBlob } from "../csv.js";
 import { dataTable, errorText, fill, fmt, h, showAlert } from "../dom.js";
 import { limited, plotCard } from "../plots.js";
 import { state, useTask } from "../state.js";
-import { fitLine, pickTask } from "./pick.js";
+import { fitLine, pickTask, structuresTable } from "./pick.js";
 
 // Which plots there are, in what order and under which title comes from getModelOptions
 // (the report's plot registry, bayesmmm.report.PLOTS); this page only chooses card widths.
@@ -52,8 +52,16 @@ export async function render(root, taskId) {
   const tables = h("div", { id: "result-tables" }, h("p", { class: "muted" }, "Loading tables…"));
   const diagnostics = h("details", { class: "card", id: "diagnostics" },
     h("summary", {}, h("strong", {}, "Diagnostics: posterior vs prior, trace and rank plots")));
-  const diagCards = DIAGNOSTICS.map(([name, title]) => plotCard(taskId, name, { label: title, wide: true, height: 520 }));
-  diagnostics.append(...diagCards);
+  // An averaged fit's diagnostics are its members' draws: one set per structure with weight.
+  const members = (status.structures || []).filter((s) => s.weight >= 0.001).map((s) => s.structure);
+  const diagCards = [];
+  for (const structure of members.length ? members : [null]) {
+    const cards = DIAGNOSTICS.map(([name, title]) =>
+      plotCard(taskId, name, { label: structure ? `${title}: ${structure}` : title, wide: true, height: 520, structure }));
+    if (structure) diagnostics.append(h("h3", { class: "structure-head" }, `Structure ${structure}`));
+    diagnostics.append(...cards);
+    diagCards.push(...cards);
+  }
   diagnostics.addEventListener("toggle", () => {
     if (diagnostics.open && !diagnostics.dataset.loaded) {
       diagnostics.dataset.loaded = "1";
@@ -66,6 +74,7 @@ export async function render(root, taskId) {
       h("a", { class: "button", href: `#/scenarios/${taskId}` }, "Scenarios"),
       h("button", { type: "button", onclick: () => downloadFit(taskId) }, "Download fit (.nc)")),
     fitLine(status, "results"),
+    structuresTable(status),
     h("p", { class: "muted" }, `Task ${taskId} · ` +
       Object.entries(metrics).map(([k, v]) => `${k} ${fmt(v)}`).join(" · ")),
     status.warnings.length ? h("div", { class: "card check warn" }, h("strong", {}, "Convergence notes"),

@@ -3,7 +3,7 @@ import { api } from "../api.js";
 import { clear, errorText, fill, fmt, h } from "../dom.js";
 import { forPage } from "../advice.js";
 import { useTask } from "../state.js";
-import { fitCells, FIT_COLUMNS } from "./pick.js";
+import { fitCells, FIT_COLUMNS, isAveraged, structuresTable, structureText } from "./pick.js";
 
 const FINAL = ["completed", "failed", "cancelled"];
 
@@ -129,6 +129,8 @@ function drawStatus(card, s) {
       h("dt", {}, "Waited / ran"), h("dd", {}, `${seconds(s.seconds_queued)} / ${seconds(s.seconds_running)}`),
       h("dt", {}, "Fit time"), h("dd", { id: "task-estimate", title: s.estimate_note || "" }, estimateText(s)),
       h("dt", {}, "Sampler"), h("dd", {}, `${sampler.chains} chains × ${sampler.warmup} warm-up × ${sampler.draws} draws`),
+      isAveraged(s) ? [h("dt", {}, "Structure"), h("dd", { id: "task-structure" },
+        s.structures ? structureText(s) : "automatic structure search: a pilot fit per candidate, then full fits of the survivors")] : null,
       s.attempts > 1 ? [h("dt", {}, "Attempts"), h("dd", {}, String(s.attempts))] : null,
       Object.keys(metrics).length ? [h("dt", {}, "Fit"), h("dd", {},
         Object.entries(metrics).map(([k, v]) => `${k} ${fmt(v)}`).join(" · "))] : null,
@@ -137,5 +139,6 @@ function drawStatus(card, s) {
     s.verdict ? h("p", { class: `verdict ${s.verdict.status}`, id: "task-verdict" }, `Verdict: ${s.verdict.headline}`) : null,
     s.warnings && s.warnings.length ? h("div", { class: "check warn" }, h("strong", {}, "Convergence notes"),
       h("ul", { class: "notes" }, s.warnings.map((w) => h("li", {}, forPage(w))))) : null,
+    structuresTable(s),
     h("div", { class: "row", style: "margin-top:.6rem" }, actions));
 }
