@@ -104,6 +104,18 @@ def test_example_from_upload_to_budget(server: Server, open_page: Any,
     page.wait_for_function("() => document.querySelectorAll('#plots .js-plotly-plot .main-svg')"
                            ".length >= 7", timeout=120_000)
     assert page.locator("#plots .plot-error").count() == 0
+    # contributions over time, as drawn: the media bands sit on top of a baseline that
+    # never goes below zero, and seasonality is its own signed band below
+    traces = page.evaluate("""() => document.querySelector("#plots [data-plot='contributions']")
+        ._fullData.map(t => ({name: t.name, stack: t.stackgroup || "", axis: t.yaxis,
+                              y: Array.from(t.y || [])}))""")
+    stacked = [t for t in traces if t["stack"] == "stack"]
+    names = [t["name"] for t in stacked]
+    assert names[-2:] == ["x1", "x2"] and "intercept" in names[:-2], names
+    assert all(min(t["y"]) >= 0 for t in stacked), [(t["name"], min(t["y"])) for t in stacked]
+    signed = {t["name"]: t for t in traces if t["name"].endswith("(signed)")}
+    assert "seasonality (signed)" in signed and signed["seasonality (signed)"]["axis"] == "y2"
+    assert min(signed["seasonality (signed)"]["y"]) < 0 < max(signed["seasonality (signed)"]["y"])
     page.wait_for_selector("#result-tables table")
     assert page.locator("#results-panel").count() == 0  # a national fit: no panel selector
     roi = _download(page, "button[data-filename='roi.csv']")
