@@ -358,15 +358,20 @@ def test_service_advice_names_the_fields_as_the_pages_do(server: Server,
     assert worded[2] == "nothing to translate here, x=1"
 
 
-def test_the_model_page_sets_calendar_priors_experiments_and_costs(
-        server: Server, open_page: Any, screenshots: Path) -> None:
-    page, guard = open_page(server.url)
+def _example_on_the_model_page(page: Any, server: Server) -> None:
+    """Upload the bundled example, wait for it to pass, and open the Model page."""
     page.goto(f"{server.url}/")
     page.wait_for_selector("#health.ok")
     _drop_file(page, "mmm_example.csv", example_path().read_text(encoding="utf-8"))
     page.wait_for_selector("#validation-summary.ok")
     page.click("#to-model")
     page.wait_for_selector("#model-form")
+
+
+def test_the_model_page_sets_calendar_priors_experiments_and_costs(
+        server: Server, open_page: Any, screenshots: Path) -> None:
+    page, guard = open_page(server.url)
+    _example_on_the_model_page(page, server)
     for field, value in (("#opt-chains", "1"), ("#opt-warmup", "100"), ("#opt-draws", "100")):
         page.fill(field, value)
     page.click("#model-advanced > summary")
@@ -419,12 +424,7 @@ def test_the_model_page_sets_calendar_priors_experiments_and_costs(
 def test_automatic_structure_from_the_model_page_to_its_structures(
         server: Server, open_page: Any, screenshots: Path) -> None:
     page, guard = open_page(server.url)
-    page.goto(f"{server.url}/")
-    page.wait_for_selector("#health.ok")
-    _drop_file(page, "mmm_example.csv", example_path().read_text(encoding="utf-8"))
-    page.wait_for_selector("#validation-summary.ok")
-    page.click("#to-model")
-    page.wait_for_selector("#model-form")
+    _example_on_the_model_page(page, server)
     assert page.locator("#forms-candidates").is_hidden()
     page.select_option("#opt-forms", "auto")
     assert page.locator("#forms-candidates").is_visible()
