@@ -36,10 +36,10 @@ PENDING_NOTE = ("estimated once a worker has planned the job (a short pilot chai
 
 
 def _pilot_iterations() -> int:
-    """The pilot's warm-up plus draws (200 when the model layer does not say)."""
-    from bayesmmm.model import _estimate as pilot
+    """The pilot's warm-up plus draws, as the model layer runs it."""
+    from bayesmmm.model._estimate import PILOT_DRAWS, PILOT_WARMUP
 
-    return int(getattr(pilot, "PILOT_WARMUP", 150)) + int(getattr(pilot, "PILOT_DRAWS", 50))
+    return PILOT_WARMUP + PILOT_DRAWS
 
 
 def why_not(policy: str, sampler: dict[str, Any], cells: int | None = None) -> str | None:
