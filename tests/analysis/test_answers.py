@@ -11,6 +11,7 @@ from bayesmmm.analysis import (
     channel_draws,
     component_draws,
     convergence_warnings,
+    divergence_tails,
     fit_metrics,
     mean_draws,
 )
@@ -126,6 +127,55 @@ def test_warnings_in_plain_words(example_fit: bm.Fit) -> None:
     assert "chains disagree" in text and "saturation_lam" in text
     assert "3 of 60 draws ended in a divergence" in text and "target_accept" in text
     assert "effective draws" in text and "want >= 400" in text
+
+
+def test_divergences_in_one_channels_tail_are_located(example_fit: bm.Fit) -> None:
+    """Divergent draws that share the low tail of x2's saturation parameter are named
+    (with x2's beta, which the posterior ties to it), with what the data say about them;
+    spread over the posterior, they are not."""
+    f = example_fit
+    lam = f.posterior["saturation_lam"][..., 1]  # (chain, draw): x2
+    stats = dict(f.sample_stats)
+    stats["diverging"] = lam <= np.quantile(lam, 0.02)
+    located = bm.Fit(f.spec, f.data, f.scalers, f.posterior, stats, f.meta)
+    tails = divergence_tails(located)
+    where = {(t["parameter"], t["channel"]): t for t in tails}
+    lam_tail = where[("saturation_lam", "x2")]
+    assert lam_tail["side"] == "low" and lam_tail["percentile"] < 0.02
+    assert lam_tail["divergent"] == int(stats["diverging"].sum())
+    assert 0 < lam_tail["prior_share"] < 10
+    assert {c for _, c in where} == {"x2"}  # x1's parameters do not share the tail
+    text = " ".join(convergence_warnings(located))
+    assert "The divergent draws sit at" in text and "the low end of x2's saturation_lam" in text
+    # spread evenly (every 25th draw): no tail, the general advice
+    stats["diverging"] = np.zeros_like(lam, dtype=bool)
+    stats["diverging"][:, ::25] = True
+    spread = bm.Fit(f.spec, f.data, f.scalers, f.posterior, stats, f.meta)
+    assert divergence_tails(spread) == []
+    assert "target_accept" in " ".join(convergence_warnings(spread))
+
+
+def test_divergences_on_a_barely_informed_curve_say_the_roi_leans_on_the_prior(
+        example_fit: bm.Fit) -> None:
+    """A parameter whose posterior is as wide as its prior: the words say the channel's
+    curve is weakly identified and suggest a lift test."""
+    import jax
+
+    f = example_fit
+    shape = f.posterior["saturation_lam"].shape
+    prior = f.spec.prior("saturation_lam").to_numpyro()
+    wide = np.asarray(prior.sample(jax.random.PRNGKey(3), shape[:2] + (1,)))[..., 0]
+    post = dict(f.posterior)
+    post["saturation_lam"] = post["saturation_lam"].copy()
+    post["saturation_lam"][..., 0] = wide  # x1's lam: posterior = prior
+    stats = dict(f.sample_stats)
+    stats["diverging"] = wide <= np.quantile(wide, 0.03)
+    fit = bm.Fit(f.spec, f.data, f.scalers, post, stats, f.meta)
+    tails = divergence_tails(fit)
+    assert tails[0]["channel"] == "x1" and tails[0]["prior_share"] > 0.8
+    text = " ".join(convergence_warnings(fit))
+    assert "the data barely inform x1's saturation_lam" in text
+    assert "x1's response curve is weakly identified" in text and "lift test for x1" in text
 
 
 def test_contributions_long_format_is_tidy(example_fit: bm.Fit) -> None:

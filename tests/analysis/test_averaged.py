@@ -116,6 +116,14 @@ def test_auto_searches_prunes_and_stacks() -> None:
     assert set(avg.fits) <= set(table.index[table["survived_pilot"]])
     assert table.loc[~table["survived_pilot"], "why_left_out"].str.startswith("pruned").all()
     assert ("pilots", 4, 4) in phases and phases[-1][0] == "fits"
+    # the full fits report NUTS iterations as they go: the bar moves within each fit
+    fits = [(done, total) for phase, done, total in phases if phase == "fits"]
+    spans = (150 + table.loc[list(table.index[table["survived_pilot"]]), "full_draws"])
+    assert fits[0] == (0, int(spans.sum())) and fits[-1][0] == fits[-1][1]
+    done = [d for d, _ in fits]
+    assert len(fits) > 2 * len(spans) and done == sorted(done)
+    if not table["rerun"].astype(bool).any():  # a rerun adds its iterations to the total
+        assert {total for _, total in fits} == {int(spans.sum())}
     assert len(avg.roi()) == 2
     # the pilots within LOO noise of the best keep their ROIs for structure_checks
     best = table["pilot_elpd"].idxmax()
@@ -125,6 +133,49 @@ def test_auto_searches_prunes_and_stacks() -> None:
         assert set(by_channel) == {"x1", "x2"}
         assert all(lo <= mean <= hi for mean, lo, hi in by_channel.values())
     assert table.loc[list(avg.fits), "full_draws"].max() == 100
+
+
+def test_a_weighted_member_not_fully_converged_is_refitted_and_the_better_fit_kept(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """r_hat just above 1.01 is "usable" but not converged. A member that carries weight
+    is refitted with twice the warm-up and the caller's draws and the better fit kept;
+    one that stacking leaves out is not refitted (it enters no answer)."""
+    import bayesmmm.analysis._auto as auto
+
+    calls: list[tuple[str, int, int]] = []
+    real_fit, real_judge, real_stacking = auto.fit_model, auto._judge, auto._stacking
+
+    def fit_model(data, spec, **options):  # type: ignore[no-untyped-def]
+        calls.append((spec.adstock, options["warmup"], options["draws"]))
+        f = real_fit(data, spec, **options)
+        f.meta["call"] = len(calls)
+        return f
+
+    def judge(f):  # type: ignore[no-untyped-def]
+        rank, r_hat, div, why = real_judge(f)
+        if f.meta["call"] <= 2:  # the first full fits: pretend they fell just short
+            return 1, 1.02, 0, "not fully converged (r_hat 1.020 > 1.01)"
+        return 0, r_hat, div, ""
+
+    def stacking(idatas):  # type: ignore[no-untyped-def]
+        real_stacking(idatas)
+        return {k: float(k.startswith("geometric")) for k in idatas}
+
+    monkeypatch.setattr(auto, "fit_model", fit_model)
+    monkeypatch.setattr(auto, "_judge", judge)
+    monkeypatch.setattr(auto, "_stacking", stacking)
+    monkeypatch.setattr(auto, "_survivors", lambda table, idatas, keep: list(idatas))
+    avg = bm.fit(bm.example_data(), bm.example_spec(),
+                 forms={"adstock": ["geometric", "delayed"], "saturation": ["logistic"]},
+                 chains=2, warmup=150, draws=100, progress=False)
+    assert sorted(calls[:2]) == [("delayed", 150, 100), ("geometric", 150, 100)]
+    assert calls[2:] == [("geometric", 300, 100)]  # only the member with weight
+    assert avg.fits["geometric+logistic"].meta["call"] == 3
+    table = avg.comparison
+    assert table.loc["geometric+logistic", "rerun"] == (
+        "not fully converged (r_hat 1.020 > 1.01); rerun with warmup=300, draws=100")
+    assert table.loc["delayed+logistic", "rerun"] == ""
+    assert avg.weights == {"geometric+logistic": 1.0, "delayed+logistic": 0.0}
 
 
 def test_auto_options_are_checked() -> None:

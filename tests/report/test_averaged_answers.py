@@ -10,10 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 import bayesmmm as bm
-from bayesmmm.analysis import structure_checks, verdict
+from bayesmmm.analysis import roi_ranges, structure_checks, verdict
 from bayesmmm.cli import app
+from bayesmmm.errors import SpecError
 from bayesmmm.model import AveragedFit
-from bayesmmm.report import report_html
+from bayesmmm.report import PLOTS, fit_figures, plot_data_trace, report_html
 
 FILE = Path(__file__).parents[1] / "model" / "fitfiles" / "averaged_v1.nc"
 runner = CliRunner()
@@ -54,6 +55,12 @@ def test_disagreeing_structures_give_the_range_not_one_number(averaged: Averaged
     high = max(r["hdi_55%"] for r in rois.values())
     assert f"range {bm_number(low)} to {bm_number(high)}" in x1.advice
     assert "lift test" in x1.advice and "delayed+hill" in x1.advice
+    # the same numbers as a table, for code that reports the range
+    ranges = roi_ranges(averaged, hdi_prob=0.1)
+    assert list(ranges.index) == ["x1", "x2"] and ranges.loc["x1", "disagree"]
+    assert ranges.loc["x1", ["low", "high"]].tolist() == pytest.approx([low, high])
+    assert ranges.loc["x1", "gap"] == pytest.approx(x1.value)
+    assert not roi_ranges(averaged)["disagree"].any()  # at 94% they overlap
 
 
 def test_only_structures_within_loo_noise_are_compared(averaged: AveragedFit) -> None:
@@ -104,6 +111,27 @@ def test_the_report_of_an_averaged_fit(averaged: AveragedFit) -> None:
     assert 'id="figure-saturation"' in page
     assert "x1 (averaged: geometric, delayed)" in page  # the adstock forms mixed
     assert 'id="table-allocation"' in page
+
+
+def test_every_registered_plot_draws_an_averaged_fit(averaged: AveragedFit) -> None:
+    figures = fit_figures(averaged)
+    assert list(figures) == [p.name for p in PLOTS.of("fit")]
+    # the diagnostic plots show one member's parameters, named in the title
+    trace = figures["trace"].layout.title.text
+    assert "structure delayed+hill (weight 0.70; 2 structures fitted)" in trace
+    assert "structure delayed+hill" in figures["rank"].layout.title.text
+    assert "structure delayed+hill" in figures["prior_posterior"].layout.title.text
+    # ... the heaviest by default, another on request, the same draws as the member's own
+    member = averaged.fits["geometric+logistic"]
+    other = PLOTS.get("trace").draw(averaged, structure="geometric+logistic")
+    assert "structure geometric+logistic (weight 0.30" in other.layout.title.text
+    pd.testing.assert_frame_equal(
+        plot_data_trace(averaged, structure="geometric+logistic"), plot_data_trace(member))
+    assert plot_data_trace(averaged)["parameter"].str.startswith("adstock_theta").any()
+    with pytest.raises(SpecError, match=r"not a member.*Fix: use one of \['delayed\+hill'"):
+        PLOTS.get("rank").draw(averaged, structure="weibull_pdf+tanh")
+    with pytest.raises(SpecError, match="this fit has one structure"):
+        PLOTS.get("rank").draw(member, structure="delayed+hill")
 
 
 @pytest.mark.parametrize("command", [

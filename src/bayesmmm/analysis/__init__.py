@@ -18,6 +18,7 @@ from bayesmmm.analysis._checks import (
     prior_sensitivity,
     prior_sensitivity_checks,
     residual_patterns,
+    roi_ranges,
     structure_checks,
 )
 from bayesmmm.analysis._compare import Comparison, compare_fits, compare_specs, log_likelihood
@@ -28,6 +29,7 @@ from bayesmmm.analysis._diagnostics import (
     R_HAT_USABLE,
     convergence,
     convergence_warnings,
+    divergence_tails,
     fit_metrics,
     fit_warnings,
 )
@@ -54,11 +56,12 @@ __all__ = ["AUTO_ADSTOCKS", "AUTO_SATURATIONS", "DIVERGENCE_USABLE", "ESS_BULK_M
            "R_HAT_USABLE", "Check", "Comparison", "Finding", "Pilot", "Verdict", "baseline_draws",
            "channel_draws", "compare_fits", "compare_specs", "component_draws",
            "confounding_checks", "contributions", "convergence", "convergence_warnings",
+           "divergence_tails",
            "fit_auto", "fit_conflict_checks", "fit_metrics", "fit_warnings", "flat_params",
            "form_candidate", "hdi", "hdi_columns", "holdout_metrics", "identification_checks",
            "log_likelihood", "mean_draws", "media_param_draws", "media_share",
            "misspecification_checks", "placebo_check", "predict", "predict_draws",
            "prior_sensitivity", "prior_sensitivity_checks", "residual_patterns", "roi",
-           "structure_checks", "summary", "train_test_split", "verdict"]
+           "roi_ranges", "structure_checks", "summary", "train_test_split", "verdict"]
 __all__ += ["PERIODS", "contributions_by_period", "geometric_half_life", "half_life",
             "noise_draws", "weights_half_life"]

@@ -113,11 +113,16 @@ def _score(f: Fit) -> tuple[float, int, Any]:
     return float(loo.elpd_loo), int((np.asarray(loo.pareto_k) > 0.7).sum()), idata
 
 
-def _converged(f: Fit) -> tuple[bool, float, int, str]:
-    """Usable for the average (:func:`convergence`); a single chain cannot say, so it is
-    not (forms='auto' needs 2 chains or more)."""
+_STATUS_RANK = {"converged": 0, "usable": 1}
+
+
+def _judge(f: Fit) -> tuple[int, float, int, str]:
+    """``(rank, max r_hat, divergences, why)`` of a full fit (:func:`convergence`): rank
+    0 converged (r_hat <= 1.01, no divergence), 1 usable for the average (r_hat <= 1.05,
+    at most 1% divergent draws), 2 not usable; a single chain cannot say, so it is not
+    usable (forms='auto' needs 2 chains or more)."""
     status, r_hat, div, why = convergence(f)
-    return status in ("converged", "usable"), r_hat, div, why
+    return _STATUS_RANK.get(status, 2), r_hat, div, why
 
 
 def _survivors(pilots: pd.DataFrame, idatas: dict[str, Any], keep: int) -> list[str]:
@@ -167,6 +172,38 @@ def full_draws(pilot_weights: Sequence[float], draws: int) -> list[int]:
     return [max(floor, min(draws, int(np.ceil(draws * x)))) for x in share]
 
 
+class _IterationProgress:
+    """The full fits' progress as one count of NUTS iterations (warm-up and draws of
+    every fit, one after the other): ``total`` the planned ones, grown by each rerun."""
+
+    def __init__(self, say: Callable[[str, int, int], None] | None, total: int) -> None:
+        self.say, self.total, self.done = say, total, 0
+        if say is not None:
+            say("fits", 0, total)
+
+    def member(self, warmup: int, draws: int, *, rerun: bool = False
+               ) -> Callable[[str, int, int], None] | bool:
+        """The progress argument of the next fit (False when nobody listens: the sampler
+        then never waits for a chunk to report); a ``rerun`` adds its iterations to the
+        total."""
+        if rerun:
+            self.total += warmup + draws
+        say, start = self.say, self.done
+        if say is None:
+            return False
+
+        def callback(phase: str, done: int, total: int) -> None:
+            within = done + (warmup if phase == "sampling" else 0)
+            self.done = max(self.done, start + min(within, warmup + draws))
+            say("fits", self.done, self.total)
+
+        return callback
+
+    def finish(self) -> None:
+        if self.say is not None:
+            self.say("fits", self.total, self.total)
+
+
 def fit_auto(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
              adstocks: Sequence[str] = AUTO_ADSTOCKS,
              saturations: Sequence[str] = AUTO_SATURATIONS, survivors: int = 3,
@@ -187,8 +224,10 @@ def fit_auto(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
     pilot : Pilot
         Settings of the ranking fits.
     progress : callable(phase, done, total), optional
-        Called before each fit with phase ``"pilots"`` or ``"fits"``, and once at the end
-        of each phase.
+        Phase ``"pilots"``: called before each pilot (done and total in pilots) and at
+        the end. Phase ``"fits"``: done and total count the full fits' NUTS iterations
+        (warm-up and draws of every survivor, reported as each chunk ends), so the bar
+        moves during each fit; a rerun adds its iterations to the total.
     **sampler
         Sampler options of the full fits (as :func:`bayesmmm.fit`); ``seed`` also seeds
         the pilots.
@@ -239,35 +278,64 @@ def fit_auto(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
     table["rerun"] = ""
     search.close()  # the pilots' program; the full fits compile their own models
     options = {k: v for k, v in sampler.items() if k != "method"}
-    draws = full_draws([table.loc[k].get("pilot_weight", 1.0) for k in kept],
-                       int(sampler.get("draws", SamplerOptions().draws)))
+    full_n = int(sampler.get("draws", SamplerOptions().draws))
+    draws = full_draws([table.loc[k].get("pilot_weight", 1.0) for k in kept], full_n)
     table["full_draws"] = pd.Series(dict(zip(kept, draws, strict=True)), dtype="Int64")
-    for i, label in enumerate(kept):
-        say("fits", i, len(kept))
-        row = rows[label]
-        candidate = form_candidate(spec, row["adstock"], row["saturation"])
-        member = {**options, "draws": draws[i]}
-        f = fit_model(search.data, candidate, progress=False, **member)
-        ok, r_hat, div, why = _converged(f)
-        if not ok:  # once more with a longer warm-up, as a careful analyst would
-            warmup = 2 * int(sampler.get("warmup", SamplerOptions().warmup))
-            table.loc[label, "rerun"] = f"{why}; rerun with warmup={warmup}"
-            f = fit_model(search.data, candidate, progress=False,
-                          **{**member, "warmup": warmup})
-            ok, r_hat, div, why = _converged(f)
+    warmup = int(sampler.get("warmup", SamplerOptions().warmup))
+    fits_progress = _IterationProgress(progress, sum(warmup + d for d in draws))
+    judged: dict[str, tuple[int, float, int, str]] = {}
+
+    def refit(label: str, f: Fit) -> Fit:
+        """Once more, as a careful analyst would: twice the warm-up and the caller's
+        draws (a light member's r_hat over fewer draws is noisier); the better fit."""
+        rank, r_hat, _, why = judged[label]
+        table.loc[label, "rerun"] = f"{why}; rerun with warmup={2 * warmup}, draws={full_n}"
+        again = fit_model(search.data, candidates_spec[label],
+                          progress=fits_progress.member(2 * warmup, full_n, rerun=True),
+                          **{**options, "warmup": 2 * warmup, "draws": full_n})
+        verdict = _judge(again)
+        if (verdict[0], verdict[1]) > (rank, r_hat):
+            return f
+        judged[label] = verdict
+        table.loc[label, "full_draws"] = full_n
+        return again
+
+    def record(label: str, f: Fit) -> None:
+        rank, r_hat, div, why = judged[label]
         elpd, bad_k, idata = _score(f)
         table.loc[label, ["elpd_loo", "pareto_k_bad", "max_r_hat", "divergences"]] = [
             elpd, bad_k, r_hat, div]
-        if ok:
+        fits.pop(label, None), full.pop(label, None)
+        if rank < 2:
             fits[label], full[label] = f, idata
+            table.loc[label, "why_left_out"] = ""
         else:
             table.loc[label, "why_left_out"] = why
-    say("fits", len(kept), len(kept))
+
+    candidates_spec = {label: form_candidate(spec, rows[label]["adstock"],
+                                             rows[label]["saturation"]) for label in kept}
+    for i, label in enumerate(kept):
+        f = fit_model(search.data, candidates_spec[label],
+                      progress=fits_progress.member(warmup, draws[i]),
+                      **{**options, "draws": draws[i]})
+        judged[label] = _judge(f)
+        if judged[label][0] == 2:  # not usable: it cannot even be weighed
+            f = refit(label, f)
+        record(label, f)
     if not fits:
+        fits_progress.finish()
         raise SpecError("forms='auto': no candidate converged at these sampler settings ("
                         + "; ".join(f"{k}: {v}" for k, v in table["why_left_out"].items()
                                     if v) + "). Fix: raise warmup/draws, or fix the forms")
     weights = _stacking(full)
+    # a member that carries weight must have fully converged: usable is not enough for
+    # the answers; members stacking leaves out are not worth a refit
+    shaky = [k for k in fits if weights[k] > 0 and judged[k][0] > 0]
+    for label in shaky:
+        record(label, refit(label, fits[label]))
+    if shaky:
+        weights = _stacking(full)
+    fits_progress.finish()
     table["weight"] = [weights.get(k, 0.0) for k in table.index]
     meta = {"candidates": [_label(a, s) for a, s in candidates], "survivors": kept,
             "pilot": pilot.__dict__, "pilot_roi": pilot_roi,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DIVERGENCE_USABLE", "ESS_BULK_MIN", "PARETO_K_GOOD", "PARETO_K_MAX", "R_HAT_MAX",
            "R_HAT_USABLE", "approximation_note", "convergence", "convergence_warnings",
-           "fit_metrics", "fit_warnings"]
+           "divergence_tails", "fit_metrics", "fit_warnings"]
 
 R_HAT_MAX = 1.01
 ESS_BULK_MIN = 400
@@ -43,6 +43,92 @@ def convergence(fit: Fit) -> tuple[str, float, int, str]:
         why = f"{div} divergent draws" if div else f"r_hat {r_hat:.3f} > {R_HAT_MAX}"
         return "usable", r_hat, div, f"not fully converged ({why})"
     return "converged", r_hat, div, ""
+
+
+#: Divergent draws "sit" in a parameter's tail when their median lies in the outer
+#: ``DIVERGENT_TAIL`` of its draws (at least ``DIVERGENT_MIN`` of them, to say so).
+DIVERGENT_TAIL = 0.1
+DIVERGENT_MIN = 3
+#: A parameter whose 90% posterior interval keeps at least this share of its prior's
+#: width is barely informed by the data.
+BARELY_INFORMED = 0.5
+
+
+def _prior_width(fit: Fit, name: str, index: int) -> float:
+    """The 5-95% width of parameter ``name``'s prior (element ``index``); NaN when its
+    prior is not the spec's own (a derived parameter)."""
+    import jax
+
+    try:
+        d = fit.spec.prior(name).to_numpyro()
+    except Exception:  # a parameter without a prior of its own in the spec
+        return float("nan")
+    draws = np.asarray(d.sample(jax.random.PRNGKey(0), (4000,)))
+    draws = draws.reshape(4000, -1)[:, index if draws.ndim > 1 else 0]
+    lo, hi = np.quantile(draws, [0.05, 0.95])
+    return float(hi - lo)
+
+
+def divergence_tails(fit: Fit, most: int = 3) -> list[dict[str, Any]]:
+    """Where a fit's divergent draws sit, when they share the tail of channels' media
+    parameters: the sampler failed in that region (the usual sign that the data say
+    little about the channel's curve, so the sampler wanders into the prior's extremes,
+    where a curve can turn into a step and the geometry is hard).
+
+    Returns
+    -------
+    list of dict
+        The ``most`` media parameters whose tail holds the divergent draws, the most
+        extreme first: ``parameter`` (site), ``channel``, ``side`` (``"low"`` or
+        ``"high"``), ``percentile`` (where the divergent draws' median lies among all
+        draws, 0-1), ``divergent`` (their number) and ``prior_share`` (the 90% posterior
+        width over the prior's: near 1, the data barely moved it; NaN when unknown).
+        Empty without at least :data:`DIVERGENT_MIN` divergent draws or when they share
+        no tail.
+    """
+    div = np.asarray(fit.sample_stats["diverging"], dtype=bool).reshape(-1)
+    n = int(div.sum())
+    if n < DIVERGENT_MIN or n == div.size:
+        return []
+    found: list[tuple[float, str, int, float, np.ndarray]] = []
+    for name, values in fit.posterior.items():
+        dims = fit.dims.get(name, [])
+        if not name.startswith(("adstock_", "saturation_")) or len(dims) != 1:
+            continue
+        flat = np.asarray(values).reshape(div.size, -1)
+        for j in range(flat.shape[1]):
+            ranks = np.argsort(np.argsort(flat[:, j])) / max(div.size - 1, 1)
+            p = float(np.median(ranks[div]))  # 0: the lowest draw, 1: the highest
+            if min(p, 1 - p) <= DIVERGENT_TAIL:
+                found.append((abs(p - 0.5), name, j, p, flat[:, j]))
+    out: list[dict[str, Any]] = []
+    for _, name, j, p, v in sorted(found, key=lambda t: -t[0])[:most]:
+        labels = list(fit.coords.get(fit.dims[name][0], []))
+        lo, hi = np.quantile(v, [0.05, 0.95])
+        width = _prior_width(fit, name, j)
+        out.append({"parameter": name, "channel": labels[j] if j < len(labels) else str(j),
+                    "side": "low" if p < 0.5 else "high", "percentile": p, "divergent": n,
+                    "prior_share": float((hi - lo) / width) if width > 0 else float("nan")})
+    return out
+
+
+def _tails_words(tails: list[dict[str, Any]]) -> str:
+    """The plain-words sentences of :func:`divergence_tails`."""
+    where = " and ".join(f"the {t['side']} end of {t['channel']}'s {t['parameter']}"
+                         for t in tails)
+    text = f" The divergent draws sit at {where}"
+    barely = [t for t in tails if np.isfinite(t["prior_share"])
+              and t["prior_share"] >= BARELY_INFORMED]
+    if not barely:
+        channels = ", ".join(dict.fromkeys(str(t["channel"]) for t in tails))
+        return (text + f": look at the curves of {channels} there (plots 'saturation' and "
+                "'adstock'), or raise target_accept (e.g. --target-accept 0.95).")
+    channel, name, share = barely[0]["channel"], barely[0]["parameter"], barely[0]["prior_share"]
+    return (text + f"; the data barely inform {channel}'s {name} (its 90% interval keeps "
+            f"{share:.0%} of the prior's width): {channel}'s response curve is weakly "
+            "identified on these data and its ROI leans on the prior. Fix: a lift test for "
+            f"{channel} (lift_tests in the spec), a saturation form with fewer free shapes "
+            "(logistic), or --target-accept 0.95.")
 
 
 def fit_metrics(fit: Fit | AveragedFit) -> dict[str, float]:
@@ -151,10 +237,13 @@ def convergence_warnings(fit: Fit | AveragedFit) -> list[str]:
     n_div = int(fit.sample_stats["diverging"].sum())
     if n_div:
         total = fit.sample_stats["diverging"].size
+        tails = divergence_tails(fit)
         out.append(
             f"{n_div} of {total} draws ended in a divergence: the sampler could not explore "
-            "part of the posterior, so intervals may be biased. Raise target_accept "
-            "(e.g. --target-accept 0.95) or reconsider priors/channels.")
+            "part of the posterior, so intervals may be biased."
+            + (_tails_words(tails) if tails else
+               " Raise target_accept (e.g. --target-accept 0.95) or reconsider "
+               "priors/channels."))
     low_ess = table[table["ess_bulk"] < ESS_BULK_MIN]
     if len(low_ess):
         worst = low_ess["ess_bulk"].idxmin()

@@ -97,7 +97,7 @@ def rich_progress(chains: int) -> Iterator[ProgressFn]:
         def callback(phase: str, done: int, total: int) -> None:
             if phase not in tasks:
                 tasks[phase] = bar.add_task(_label(phase, chains), total=total)
-            bar.update(tasks[phase], completed=done)
+            bar.update(tasks[phase], completed=done, total=total)  # a total may grow
 
         yield callback
 
@@ -121,6 +121,7 @@ def widget_progress(chains: int) -> Iterator[ProgressFn]:
             bars[phase] = (bar, label)
             box.children = (*box.children, widgets.HBox([bar, label]))
         bar, label = bars[phase]
+        bar.max = max(total, 1)  # a total may grow (a structure search's rerun)
         bar.value = done
         label.value = (f"{done}/{total} · {_label(phase, chains)} · "
                        f"{time.perf_counter() - started:.0f} s")

@@ -2,6 +2,8 @@
 
 The draws are the fit's posterior (the arrays ArviZ's ``InferenceData`` holds); element
 labels follow ArviZ's summary (``adstock_alpha[x1]``, ``saturation_beta_geo[north, tv]``).
+An averaged fit (``forms="auto"``) has no parameters of its own, only its members': these
+plots show one member, ``structure`` (default: the heaviest), and say so in the title.
 """
 
 from __future__ import annotations
@@ -16,11 +18,42 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from bayesmmm.errors import SpecError
-from bayesmmm.model import Fit
+from bayesmmm.model import AveragedFit, Fit
 from bayesmmm.report._figure import GREY, color, facet_grid, finish
 
 __all__ = ["plot_data_prior_posterior", "plot_data_rank", "plot_data_trace",
            "plot_prior_posterior", "plot_rank", "plot_trace"]
+
+
+def member(fit: Fit | AveragedFit, structure: str | None = None) -> Fit:
+    """The fit whose parameters a diagnostic plot shows: ``fit`` itself, or the member
+    ``structure`` of an averaged fit (default: the heaviest).
+
+    Raises
+    ------
+    SpecError
+        ``structure`` given for a single fit, or not a member of the averaged fit.
+    """
+    if not isinstance(fit, AveragedFit):
+        if structure is not None:
+            raise SpecError(f"structure={structure!r}: this fit has one structure, not a "
+                            "structure search. Fix: leave 'structure' out")
+        return fit
+    if structure is None:
+        return fit.fits[fit.top]
+    if structure not in fit.fits:
+        raise SpecError(f"structure={structure!r} is not a member of this averaged fit. "
+                        f"Fix: use one of {sorted(fit.fits, key=lambda k: -fit.weights[k])}")
+    return fit.fits[structure]
+
+
+def _title(title: str, fit: Fit | AveragedFit, structure: str | None) -> str:
+    """``title``, naming the member shown when ``fit`` is averaged."""
+    if not isinstance(fit, AveragedFit):
+        return title
+    label = structure or fit.top
+    return (f"{title}: structure {label} (weight {fit.weights[label]:.2f}; "
+            f"{len(fit.fits)} structures fitted)")
 
 
 def _elements(fit: Fit, name: str) -> list[tuple[str, tuple[int, ...]]]:
@@ -97,9 +130,10 @@ def _density(values: np.ndarray, lo: float, hi: float, bins: int) -> tuple[np.nd
     return (edges[:-1] + edges[1:]) / 2, counts / (len(values) * np.diff(edges))
 
 
-def plot_data_prior_posterior(fit: Fit, var_names: Sequence[str] | None = None,
-                              bins: int = 30, n_prior: int = 4000, seed: int = 0
-                              ) -> pd.DataFrame:
+def plot_data_prior_posterior(fit: Fit | AveragedFit,
+                              var_names: Sequence[str] | None = None, bins: int = 30,
+                              n_prior: int = 4000, seed: int = 0,
+                              structure: str | None = None) -> pd.DataFrame:
     """Histogram densities of each parameter's posterior and prior.
 
     The posterior's bins span its draws; the prior's span the display range (see
@@ -112,6 +146,7 @@ def plot_data_prior_posterior(fit: Fit, var_names: Sequence[str] | None = None,
         ``parameter`` (element label), ``source`` (``prior`` or ``posterior``), ``x``
         (bin centre), ``density``.
     """
+    fit = member(fit, structure)
     names = list(var_names) if var_names is not None else _prior_names(fit)
     frames = []
     for name in names:
@@ -128,11 +163,11 @@ def plot_data_prior_posterior(fit: Fit, var_names: Sequence[str] | None = None,
     return pd.concat(frames, ignore_index=True)
 
 
-def plot_prior_posterior(fit: Fit, var_names: Sequence[str] | None = None,
-                         bins: int = 30) -> go.Figure:
+def plot_prior_posterior(fit: Fit | AveragedFit, var_names: Sequence[str] | None = None,
+                         bins: int = 30, structure: str | None = None) -> go.Figure:
     """Posterior (filled) against prior (dashed) per parameter: how far the data moved
     each belief."""
-    frame = plot_data_prior_posterior(fit, var_names, bins)
+    frame = plot_data_prior_posterior(fit, var_names, bins, structure=structure)
     labels = list(dict.fromkeys(frame["parameter"]))
     fig, cells = facet_grid(labels, max_cols=4)
     for i, (label, (row, col)) in enumerate(zip(labels, cells, strict=True)):
@@ -146,17 +181,20 @@ def plot_prior_posterior(fit: Fit, var_names: Sequence[str] | None = None,
                                  name="posterior", legendgroup="posterior", showlegend=i == 0,
                                  fill="tozeroy", line={"color": color(0), "shape": "hvh"}),
                       row=row, col=col)
-    return finish(fig, "Posterior vs prior", None, "density", cells=cells)
+    return finish(fig, _title("Posterior vs prior", fit, structure), None, "density",
+                  cells=cells)
 
 
 # -- convergence -----------------------------------------------------------------------------
-def plot_data_trace(fit: Fit, var_names: Sequence[str] | None = None,
-                    max_elements: int | None = 24) -> pd.DataFrame:
+def plot_data_trace(fit: Fit | AveragedFit, var_names: Sequence[str] | None = None,
+                    max_elements: int | None = 24, structure: str | None = None
+                    ) -> pd.DataFrame:
     """Draws per chain in sampling order: ``parameter``, ``chain``, ``draw``, ``value``.
 
     Parameters default to all but the geo values of a hierarchy, the first
     ``max_elements`` scalar elements of them (None: all).
     """
+    fit = member(fit, structure)
     frames = []
     for name, label, idx in _selected(fit, var_names, max_elements):
         values = _element(fit.posterior[name], idx)  # (chain, draw)
@@ -167,13 +205,14 @@ def plot_data_trace(fit: Fit, var_names: Sequence[str] | None = None,
     return pd.concat(frames, ignore_index=True)
 
 
-def plot_trace(fit: Fit, var_names: Sequence[str] | None = None,
-               max_elements: int | None = 24) -> go.Figure:
+def plot_trace(fit: Fit | AveragedFit, var_names: Sequence[str] | None = None,
+               max_elements: int | None = 24, structure: str | None = None) -> go.Figure:
     """Trace plot: one subplot per parameter, one line per chain. Chains that wander
     apart or get stuck show here."""
-    frame = plot_data_trace(fit, var_names, max_elements)
+    frame = plot_data_trace(fit, var_names, max_elements, structure)
     fig, cells, _ = _chain_lines(frame, "draw", "value", {"width": 1}, opacity=0.8)
-    return finish(fig, "Trace per chain", "draw", "value", cells=cells)
+    return finish(fig, _title("Trace per chain", fit, structure), "draw", "value",
+                  cells=cells)
 
 
 def _chain_lines(frame: pd.DataFrame, x: str, y: str, line: dict[str, Any],
@@ -195,8 +234,9 @@ def _chain_lines(frame: pd.DataFrame, x: str, y: str, line: dict[str, Any],
     return fig, cells, parts
 
 
-def plot_data_rank(fit: Fit, var_names: Sequence[str] | None = None, bins: int = 20,
-                   max_elements: int | None = 24) -> pd.DataFrame:
+def plot_data_rank(fit: Fit | AveragedFit, var_names: Sequence[str] | None = None,
+                   bins: int = 20, max_elements: int | None = 24,
+                   structure: str | None = None) -> pd.DataFrame:
     """Rank histograms (Vehtari et al. 2021): the draws of all chains are ranked
     together and each chain's ranks counted in ``bins`` equal bins; converged chains
     give flat, equal histograms (``expected`` = draws per chain / bins).
@@ -209,6 +249,7 @@ def plot_data_rank(fit: Fit, var_names: Sequence[str] | None = None, bins: int =
     """
     from scipy.stats import rankdata  # scipy.stats takes ~0.6 s to import: only when used
 
+    fit = member(fit, structure)
     frames = []
     for name, label, idx in _selected(fit, var_names, max_elements):
         values = _element(fit.posterior[name], idx)
@@ -223,16 +264,17 @@ def plot_data_rank(fit: Fit, var_names: Sequence[str] | None = None, bins: int =
     return pd.concat(frames, ignore_index=True)
 
 
-def plot_rank(fit: Fit, var_names: Sequence[str] | None = None, bins: int = 20,
-              max_elements: int | None = 24) -> go.Figure:
+def plot_rank(fit: Fit | AveragedFit, var_names: Sequence[str] | None = None,
+              bins: int = 20, max_elements: int | None = 24,
+              structure: str | None = None) -> go.Figure:
     """Rank plot: per parameter, each chain's rank histogram as a step line, with the
     uniform expectation dashed. A chain above or below the others has not mixed."""
-    frame = plot_data_rank(fit, var_names, bins, max_elements)
+    frame = plot_data_rank(fit, var_names, bins, max_elements, structure)
     fig, cells, parts = _chain_lines(frame, "bin", "count", {"shape": "hvh"})
     for i, (part, (row, col)) in enumerate(zip(parts, cells, strict=True)):
         expected = float(part["expected"].iloc[0])
         fig.add_trace(go.Scatter(x=[0, bins - 1], y=[expected, expected], mode="lines",
                                  name="uniform", legendgroup="uniform", showlegend=i == 0,
                                  line={"color": GREY, "dash": "dash"}), row=row, col=col)
-    return finish(fig, "Rank plot per chain (flat and equal = well mixed)", "rank bin",
-                  "count", cells=cells)
+    return finish(fig, _title("Rank plot per chain (flat and equal = well mixed)", fit,
+                              structure), "rank bin", "count", cells=cells)

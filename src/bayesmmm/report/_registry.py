@@ -18,7 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from bayesmmm.errors import SpecError
-from bayesmmm.model import Fit
+from bayesmmm.model import AveragedFit, Fit
 from bayesmmm.report import _plots_diag as diag
 from bayesmmm.report import _plots_eda as eda
 from bayesmmm.report import _plots_fit as res
@@ -144,9 +144,12 @@ _add("allocation", plan.plot_data_allocation, plan.plot_allocation,
      "Current vs optimal spend per channel", "planning")
 
 
-def fit_figures(fit: Fit, hdi_prob: float = 0.94, panel: str | None = None
+def fit_figures(fit: Fit | AveragedFit, hdi_prob: float = 0.94, panel: str | None = None
                 ) -> dict[str, go.Figure]:
     """Every result plot of a fit, by file-friendly name, in reading order: fit,
-    contributions, shares, ROI, curves, carry-over, priors, convergence."""
+    contributions, shares, ROI, curves, carry-over, priors, convergence. For an averaged
+    fit the result plots show the mixture and the diagnostic ones its heaviest member
+    (their titles say which; ``PLOTS.get("trace").draw(fit, structure=...)`` for
+    another)."""
     return {p.name: p.draw(fit, **p.accepted(hdi_prob=hdi_prob, panel=panel))
             for p in PLOTS.of("fit")}

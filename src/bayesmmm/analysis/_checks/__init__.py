@@ -25,12 +25,13 @@ from bayesmmm.analysis._checks._confounding import confounding_checks
 from bayesmmm.analysis._checks._placebo import placebo_check
 from bayesmmm.analysis._checks._prior import prior_sensitivity, prior_sensitivity_checks
 from bayesmmm.analysis._checks._residuals import misspecification_checks, residual_patterns
-from bayesmmm.analysis._checks._structures import structure_checks
+from bayesmmm.analysis._checks._structures import roi_ranges, structure_checks
 from bayesmmm.model import Fit
 
 __all__ = ["Finding", "confounding_checks", "fit_conflict_checks", "identification_checks",
            "misspecification_checks", "placebo_check", "prior_sensitivity",
-           "prior_sensitivity_checks", "residual_patterns", "structure_checks"]
+           "prior_sensitivity_checks", "residual_patterns", "roi_ranges",
+           "structure_checks"]
 
 def identification_checks(fit: Fit) -> list[Finding]:
     """Run the cheap checks (no refit) on ``fit``: fit quality and ROI-prior conflict,

@@ -19,7 +19,7 @@ from bayesmmm.analysis._checks._common import Finding, _finding, _num
 from bayesmmm.model import AveragedFit
 from bayesmmm.model._averaged import MIN_WEIGHT
 
-__all__ = ["ELPD_NOISE", "STRUCTURE_WEIGHT", "structure_checks"]
+__all__ = ["ELPD_NOISE", "STRUCTURE_WEIGHT", "roi_ranges", "structure_checks"]
 
 #: Two structures whose PSIS-LOO ELPDs differ by less than this predict the data about
 #: equally well: differences below 4 are within the estimate's own noise (Sivula,
@@ -66,38 +66,66 @@ def _pilot_rivals(fit: AveragedFit, names: list[str], hdi_prob: float, lo: str,
     return out
 
 
+def roi_ranges(fit: AveragedFit, hdi_prob: float = 0.94) -> pd.DataFrame:
+    """Per channel, the ROI intervals of the structures that predict about as well as
+    the best one (members within :data:`ELPD_NOISE`, and pilots of structures without
+    weight, see :func:`structure_checks`) and the range that covers them all.
+
+    Returns
+    -------
+    DataFrame
+        Index ``channel``; ``low`` and ``high`` (the range covering every compared
+        interval), ``gap`` (how far apart the two most distant intervals are, 0 when all
+        overlap), ``disagree`` (``gap > 0``: report the range, not the mixture's
+        interval), ``structures`` (``label mean [low, high]`` of each, ``; ``-joined)
+        and ``pilots`` (whether a pilot's rough interval is among them). Empty when
+        fewer than two structures are compared.
+    """
+    names = rivals(fit)
+    lo, hi = f"hdi_{(1 - hdi_prob) / 2:.0%}", f"hdi_{(1 + hdi_prob) / 2:.0%}"
+    pilots = _pilot_rivals(fit, names, hdi_prob, lo, hi)
+    columns = ["low", "high", "gap", "disagree", "structures", "pilots"]
+    if len(names) + len(pilots) < 2:
+        return pd.DataFrame(columns=columns, index=pd.Index([], name="channel"))
+    tables = {k: fit.fits[k].roi(hdi_prob=hdi_prob) for k in names} | pilots
+    rows = {}
+    for channel in fit.spec.channel_columns:
+        each = {k: t.loc[channel] for k, t in tables.items()}
+        gap = max(float(each[a][lo]) - float(each[b][hi]) for a in each for b in each)
+        gap = max(gap, 0.0) if math.isfinite(gap) else gap
+        rows[channel] = {
+            "low": min(float(r[lo]) for r in each.values()),
+            "high": max(float(r[hi]) for r in each.values()),
+            "gap": gap, "disagree": bool(gap > 0),
+            "structures": "; ".join(f"{k} {_num(float(r['roi']))} [{_num(float(r[lo]))}, "
+                                    f"{_num(float(r[hi]))}]" for k, r in each.items()),
+            "pilots": bool(pilots)}
+    out = pd.DataFrame.from_dict(rows, orient="index")[columns]
+    out.index.name = "channel"
+    return out
+
+
 def structure_checks(fit: AveragedFit, hdi_prob: float = 0.94) -> list[Finding]:
     """For each channel: do structures within LOO noise of each other give ROI intervals
     that do not overlap? The members that carry weight are compared, and so are the
     structures whose short pilot fits predicted as well but that carry none (their pilot
     ROIs, kept by :func:`bayesmmm.analysis.fit_auto`). ``value`` is the gap between the
     intervals (0 when they overlap, in ROI units); ``care`` when there is one, with the
-    range that covers them all."""
-    names = rivals(fit)
-    lo, hi = f"hdi_{(1 - hdi_prob) / 2:.0%}", f"hdi_{(1 + hdi_prob) / 2:.0%}"
-    pilots = _pilot_rivals(fit, names, hdi_prob, lo, hi)
-    if len(names) + len(pilots) < 2:
-        return []
-    tables = {k: fit.fits[k].roi(hdi_prob=hdi_prob) for k in names} | pilots
+    range that covers them all (:func:`roi_ranges`)."""
+    ranges = roi_ranges(fit, hdi_prob)
     rule = (f"the {hdi_prob:.0%} ROI intervals of structures within {ELPD_NOISE:g} ELPD of "
             "the best overlap")
     out = []
-    for channel in fit.spec.channel_columns:
-        rows = {k: t.loc[channel] for k, t in tables.items()}
-        gap = max(float(rows[a][lo]) - float(rows[b][hi]) for a in rows for b in rows)
-        low = min(float(r[lo]) for r in rows.values())
-        high = max(float(r[hi]) for r in rows.values())
-        each = "; ".join(f"{k} {_num(float(r['roi']))} [{_num(float(r[lo]))}, "
-                         f"{_num(float(r[hi]))}]" for k, r in rows.items())
+    for channel, r in ranges.iterrows():
         out.append(_finding(
-            "structures disagree", channel, max(gap, 0.0) if math.isfinite(gap) else gap,
-            rule, "care" if gap > 0 else "ok",
+            "structures disagree", str(channel), r["gap"], rule,
+            "care" if r["disagree"] else "ok",
             f"structures that predict equally well disagree on {channel}'s ROI",
             f"Structures that predict the data about equally well give {channel} ROIs "
-            f"whose intervals do not overlap ({each}"
-            + ("; a pilot's interval is from a short fit, rough" if pilots else "")
+            f"whose intervals do not overlap ({r['structures']}"
+            + ("; a pilot's interval is from a short fit, rough" if r["pilots"] else "")
             + "). The data cannot tell which response "
-            f"shape is right: report {channel}'s ROI as the range {_num(low)} to "
-            f"{_num(high)}, not one number. Fix: a lift test (experiment) for {channel} "
+            f"shape is right: report {channel}'s ROI as the range {_num(r['low'])} to "
+            f"{_num(r['high'])}, not one number. Fix: a lift test (experiment) for {channel} "
             "decides between them (lift_tests in the spec)."))
     return out

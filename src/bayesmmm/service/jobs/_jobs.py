@@ -49,8 +49,9 @@ _PILOT_SHARE = 0.35
 
 def _progress(emit: Emit, sampler: dict[str, Any]) -> Callable[[str, int, int], None]:
     """A ``bm.fit`` progress callback sending at most two messages a second. A structure
-    search reports its phases ``pilots`` and ``fits`` (done of total fits): the pilots
-    fill the first :data:`_PILOT_SHARE` of the bar, the full fits the rest."""
+    search reports its phases ``pilots`` (pilots done) and ``fits`` (the full fits' NUTS
+    iterations done): the pilots fill the first :data:`_PILOT_SHARE` of the bar, the
+    full fits the rest."""
     warmup = int(sampler.get("warmup", 1000))
     draws = int(sampler.get("draws", 1000))
     last: dict[str, Any] = {"time": 0.0, "phase": ""}
