@@ -88,6 +88,12 @@ def test_reading_never_changes_the_database(sales_db: str, example_df: pd.DataFr
     with pytest.raises(DataLoadError, match="returned no table"):
         read_source(sales_db, query="DELETE FROM weekly")
     assert len(read_source(sales_db, table="weekly")) == len(example_df)
+    # sqlite3 opens no transaction for a statement that starts with WITH: ours does
+    with pytest.raises(DataLoadError, match="returned no table"):
+        read_source(sales_db, query="WITH doomed AS (SELECT 1) DELETE FROM weekly")
+    with pytest.raises(DataLoadError, match="cannot VACUUM from within a transaction"):
+        read_source(sales_db, query=f"VACUUM INTO '{sales_db[len('sqlite:///'):]}.copy'")
+    assert len(read_source(sales_db, table="weekly")) == len(example_df)
 
 
 def test_a_missing_sqlite_file_is_refused_not_created(tmp_path: Path) -> None:
@@ -181,6 +187,18 @@ def test_postgres_query_and_table_read_and_validate(postgres: tuple[str, str],
     whole = read_source(url, table=f"{schema}.weekly")
     assert len(whole) == len(example_df) and validate(whole, **SPEC).ok
     assert whole["y"].tolist() == pytest.approx(example_df["y"].tolist())
+
+
+def test_postgres_reads_cannot_write_even_after_a_commit(postgres: tuple[str, str],
+                                                        example_df: pd.DataFrame) -> None:
+    """The rollback alone is not enough: ``COMMIT;`` ends the transaction, and what
+    follows would run on its own. Every transaction of a read's session is read-only."""
+    url, schema = postgres
+    with pytest.raises(DataLoadError, match="read-only transaction"):
+        read_source(url, query=f'COMMIT; DROP TABLE "{schema}".weekly; SELECT 1')
+    with pytest.raises(DataLoadError, match="read-only transaction"):
+        read_source(url, query=f'DELETE FROM "{schema}".weekly RETURNING *')
+    assert len(read_source(url, table=f"{schema}.weekly")) == len(example_df)
 
 
 def test_postgres_errors_are_one_line_and_keep_the_password(postgres: tuple[str, str]) -> None:

@@ -149,7 +149,7 @@ _json = st.recursive(_scalars, lambda inner: st.one_of(
 _FIELDS = ["date_column", "y_column", "channel_columns", "control_columns", "panel_columns",
            "adstock_max_lag", "yearly_seasonality", "preset", "adstock", "saturation", "trend",
            "holidays", "model_options", "chains", "warmup", "draws", "target_accept", "seed",
-           "dense_mass", "max_tree_depth", "centring", "time_limit", "sep", "colour"]
+           "dense_mass", "max_tree_depth", "centring", "time_limit", "sep", "colour", "source"]
 
 
 @st.composite

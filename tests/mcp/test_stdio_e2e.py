@@ -25,7 +25,7 @@ from bayesmmm.model import default_of, option_fields
 from bayesmmm.report import PLOTS
 from tests.mcp._session import COLUMNS, EXAMPLE, Mcp, mcp_process, text_of
 
-TOOLS = {"validate_data", "start_fit", "get_status", "cancel_fit", "get_summary",
+TOOLS = {"list_sources", "validate_data", "start_fit", "get_status", "cancel_fit", "get_summary",
          "get_contributions", "get_roi", "get_response_curves", "get_diagnostics",
          "optimize_budget", "what_if", "compare_scenarios", "get_plot"}
 GOOD = {"chains": 2, "warmup": 300, "draws": 300, "seed": 1}

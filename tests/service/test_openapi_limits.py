@@ -126,6 +126,7 @@ def _calls(task_id: str, pending: Callable[[], str]) -> dict[str, list[dict[str,
         "exploreData": [{"method": "POST", "url": "/v1/explore", **table, "data": COLUMNS}],
         "generateSyntheticData": [{"method": "POST", "url": "/v1/synthetic-data", "json": {}}],
         "getModelOptions": [{"method": "GET", "url": "/v1/model-options"}],
+        "listSources": [{"method": "GET", "url": "/v1/sources"}],
         "health": [{"method": "GET", "url": "/v1/health"}],
     }
 

@@ -115,6 +115,11 @@ def _read(url: str, shown: str, query: str | None, table: str | None,
     return _dates_as_datetimes(frame)
 
 
+#: PostgreSQL session options of every read (``connect_args={"options": ...}`` replaces
+#: them, and then the caller answers for what the query may do).
+READ_ONLY_SESSION = "-c default_transaction_read_only=on"
+
+
 def _engine(url: str, shown: str, options: dict[str, Any]) -> Any:
     """An engine for ``url``; ``postgres://`` and a bare ``postgresql://`` mean the
     PostgreSQL driver that is installed; a SQLite file must exist (SQLite would create
@@ -131,12 +136,20 @@ def _engine(url: str, shown: str, options: dict[str, Any]) -> Any:
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         _check_sqlite_file(parsed.database, shown)
-    if backend == "postgresql" and "connect_timeout" not in parsed.query:
+    if backend == "postgresql":
         connect_args = dict(options.get("connect_args") or {})
-        connect_args.setdefault("connect_timeout", 15)  # an unreachable host: fail, not hang
+        if "connect_timeout" not in parsed.query:  # an unreachable host: fail, not hang
+            connect_args.setdefault("connect_timeout", 15)
+        if "options" not in parsed.query:
+            # the rollback alone does not keep a query from writing: "COMMIT; DROP ..."
+            # ends the transaction first. Every transaction of the session is read-only.
+            connect_args.setdefault("options", READ_ONLY_SESSION)
         options = {**options, "connect_args": connect_args}
     try:
-        return sa.create_engine(parsed, **options)
+        engine = sa.create_engine(parsed, **options)
+        if parsed.get_driver_name() == "pysqlite":
+            _sqlite_transactions(engine)
+        return engine
     except sa.exc.NoSuchModuleError:
         package = DIALECT_PACKAGES.get(backend)
         fix = (f"pip install {package}" if package else
@@ -152,6 +165,23 @@ def _engine(url: str, shown: str, options: dict[str, Any]) -> Any:
         raise SpecError(f"an option for {shown} was not accepted: {first_line(exc)}. Fix: "
                         "pass params= for the query and create_engine's own keywords "
                         "(connect_args= ...).") from None
+
+
+def _sqlite_transactions(engine: Any) -> None:
+    """Make the transaction real on SQLite. Python's sqlite3 opens one only before a
+    statement whose first word is INSERT, UPDATE, DELETE or REPLACE, so ``WITH x AS
+    (...) DELETE FROM t`` ran outside any transaction and the rollback undid nothing.
+    SQLAlchemy's recipe for pysqlite: no implicit transactions, BEGIN when it begins one
+    (then VACUUM and ATTACH refuse to run inside it, too)."""
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _no_implicit_transactions(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
 
 
 def _with_driver(parsed: Any, shown: str) -> Any:

@@ -1,6 +1,7 @@
 """The assistant layer: BayesMMM's MCP server (``bayesmmm mcp``; docs/assistant.md).
 
-Curated tools over the service's public REST API, for an AI assistant: validate_data,
+Curated tools over the service's public REST API, for an AI assistant: list_sources
+(the data sources the service's operator named), validate_data,
 start_fit, get_status, cancel_fit, get_summary, get_contributions, get_roi,
 get_response_curves, get_diagnostics, get_plot (PNG), and the planning tools
 optimize_budget, what_if and compare_scenarios, which refuse a fit whose verdict is

@@ -1,6 +1,6 @@
 """The BayesMMM REST API as the MCP server sees it: one async client, the data a tool is
-given (a path, a link or CSV text) turned into a request, and the service's error bodies
-turned into :class:`ServiceError`.
+given (a path, a link, CSV text, or a source the service's operator named) turned into a
+request, and the service's error bodies turned into :class:`ServiceError`.
 
 The MCP server computes no model answer of its own: every number comes from the
 service's public operations (``docs/service.md``) or from the fit file it serves.
@@ -16,11 +16,14 @@ from typing import Any
 
 import httpx
 
-__all__ = ["DataSource", "ServiceClient", "ServiceError", "data_source"]
+__all__ = ["DataSource", "ServiceClient", "ServiceError", "data_source", "named_source"]
 
 #: How to give a table, for messages.
 DATA_HOW = ("pass a path to a CSV or Parquet file on the machine the MCP server runs on, an "
             "http(s) link to one, or the CSV text itself (header row first)")
+#: ... and the other way, for a tool that takes ``source`` too.
+SOURCE_HOW = ("or, instead of data, source={name, table} (or {name, query, params}) naming "
+              "one of the sources list_sources shows")
 
 
 #: The service's operation ids as its messages name them, and the tools that call them.
@@ -62,16 +65,28 @@ def _problems(report: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class DataSource:
-    """A table for the service: ``content`` and ``name`` to upload, or ``link`` to fetch."""
+    """A table for the service: ``content`` and ``name`` to upload, ``link`` to fetch, or
+    ``source`` (``{name, table, query, params}``) for the service to read from a source
+    its operator named."""
 
     name: str
     content: bytes | None = None
     link: str | None = None
     path: str | None = None
+    source: Mapping[str, Any] | None = None
 
     @property
     def kind(self) -> str:
+        if self.source is not None:
+            return "named source"
         return "link" if self.link else "file" if self.path else "inline CSV"
+
+
+def named_source(source: Mapping[str, Any]) -> DataSource:
+    """A table the service reads from one of its named sources (``list_sources``)."""
+    ref = {k: v for k, v in source.items() if v not in (None, {}, "")}
+    where = f"/{ref['table']}" if "table" in ref else "/query" if "query" in ref else ""
+    return DataSource(name=f"source:{ref.get('name', '')}{where}", source=ref)
 
 
 def data_source(data: str, *, allow_paths: bool = True, root: Path | None = None
@@ -175,7 +190,11 @@ class ServiceClient:
         return (await self.request(method, path, **kwargs)).json()
 
     async def submit(self, path: str, source: DataSource, fields: Mapping[str, Any]) -> Any:
-        """A table and its fields: multipart upload, or JSON with ``openaiFileIdRefs``."""
+        """A table and its fields: multipart upload, or JSON with ``openaiFileIdRefs`` or
+        a named ``source``."""
+        if source.source is not None:
+            body = {k: v for k, v in fields.items() if v is not None}
+            return await self.json("POST", path, json={**body, "source": dict(source.source)})
         if source.link:
             ref = {"name": source.name, "id": "mcp", "download_link": source.link}
             body = {k: v for k, v in fields.items() if v is not None}

@@ -12,6 +12,8 @@ __all__ = ["INSTRUCTIONS", "register"]
 
 INSTRUCTIONS = """\
 BayesMMM fits Bayesian marketing mix models on a service; you drive it with these tools.
+- The data: a path, a link or CSV text as data, or a table of a source the service's
+  operator named (list_sources shows them) as source={name, table}.
 - Validate first (validate_data). When it finds problems, give the user its fix_code and
   let them run it on their file; never edit or re-create their data yourself.
 - Never fit a model yourself (no local code, no guessing numbers): start_fit runs it on the

@@ -1,4 +1,5 @@
-"""Tools before and during a fit: validate_data, start_fit, get_status, cancel_fit.
+"""Tools before and during a fit: list_sources, validate_data, start_fit, get_status,
+cancel_fit.
 
 start_fit's sampler parameters are made from :class:`bayesmmm.SamplerOptions` (its
 defaults, help texts, bounds and choices), as runMMMAsync's and ``bayesmmm fit``'s are.
@@ -11,15 +12,45 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_type_hints
 
 from mcp.server.mcpserver import MCPServer
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from bayesmmm.mcp._answer import tool
-from bayesmmm.mcp._client import DATA_HOW, DataSource, ServiceClient, data_source
+from bayesmmm.mcp._client import (
+    DATA_HOW,
+    SOURCE_HOW,
+    DataSource,
+    ServiceClient,
+    data_source,
+    named_source,
+)
 
-__all__ = ["register", "sampler_parameters"]
+__all__ = ["NamedSourceArg", "register", "sampler_parameters"]
 
-Data = Annotated[str, Field(description=(
-    "The table: " + DATA_HOW + ". One row per period (and per panel cell for geo data)."))]
+Data = Annotated[str | None, Field(description=(
+    "The table: " + DATA_HOW + ". One row per period (and per panel cell for geo data). "
+    "Leave it out to read a named source instead (source)."))]
+
+
+class NamedSourceArg(BaseModel):
+    """A table the service reads from a source its operator named (list_sources)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(max_length=64, description="A source list_sources shows.")
+    table: str | None = Field(None, max_length=256, description="One of the source's "
+                              "tables, read whole.")
+    query: str | None = Field(None, max_length=20_000, description="One SELECT, where the "
+                              "source allows queries; :name placeholders take params.")
+    params: dict[Annotated[str, Field(max_length=64)],
+                 Annotated[str, Field(max_length=1000)] | int | float | bool | None] = Field(
+        default_factory=dict, max_length=50, description="Values of the query's :name "
+        "placeholders.")
+
+
+Source = Annotated[NamedSourceArg | None, Field(description=(
+    "Instead of data: a table from a source the service's operator named, e.g. "
+    "{\"name\": \"warehouse\", \"table\": \"weekly_sales\"}; list_sources shows "
+    "them and what each allows."))]
 TaskId = Annotated[str, Field(description="The task_id start_fit returned.", max_length=64,
                               pattern=r"^[A-Za-z0-9_-]+$")]
 Sep = Annotated[str | None, Field(description="CSV delimiter (default ',').",
@@ -123,14 +154,37 @@ def status_answer(status: dict[str, Any]) -> dict[str, Any]:
 
 def register(server: MCPServer[Any], client: ServiceClient, *, allow_paths: bool,
              root: Path | None) -> None:
-    """Add validate_data, start_fit, get_status and cancel_fit to ``server``."""
+    """Add list_sources, validate_data, start_fit, get_status and cancel_fit to
+    ``server``."""
+    from bayesmmm.errors import DataLoadError
 
-    def source_of(data: str) -> DataSource:
-        return data_source(data, allow_paths=allow_paths, root=root)
+    def source_of(data: str | None, source: NamedSourceArg | None) -> DataSource:
+        if source is not None:
+            if data:
+                raise DataLoadError("the table was given twice: data and source. Fix: pass "
+                                    "one of them")
+            return named_source(source.model_dump(exclude_none=True))
+        if not (data or "").strip():
+            raise DataLoadError(f"no data given. Fix: {DATA_HOW}, {SOURCE_HOW}")
+        return data_source(data or "", allow_paths=allow_paths, root=root)
+
+    @tool
+    async def list_sources() -> dict[str, Any]:
+        """The data sources the service's operator named: each one's kind, description,
+        the tables that may be read whole and whether a SELECT may be sent. Pass
+        source={name, table} (or {name, query, params}) to validate_data or start_fit
+        instead of data; the addresses stay on the service."""
+        sources = (await client.json("GET", "/sources"))["sources"]
+        step = ("Ask the user which source and table hold the weekly data, then call "
+                "validate_data with source={name, table}." if sources else
+                "No named sources: pass the table as data (a path, a link or CSV text).")
+        return {"sources": sources, "next_step": step,
+                "units": {"sources": "names and settings; no numbers are reported"},
+                "interval": _NO_INTERVAL}
 
     @tool
     async def validate_data(
-        data: Data,
+        data: Data = None,
         date_column: Annotated[str | None, Field(description="Date column.")] = None,
         y_column: Annotated[str | None, Field(description="Target (sales) column.")] = None,
         channel_columns: Annotated[list[str] | None, Field(
@@ -140,14 +194,15 @@ def register(server: MCPServer[Any], client: ServiceClient, *, allow_paths: bool
         panel_columns: Annotated[list[str] | None, Field(
             description="Geo/panel key columns of a long table (none: national).")] = None,
         sep: Sep = None,
+        source: Source = None,
     ) -> dict[str, Any]:
         """Check a table before fitting: every problem with its rule and the pandas code
         that fixes it (hand that code to the user; nothing here edits their data).
         Without date_column, y_column and channel_columns it lists the columns and a
-        guess of their roles to confirm first."""
-        source = source_of(data)
+        guess of their roles to confirm first. The table: data, or a named source."""
+        table = source_of(data, source)
         if not (date_column and y_column and channel_columns):
-            seen = await client.submit("/inspect", source, {"sep": sep})
+            seen = await client.submit("/inspect", table, {"sep": sep})
             return {"columns_needed": True, "name": seen["name"], "n_rows": seen["n_rows"],
                     "columns": seen["columns"], "guess": seen["guess"],
                     "next_step": "Confirm the guess with the user, then call validate_data "
@@ -156,21 +211,22 @@ def register(server: MCPServer[Any], client: ServiceClient, *, allow_paths: bool
         fields = {"date_column": date_column, "y_column": y_column,
                   "channel_columns": channel_columns, "control_columns": control_columns,
                   "panel_columns": panel_columns, "sep": sep}
-        report = await client.submit("/validate", source, fields)
+        report = await client.submit("/validate", table, fields)
         errors, warnings = report.get("errors", []), report.get("warnings", [])
         problems = [{k: p.get(k) for k in ("severity", "code", "column", "message", "rule",
                                            "fix")} for p in [*errors, *warnings]]
         return {"ok": report["ok"], "n_rows": report.get("n_rows"),
                 "frequency": report.get("frequency"),
                 "summary": f"{len(errors)} error(s), {len(warnings)} warning(s)",
-                "problems": problems, "fix_code": _fix_code(source, report, sep),
+                "problems": problems, "fix_code": _fix_code(table, report, sep),
                 "next_step": ("Ready: call start_fit with the same columns." if report["ok"]
                               else "Give the user fix_code to run on their file, then "
                                    "validate the fixed file again. Do not fix it yourself."),
                 "units": _UNITS_NONE, "interval": _NO_INTERVAL}
 
     async def start_fit(
-        data: Data, date_column: Annotated[str, Field(description="Date column.")],
+        *, data: Data = None, source: Source = None,
+        date_column: Annotated[str, Field(description="Date column.")],
         y_column: Annotated[str, Field(description="Target (sales) column.")],
         channel_columns: Annotated[list[str], Field(min_length=1,
                                                     description="Media spend columns.")],
@@ -205,7 +261,8 @@ def register(server: MCPServer[Any], client: ServiceClient, *, allow_paths: bool
     ) -> dict[str, Any]:
         """Start a Bayesian MMM fit on the service and return its task_id at once (fits
         take minutes: poll get_status). Validate the data first with validate_data.
-        forms='auto' averages over structures when the forms are unknown (slower)."""
+        forms='auto' averages over structures when the forms are unknown (slower). The
+        table: data, or a named source."""
         from bayesmmm.model import SamplerOptions
 
         defaults = SamplerOptions().to_dict()
@@ -217,7 +274,7 @@ def register(server: MCPServer[Any], client: ServiceClient, *, allow_paths: bool
                   "adstock": adstock, "saturation": saturation, "trend": trend,
                   "holidays": holidays, "model_options": model_options or None, "sep": sep,
                   "forms": None if forms == "spec" else forms, **changed}
-        accepted = await client.submit("/tasks", source_of(data), fields)
+        accepted = await client.submit("/tasks", source_of(data, source), fields)
         return {"task_id": accepted["task_id"], "status": accepted["status"],
                 "data_warnings": accepted.get("data_warnings", []),
                 "sampler": {**defaults, **changed}, "forms": forms,
@@ -245,5 +302,5 @@ def register(server: MCPServer[Any], client: ServiceClient, *, allow_paths: bool
         status = await client.json("POST", f"/tasks/{task_id}/cancel")
         return {**status_answer(status), "cancelled": status["status"] == "cancelled"}
 
-    for fn in (validate_data, tool(start_fit), get_status, cancel_fit):
+    for fn in (list_sources, validate_data, tool(start_fit), get_status, cancel_fit):
         server.add_tool(fn)

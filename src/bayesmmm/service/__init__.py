@@ -11,7 +11,8 @@ The parts live in four subpackages, each importing only those listed after it:
 ``api`` (the FastAPI app, routes, schemas, reading requests, the running
 :class:`Service`) -> ``jobs`` (the work of a job, executors, dispatcher, artifacts) ->
 ``store`` (the SQL job store and its migrations); ``web`` is the dashboard's page and
-files. ``_settings``, ``_errors``, ``_names`` and ``_structures`` are shared by all.
+files. ``_settings`` (with ``_sources``, the operator's named data sources), ``_errors``,
+``_names`` and ``_structures`` are shared by all.
 """
 
 from bayesmmm.service._errors import ConfigError, DownloadError, RequestError

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bayesmmm.service._errors import ConfigError
+from bayesmmm.service._sources import NamedSource, load_sources
 
 __all__ = ["Settings", "IPNetwork", "default_home"]
 
@@ -96,6 +97,17 @@ class Settings:
         report how long the fit will take (``BAYESMMM_ESTIMATE_TIME``, auto): ``auto``
         when the fit is at least ten times the pilot's length (the defaults are), so
         that tiny fits do not pay a pilot as long as themselves.
+    sources_file : str
+        A TOML or JSON file of data sources users may read by name
+        (``BAYESMMM_SOURCES_FILE``; docs/service.md, "Named data sources"): per name, a
+        ``url`` (a database, https://, s3:// or a local path), a ``description``, the
+        ``tables`` users may read whole, whether they may send their own SELECT
+        (``queries``, default false) or the one ``query`` they read, and ``options`` for
+        :func:`bayesmmm.data.read_source`. Read and checked here, at start-up.
+    sources : tuple of NamedSource
+        The sources of ``sources_file`` (or given directly, e.g. from
+        :func:`bayesmmm.service._sources.parse_sources`); default none: users upload
+        files or send links. Their URLs and credentials never leave the server.
     """
 
     database_url: str = ""
@@ -117,6 +129,8 @@ class Settings:
     plan_timeout: float = 300.0
     store_timeout: float = 30.0
     estimate_time: str = "auto"
+    sources_file: str = ""
+    sources: tuple[NamedSource, ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         home = default_home()
@@ -140,6 +154,8 @@ class Settings:
                 raise ConfigError(f"{name} must be > 0 seconds, got {getattr(self, name)!r}")
         if isinstance(self.download_allow, str) and self.download_allow != "all":
             object.__setattr__(self, "download_allow", parse_networks(self.download_allow))
+        if self.sources_file:
+            object.__setattr__(self, "sources", load_sources(self.sources_file))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -149,7 +165,8 @@ class Settings:
         text = {"database_url": "DATABASE_URL", "artifacts": "ARTIFACTS",
                 "dask_scheduler": "DASK_SCHEDULER", "instance": "INSTANCE",
                 "public_url": "PUBLIC_URL", "on_worker_loss": "ON_WORKER_LOSS",
-                "secret": "SECRET", "estimate_time": "ESTIMATE_TIME"}
+                "secret": "SECRET", "estimate_time": "ESTIMATE_TIME",
+                "sources_file": "SOURCES_FILE"}
         for name, var in text.items():
             if env.get(f"BAYESMMM_{var}"):
                 kw[name] = env[f"BAYESMMM_{var}"].strip()

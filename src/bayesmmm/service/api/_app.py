@@ -51,9 +51,10 @@ log = logging.getLogger("bayesmmm.service")
 
 _DESCRIPTION = """Bayesian marketing mix models over HTTP, asynchronously.
 
-Start a fit with **runMMMAsync** (the data as a multipart upload, or by
-`openaiFileIdRefs` links), poll **getTaskStatus** until it is `completed`, then read
-**getSummaryStatistics**, contributions, ROI and media share, or predict new periods.
+Start a fit with **runMMMAsync** (the data as a multipart upload, by
+`openaiFileIdRefs` links, or as a `source` the operator named: **listSources**), poll
+**getTaskStatus** until it is `completed`, then read **getSummaryStatistics**,
+contributions, ROI and media share, or predict new periods.
 Invalid data is refused at once (422) with every problem and a fix for each."""
 
 # Operations whose body is a table: JSON (file links) or multipart (an upload).
@@ -298,10 +299,11 @@ def _add_error_handlers(app: FastAPI, paths: re.Pattern[str]) -> None:
 
 
 def _form_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """The multipart form version of a JSON body: the table as ``file``; lists repeat
-    (or are comma-separated); JSON-valued fields are JSON strings."""
+    """The multipart form version of a JSON body: the table as ``file`` (or a ``source``);
+    lists repeat (or are comma-separated); JSON-valued fields are JSON strings."""
     props: dict[str, Any] = {"file": {"type": "string", "format": "binary",
-                                      "description": "The table: CSV (UTF-8) or Parquet."}}
+                                      "description": "The table: CSV (UTF-8) or Parquet "
+                                      "(or send source instead)."}}
     for name, prop in schema.get("properties", {}).items():
         if name == "openaiFileIdRefs":
             continue
@@ -313,7 +315,7 @@ def _form_schema(schema: dict[str, Any]) -> dict[str, Any]:
                            + " (a JSON object as text)."}
         else:
             props[name] = prop
-    return {"type": "object", "required": ["file", *schema.get("required", [])],
+    return {"type": "object", "required": list(schema.get("required", [])),
             "properties": props}
 
 

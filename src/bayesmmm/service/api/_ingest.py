@@ -1,4 +1,5 @@
-"""Reading a request that carries a table: multipart upload or JSON with file links."""
+"""Reading a request that carries a table: multipart upload, JSON with file links, or
+either with a named source."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from bayesmmm.service.api._fetch import Fetcher
 from bayesmmm.service.api._limits import JSON_DEPTH, SIZES, check_spec
 from bayesmmm.service.api._sampler import SamplerChoice
 from bayesmmm.service.api._schemas import JSON_FIELDS, LIST_FIELDS, PRESET_FIELDS, ModelChoice
+from bayesmmm.service.api._sources import SourceReader
 
 __all__ = ["read_submission", "describe_errors", "build_spec", "parse_json", "too_deep",
            "search_forms"]
@@ -74,7 +76,10 @@ def describe_errors(errors: list[Any]) -> tuple[str, list[dict[str, Any]]]:
     compact list (no echoed input)."""
     items = []
     for err in errors[:20]:
-        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
+        parts = list(err.get("loc", ()))
+        if parts and parts[0] in ("body", "query", "path"):  # where FastAPI found it
+            parts = parts[1:]  # (only first: a source's own 'query' field stays named)
+        loc = ".".join(str(p) for p in parts)
         msg = str(err.get("msg", "invalid"))
         if err.get("type") == "extra_forbidden":
             msg += " (other ModelSpec fields go inside 'model_options')"
@@ -199,14 +204,17 @@ async def _upload(files: list[UploadFile], max_bytes: int) -> tuple[bytes, str]:
 
 
 async def read_submission(request: Request, model: type[M], fetcher: Fetcher,
-                          max_bytes: int, precheck: Callable[[M], Any] | None = None
-                          ) -> tuple[M, bytes, str]:
+                          max_bytes: int, precheck: Callable[[M], Any] | None = None, *,
+                          sources: SourceReader | None = None) -> tuple[M, bytes, str]:
     """The request's fields (validated as ``model``), the table's bytes and its name;
-    ``precheck(fields)`` runs before any data is read or downloaded."""
+    ``precheck(fields)`` runs before any data is read or downloaded. The table comes in
+    exactly one way: an uploaded file, one ``openaiFileIdRefs`` link, or a ``source``
+    the operator named (read by ``sources``, as CSV)."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    how = _HOW + (sources.how() if sources is not None else "")
     files: list[UploadFile] = []
-    if ctype == "multipart/form-data":
-        form = await _read_form(request)
+    if ctype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        form = await _read_form(request)  # url-encoded: fields only (a source, a link)
         fields, files = _form_fields(form)
         body = _validate(model, fields)
     elif ctype == "application/json":
@@ -214,19 +222,28 @@ async def read_submission(request: Request, model: type[M], fetcher: Fetcher,
             data = parse_json(await request.body())
         except ValueError:
             raise RequestError(422, "invalid_request", "invalid request: the body is not "
-                               f"valid JSON. Fix: {_HOW}") from None
+                               f"valid JSON. Fix: {how}") from None
         body = _validate(model, data, strict=True)
     else:
         raise RequestError(415, "unsupported_media_type",
-                           f"unsupported content type '{ctype or 'none'}'. Fix: {_HOW}")
+                           f"unsupported content type '{ctype or 'none'}'. Fix: {how}")
     if precheck is not None:
         precheck(body)
     refs = list(getattr(body, "openaiFileIdRefs", []))
-    if files and refs:
-        raise RequestError(422, "invalid_request", "invalid request: send the data either as "
-                           "a file or by openaiFileIdRefs, not both")
+    source = getattr(body, "source", None)
+    ways = [w for w, given in (("file", bool(files)), ("openaiFileIdRefs", bool(refs)),
+                               ("source", source is not None)) if given]
+    if len(ways) > 1:
+        raise RequestError(
+            422, "invalid_request", f"invalid request: the data came {len(ways)} ways "
+            f"({' and '.join(ways)}); a request carries one table. Fix: send only one of "
+            "them", errors=[{"field": w, "message": "one way of sending the data only",
+                             "fix": "send the data one way"} for w in ways])
     if files:
         content, name = await _upload(files, max_bytes)
+    elif source is not None:
+        reader = sources or SourceReader((), max_bytes, 1.0)  # says there are none
+        content, name = await reader.read(source, getattr(body, "sep", None))
     elif len(refs) == 1:
         ref = refs[0]
         content = await fetcher.fetch(ref.download_link)
@@ -234,7 +251,7 @@ async def read_submission(request: Request, model: type[M], fetcher: Fetcher,
     else:
         got = f"{len(refs)} openaiFileIdRefs" if refs else "no data"
         raise RequestError(422, "missing_data", f"invalid request: {got}; exactly one table "
-                           f"is needed. Fix: {_HOW}")
+                           f"is needed. Fix: {how}")
     if not content.strip():
         raise RequestError(422, "unreadable_table", f"file '{name}' is empty. Fix: export the "
                            "data again with a header row and one row per period")
@@ -289,7 +306,8 @@ def build_spec(choice: ModelChoice) -> Any:
 
     unsent = set(PRESET_FIELDS) - choice.model_fields_set  # the preset's, or the default
     named = choice.model_dump(exclude={"preset", "model_options", "sep", "openaiFileIdRefs",
-                                       "forms", *SamplerChoice.model_fields, *unsent},
+                                       "source", "forms", *SamplerChoice.model_fields,
+                                       *unsent},
                               exclude_none=True)
     clash = sorted(set(named) & set(choice.model_options))
     if clash:

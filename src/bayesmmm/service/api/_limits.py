@@ -12,6 +12,7 @@ from collections.abc import Sized
 from typing import Any
 
 from bayesmmm.service._errors import RequestError
+from bayesmmm.service._sources import LIMITS as SOURCE_LIMITS
 
 __all__ = ["PLAN", "SPEC", "SIZES", "FORMS", "check_spec", "JSON_DEPTH"]
 
@@ -49,6 +50,11 @@ SIZES: dict[str, int] = {
     "link": 2048,          # characters of a download_link
     "file_refs": 10,       # openaiFileIdRefs entries (exactly one is used)
     "filename": 255,       # characters of an uploaded file's name
+    "source_name": SOURCE_LIMITS["name"],  # characters of a named source's name
+    "table": SOURCE_LIMITS["table"],       # characters of a table of a named source
+    "query": 20_000,       # characters of a query sent to a named source
+    "params": 50,          # entries of a query's params
+    "param_value": 1000,   # characters of one params value (and 64 of its name)
 }
 
 #: A structure search (runMMMAsync's ``forms``): candidate forms of each kind, and

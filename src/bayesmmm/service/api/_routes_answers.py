@@ -15,7 +15,7 @@ from bayesmmm.service._errors import RequestError
 from bayesmmm.service._settings import Settings
 from bayesmmm.service._structures import structure_fields
 from bayesmmm.service.api._contributions import FREQS, By, Freq, contribution_table
-from bayesmmm.service.api._deps import get_fetcher, get_fits, get_settings, get_store
+from bayesmmm.service.api._deps import Sources, get_fetcher, get_fits, get_settings, get_store
 from bayesmmm.service.api._fetch import Fetcher
 from bayesmmm.service.api._ingest import read_submission
 from bayesmmm.service.api._paging import LIMIT, Limit, Offset, page
@@ -159,13 +159,14 @@ async def predict_with_model(task_id: TaskId, request: Request, owner: Owner,
                              store: Annotated[JobStore, Depends(get_store)],
                              fits: Annotated[FitCache, Depends(get_fits)],
                              fetcher: Annotated[Fetcher, Depends(get_fetcher)],
-                             limit: Limit = LIMIT, offset: Offset = 0) -> TableResponse:
+                             sources: Sources, limit: Limit = LIMIT, offset: Offset = 0
+                             ) -> TableResponse:
     """Send a table with the fitted model's columns (the target may be absent or blank for
     future periods); rows: date, mean, sd, HDI bounds and the observed y. Changes
     nothing."""
     fitted = await fitted_model(store, fits, task_id, owner)
     body, content, name = await read_submission(request, PredictRequest, fetcher,
-                                                settings.max_upload_bytes)
+                                                settings.max_upload_bytes, sources=sources)
 
     def run() -> Any:
         from bayesmmm.analysis import predict

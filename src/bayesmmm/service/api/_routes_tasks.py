@@ -13,6 +13,7 @@ from bayesmmm.service._advice import for_api
 from bayesmmm.service._errors import RequestError, StoreUnavailable
 from bayesmmm.service._settings import Settings
 from bayesmmm.service.api._deps import (
+    Sources,
     get_artifacts,
     get_dispatcher,
     get_fetcher,
@@ -212,7 +213,7 @@ async def run_mmm(request: Request, owner: Owner,
                   settings: Annotated[Settings, Depends(get_settings)],
                   store: Annotated[JobStore, Depends(get_store)],
                   artifacts: Annotated[ArtifactStore, Depends(get_artifacts)],
-                  fetcher: Annotated[Fetcher, Depends(get_fetcher)],
+                  fetcher: Annotated[Fetcher, Depends(get_fetcher)], sources: Sources,
                   dispatcher: Annotated[Dispatcher, Depends(get_dispatcher)]) -> TaskAccepted:
     """Validate the data at once (422 with every problem and its fix), store it, and queue
     the fit (forms='auto': a structure search, several fits averaged). Returns the
@@ -226,7 +227,8 @@ async def run_mmm(request: Request, owner: Owner,
             checked["sampler"]["forms"] = forms
 
     body, content, name = await read_submission(request, RunMMMRequest, fetcher,
-                                                settings.max_upload_bytes, options)
+                                                settings.max_upload_bytes, options,
+                                                sources=sources)
     spec, sampler = checked["spec"], checked["sampler"]
 
     def check() -> list[dict[str, Any]]:

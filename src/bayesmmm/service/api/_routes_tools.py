@@ -1,5 +1,5 @@
 """Endpoints that need no task: data validation, inspection and exploratory plots, model
-options, synthetic data, health."""
+options, named data sources, synthetic data, health."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from bayesmmm.priors import ALLOWED_DISTRIBUTIONS
 from bayesmmm.service._advice import for_api
 from bayesmmm.service._errors import RequestError
 from bayesmmm.service._settings import Settings
-from bayesmmm.service.api._deps import get_fetcher, get_service, get_settings
+from bayesmmm.service.api._deps import Sources, get_fetcher, get_service, get_settings
 from bayesmmm.service.api._fetch import Fetcher
 from bayesmmm.service.api._guess import describe_columns, guess_roles
 from bayesmmm.service.api._ingest import build_spec, read_submission
@@ -43,6 +43,7 @@ from bayesmmm.service.api._schemas import (
 )
 from bayesmmm.service.api._security import get_owner, has_valid_key
 from bayesmmm.service.api._service import Service
+from bayesmmm.service.api._sources import SourceList
 from bayesmmm.service.api._tables import frame_rows, read_table, validation_error
 
 __all__ = ["router"]
@@ -50,7 +51,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/v1", tags=["tools"])
 
 _TOO_LARGE: dict[int | str, dict[str, Any]] = {
-    413: {"description": "The file is over the size limit."}}
+    413: {"description": "The file (or a named source's table) is over the size limit."}}
 
 
 def _data_kwargs(body: DataColumns) -> dict[str, Any]:
@@ -67,12 +68,12 @@ def _data_kwargs(body: DataColumns) -> dict[str, Any]:
              summary="Check a table without fitting", openapi_extra=READ_ONLY)
 async def validate_data(request: Request, _owner: Annotated[str, Depends(get_owner)],
                         settings: Annotated[Settings, Depends(get_settings)],
-                        fetcher: Annotated[Fetcher, Depends(get_fetcher)]
-                        ) -> ValidationResponse:
+                        fetcher: Annotated[Fetcher, Depends(get_fetcher)],
+                        sources: Sources) -> ValidationResponse:
     """Every problem at once, each with the column, the rule and a pandas fix, as
     ``bayesmmm validate`` prints them. ok is false when any error would refuse a fit."""
     body, content, name = await read_submission(request, ValidateRequest, fetcher,
-                                                settings.max_upload_bytes)
+                                                settings.max_upload_bytes, sources=sources)
     kwargs = _data_kwargs(body)
 
     def run() -> dict[str, Any]:
@@ -93,12 +94,13 @@ async def validate_data(request: Request, _owner: Annotated[str, Depends(get_own
              openapi_extra=READ_ONLY)
 async def inspect_data(request: Request, _owner: Annotated[str, Depends(get_owner)],
                        settings: Annotated[Settings, Depends(get_settings)],
-                       fetcher: Annotated[Fetcher, Depends(get_fetcher)]) -> InspectResponse:
+                       fetcher: Annotated[Fetcher, Depends(get_fetcher)],
+                       sources: Sources) -> InspectResponse:
     """Each column's kind (date, number, text), missing values and first values, and a
     guess of the date, target, channel, control and panel columns, to confirm with the
     user before validateData and runMMMAsync."""
     body, content, name = await read_submission(request, InspectRequest, fetcher,
-                                                settings.max_upload_bytes)
+                                                settings.max_upload_bytes, sources=sources)
 
     def run() -> InspectResponse:
         table = read_table(content, name, body.sep)
@@ -114,12 +116,13 @@ async def inspect_data(request: Request, _owner: Annotated[str, Depends(get_owne
              openapi_extra=READ_ONLY)
 async def explore_data(request: Request, _owner: Annotated[str, Depends(get_owner)],
                        settings: Annotated[Settings, Depends(get_settings)],
-                       fetcher: Annotated[Fetcher, Depends(get_fetcher)]) -> Response:
+                       fetcher: Annotated[Fetcher, Depends(get_fetcher)],
+                       sources: Sources) -> Response:
     """The exploratory plots of bayesmmm eda as Plotly figure JSON (spend, sales,
     correlations, seasonality, outliers), a page at a time (offset, next_offset), with the
     periods, outlier dates and validation warnings. Invalid data answers 422."""
     body, content, name = await read_submission(request, ExploreRequest, fetcher,
-                                                settings.max_upload_bytes)
+                                                settings.max_upload_bytes, sources=sources)
     kwargs = _data_kwargs(body)
 
     def run() -> str:
@@ -202,6 +205,17 @@ async def get_model_options(_owner: Annotated[str, Depends(get_owner)]) -> Model
                         plot_info=[
                             PlotInfo(name=p.name, group=p.group, description=p.description)
                             for p in PLOTS.of("fit")])
+
+
+@router.get("/sources", operation_id="listSources", response_model=SourceList,
+            responses={401: ERRORS[401]}, summary="Data sources the operator named")
+async def list_sources(_owner: Annotated[str, Depends(get_owner)],
+                       sources: Sources) -> SourceList:
+    """Each named source: its kind, description, the tables users may read whole and
+    whether they may send a query. Send source: {name, table} (or {name, query, params})
+    instead of a file to runMMMAsync, validateData, inspectData, exploreData or
+    predictWithModel. Addresses stay on the server."""
+    return sources.listing()
 
 
 @router.post("/synthetic-data", operation_id="generateSyntheticData",

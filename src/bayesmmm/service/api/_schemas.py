@@ -21,6 +21,7 @@ from bayesmmm.model import ModelSpec
 from bayesmmm.service.api._limits import FORMS, PLAN, SIZES, SPEC
 from bayesmmm.service.api._paging import LIMIT, MAX_LIMIT, MAX_OFFSET
 from bayesmmm.service.api._sampler import SamplerChoice
+from bayesmmm.service.api._sources import SourceRef
 from bayesmmm.transforms import ADSTOCKS, SATURATIONS
 
 __all__ = [
@@ -167,14 +168,22 @@ FORMS_HELP = (
     "adstock/saturation field.")
 
 
+#: The data from a named source, instead of a file or a link.
+SOURCE_FIELD = Field(None, description="The table from a source the operator named "
+                     "(listSources): {name, table} or {name, query, params}; instead of a "
+                     "file or openaiFileIdRefs.")
+
+
 class RunMMMRequest(ModelChoice, SamplerChoice):  # type: ignore[misc,valid-type]
-    """Start a fit. As JSON, the data comes by ``openaiFileIdRefs``; as multipart form,
-    the data is the ``file`` part and list fields may repeat or be comma-separated."""
+    """Start a fit. As JSON, the data comes by ``openaiFileIdRefs`` or ``source``; as
+    multipart form, the data is the ``file`` part (or ``source`` as JSON text) and list
+    fields may repeat or be comma-separated."""
 
     forms: Forms = Field("spec", description=FORMS_HELP)
     openaiFileIdRefs: list[FileRef] = Field(
         default_factory=list, max_length=SIZES["file_refs"],
         description="The data file by link (exactly one).")
+    source: SourceRef | None = SOURCE_FIELD
 
 
 class ValidateRequest(DataColumns):
@@ -182,6 +191,7 @@ class ValidateRequest(DataColumns):
 
     openaiFileIdRefs: list[FileRef] = Field(default_factory=list,
                                             max_length=SIZES["file_refs"])
+    source: SourceRef | None = SOURCE_FIELD
 
 
 class ExploreRequest(ValidateRequest):
@@ -205,6 +215,7 @@ class InspectRequest(_Strict):
     sep: str | None = Field(None, max_length=1, description="CSV delimiter (default ',').")
     openaiFileIdRefs: list[FileRef] = Field(default_factory=list,
                                             max_length=SIZES["file_refs"])
+    source: SourceRef | None = SOURCE_FIELD
 
 
 class PredictRequest(_Strict):
@@ -213,6 +224,7 @@ class PredictRequest(_Strict):
     sep: str | None = Field(None, max_length=1)
     openaiFileIdRefs: list[FileRef] = Field(default_factory=list,
                                             max_length=SIZES["file_refs"])
+    source: SourceRef | None = SOURCE_FIELD
 
 
 class SyntheticRequest(_StrictJSON):
@@ -231,7 +243,7 @@ class SyntheticRequest(_StrictJSON):
 #: Form fields that hold lists (repeated, comma-separated or a JSON array).
 LIST_FIELDS = ("channel_columns", "control_columns", "panel_columns", "holidays")
 #: Form fields that hold JSON objects (or a plain string for adstock/saturation/forms).
-JSON_FIELDS = ("model_options", "adstock", "saturation", "forms")
+JSON_FIELDS = ("model_options", "adstock", "saturation", "forms", "source")
 
 
 class TaskError(BaseModel):

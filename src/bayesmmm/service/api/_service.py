@@ -12,6 +12,7 @@ from bayesmmm.service._errors import StoreUnavailable
 from bayesmmm.service._settings import Settings
 from bayesmmm.service.api._fetch import Fetcher
 from bayesmmm.service.api._security import owner_of, upgrade_owners
+from bayesmmm.service.api._sources import SourceReader
 from bayesmmm.service.jobs import (
     ArtifactDamaged,
     ArtifactStore,
@@ -67,7 +68,8 @@ class FitCache:
 
 @dataclass
 class Service:
-    """Store, artifacts, executor, dispatcher and fetcher of one server process."""
+    """Store, artifacts, executor, dispatcher, fetcher and named sources of one server
+    process."""
 
     settings: Settings
     store: JobStore
@@ -76,12 +78,15 @@ class Service:
     fetcher: Fetcher
     dispatcher: Dispatcher = field(init=False)
     fits: FitCache = field(init=False)
+    sources: SourceReader = field(init=False)
     secret: bytes = field(init=False, repr=False)
     key_owners: tuple[str, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.dispatcher = Dispatcher(self.store, self.artifacts, self.executor, self.settings)
         self.fits = FitCache(self.artifacts)
+        self.sources = SourceReader(self.settings.sources, self.settings.max_upload_bytes,
+                                    self.settings.download_timeout)
         self.secret = self.settings.server_secret() if self.settings.api_keys else b""
         self.key_owners = tuple(owner_of(k, self.secret) for k in self.settings.api_keys)
 

@@ -1,8 +1,9 @@
-// Page 1: drop a table, confirm which column is which, and read the validation report.
+// Page 1: drop a table (or read one from a source the operator named), confirm which
+// column is which, and read the validation report.
 import { forPage } from "../advice.js";
 import { api } from "../api.js";
 import { checkResults } from "../checks.js";
-import { clear, copyButton, errorText, fill, h, hideAlert, showAlert } from "../dom.js";
+import { clear, copyButton, errorText, field, fill, h, hideAlert, showAlert } from "../dom.js";
 import { dataForm, state } from "../state.js";
 
 const LIST_ROLES = [
@@ -14,22 +15,23 @@ const LIST_ROLES = [
 export function render(root) {
   const report = h("section", { class: "card", id: "validation" });
   const mapping = h("section", { class: "card", id: "mapping" });
-  const upload = uploadCard(async (file) => {
+  // The same steps for an uploaded file and for a named source's table: inspectData on
+  // the form, then the column guess and validation.
+  const read = async (data, form) => {
     hideAlert();
-    state.file = file;
+    state.file = data;
     state.inspect = null;
     state.validation = null;
-    fill(mapping, h("p", { class: "muted" }, `Reading ${file.name}…`));
+    fill(mapping, h("p", { class: "muted" }, `Reading ${data.name}…`));
     clear(report);
     try {
-      const form = new FormData();
-      form.append("file", file, file.name);
       state.inspect = await api("/inspect", { form });
     } catch (err) {
       fill(mapping, h("p", { class: "summary-line bad" }, errorText(err)));
       showAlert(errorText(err));
       return;
     }
+    if (data.source) state.file = { name: state.inspect.name, source: data.source };
     const g = state.inspect.guess;
     state.mapping = {
       date_column: g.date_column || "", y_column: g.y_column || "",
@@ -39,8 +41,19 @@ export function render(root) {
     drawMapping(mapping, report);
     fileLine(upload);
     await runValidation(report);
+  };
+  const upload = uploadCard((file) => {
+    const form = new FormData();
+    form.append("file", file, file.name);
+    return read(file, form);
   });
-  fill(root, h("h1", {}, "Data"), upload, h("div", { class: "grid2" }, mapping, report));
+  const named = h("section", { class: "card", id: "named-source", hidden: true });
+  fill(root, h("h1", {}, "Data"), upload, named, h("div", { class: "grid2" }, mapping, report));
+  sourceCard(named, (source) => {
+    const form = new FormData();
+    form.append("source", JSON.stringify(source));
+    return read({ name: `source:${source.name}`, source }, form);
+  });
   if (state.inspect) {
     fileLine(upload);
     drawMapping(mapping, report);
@@ -73,6 +86,63 @@ function uploadCard(onFile) {
   input.addEventListener("change", () => { pick(input.files); input.value = ""; });
   return h("section", { class: "card", id: "upload" }, h("h2", {}, "1 · Upload"), zone, input,
     h("p", { class: "file-line muted small" }));
+}
+
+/** "From a named source": shown only when the operator named sources (listSources). */
+async function sourceCard(card, onSource) {
+  if (!state.sources) {
+    try {
+      state.sources = (await api("/sources")).sources;
+    } catch {
+      return; // no key yet, or an older service: the upload is the way in
+    }
+  }
+  const sources = state.sources;
+  if (!sources.length) return;
+  const picker = h("select", { id: "source-name" }, sources.map((s) => h("option", { value: s.name },
+    s.description ? `${s.name} — ${s.description}` : s.name)));
+  const what = h("div", { class: "fields source-what" });
+  const readButton = h("button", { type: "button", class: "primary", id: "source-read" }, "Read");
+  let ask = () => ({});
+  const choose = () => {
+    const s = sources.find((x) => x.name === picker.value);
+    const parts = [];
+    const table = s.tables.length ? h("select", { id: "source-table" },
+      s.tables.map((t) => h("option", { value: t }, t))) : null;
+    const query = s.queries ? h("textarea", { id: "source-query", rows: 4, spellcheck: "false",
+      placeholder: "SELECT date, sales, tv, search FROM weekly WHERE date >= '2022-01-01'" }) : null;
+    const params = s.params.map((p) => h("input", { type: "text", dataset: { param: p }, autocomplete: "off" }));
+    if (table) parts.push(field("Table", table, query ? "read whole; or write a query below" : "read whole"));
+    if (query) parts.push(h("div", { class: "field full" }, h("label", { for: query.id }, "Query (one SELECT)"), query,
+      h("span", { class: "muted small" }, "Read only: the service refuses anything but a SELECT.")));
+    params.forEach((input, i) => parts.push(field(`Value of :${s.params[i]}`, input)));
+    if (!parts.length) parts.push(h("p", { class: "muted small" }, s.fixed_query
+      ? "The operator's own query: read it as it is." : "A file: read it whole."));
+    fill(what, field("Source", picker), ...parts);
+    ask = () => {
+      const source = { name: s.name };
+      const text = query ? query.value.trim() : "";
+      if (text) source.query = text;
+      else if (table) source.table = table.value;
+      if (params.length) source.params = Object.fromEntries(params.map((input) => [input.dataset.param, input.value]));
+      return source;
+    };
+  };
+  picker.addEventListener("change", choose);
+  readButton.addEventListener("click", async () => {
+    readButton.disabled = true;
+    try {
+      await onSource(ask());
+    } finally {
+      readButton.disabled = false;
+    }
+  });
+  choose();
+  fill(card, h("h2", {}, "Or: from a named source"),
+    h("p", { class: "muted small" }, "Tables the service's operator set up; their addresses stay on the server."),
+    what,
+    h("div", { class: "row", style: "margin-top:.7rem" }, readButton));
+  card.hidden = false;
 }
 
 function fileLine(card) {
