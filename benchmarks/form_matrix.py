@@ -139,6 +139,13 @@ def run_cell(adstock: str, saturation: str, seed: int, variant: str,
            "seconds": round(seconds, 1), **score(fitted, sim), **_convergence(fitted)}
     if variant == "auto":
         row["weights"] = {k: round(v, 3) for k, v in fitted.weights.items() if v > 0}
+        table = fitted.comparison
+        row["reruns"] = {str(k): str(v) for k, v in table["rerun"].items() if v}
+        row["members_roi"] = {k: {c: [round(float(x), 4) for x in t.loc[c, ["roi", "hdi_3%",
+                                                                             "hdi_97%"]]]
+                                  for c in t.index}
+                              for k, t in ((k, m.roi()) for k, m in fitted.fits.items())}
+        row["pilot_roi"] = fitted.meta.get("pilot_roi", {})
     return row
 
 

@@ -51,6 +51,7 @@ def test_disagreeing_structures_give_the_range_not_one_number(averaged: Averaged
     x1 = narrow["x1"]
     assert x1.status == "care" and x1.value > 0
     rois = {k: f.roi(hdi_prob=0.1).loc["x1"] for k, f in averaged.fits.items()}
+    rois["mixture"] = averaged.roi(hdi_prob=0.1).loc["x1"]  # the range covers it too
     low = min(r["hdi_45%"] for r in rois.values())
     high = max(r["hdi_55%"] for r in rois.values())
     assert f"range {bm_number(low)} to {bm_number(high)}" in x1.advice
@@ -89,6 +90,33 @@ def test_a_pilot_that_predicts_as_well_but_carries_no_weight_is_compared(
     assert "a pilot's interval is from a short fit" in found["x1"].advice
     assert found["x2"].status == "ok"
     assert structure_checks(rival, hdi_prob=0.5) == []  # pilots keep 94% intervals only
+
+
+def test_a_rival_estimate_outside_the_averaged_interval_asks_for_the_range(
+        averaged: AveragedFit) -> None:
+    """Intervals that overlap are not enough: when a structure that predicts as well has
+    its estimate outside the mixture's interval (stacking gave it no weight), the
+    averaged interval understates the uncertainty, and the range is asked for."""
+    member = next(iter(averaged.fits))
+    alone = AveragedFit({member: averaged.fits[member]}, {member: 1.0})
+    x1 = alone.roi().loc["x1"]
+    lo, hi = float(x1["hdi_3%"]), float(x1["hdi_97%"])
+    # a wide pilot interval that overlaps the member's, its estimate above it
+    pilot_roi = {"geometric+hill": {"x1": [hi + 1.0, lo, hi + 5.0],
+                                     "x2": [float(v) for v in alone.roi()
+                                            .loc["x2", ["roi", "hdi_3%", "hdi_97%"]]]}}
+    rival = AveragedFit(alone.fits, alone.weights, None, {"pilot_roi": pilot_roi})
+    ranges = roi_ranges(rival)
+    assert ranges.loc["x1", "gap"] == 0 and ranges.loc["x1", "disagree"]
+    assert ranges.loc["x1", "outside"] == "geometric+hill (pilot)"
+    assert ranges.loc["x1", ["low", "high"]].tolist() == pytest.approx([lo, hi + 5.0])
+    assert not ranges.loc["x2", "disagree"] and ranges.loc["x2", "outside"] == ""
+    found = {f.channel: f for f in structure_checks(rival)}
+    assert found["x1"].status == "care" and found["x1"].value == 0
+    assert f"the averaged interval [{bm_number(lo)}, {bm_number(hi)}] leaves out the " \
+           "estimate of geometric+hill (pilot)" in found["x1"].advice
+    assert f"range {bm_number(lo)} to {bm_number(hi + 5.0)}" in found["x1"].advice
+    assert found["x2"].status == "ok"
 
 
 def test_the_verdict_holds_each_member_and_the_mixture(averaged: AveragedFit) -> None:

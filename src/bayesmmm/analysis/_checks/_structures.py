@@ -4,8 +4,12 @@ An averaged fit's ROI is the stacking mixture of its members'. When two structur
 predict the data about equally well (their ELPDs within :data:`ELPD_NOISE` of each
 other) yet their ROI intervals for a channel do not overlap, the data cannot tell which
 response shape is right, and the mixture's single interval hides that it is made of two
-different answers. The honest report is the range that covers both, and the fix is
-evidence that separates them: a lift test for that channel.
+different answers. The same holds when such a structure's ROI estimate lies outside the
+mixture's interval: stacking weighs structures by what their predictions add, so one
+that predicts as well but adds nothing gets no weight however different its ROI, and
+the mixture's interval then understates how little the data say. The honest report is
+the range that covers them all, and the fix is evidence that separates them: a lift test
+for that channel.
 """
 
 from __future__ import annotations
@@ -69,34 +73,42 @@ def _pilot_rivals(fit: AveragedFit, names: list[str], hdi_prob: float, lo: str,
 def roi_ranges(fit: AveragedFit, hdi_prob: float = 0.94) -> pd.DataFrame:
     """Per channel, the ROI intervals of the structures that predict about as well as
     the best one (members within :data:`ELPD_NOISE`, and pilots of structures without
-    weight, see :func:`structure_checks`) and the range that covers them all.
+    weight, see :func:`structure_checks`), against the mixture's interval.
 
     Returns
     -------
     DataFrame
         Index ``channel``; ``low`` and ``high`` (the range covering every compared
-        interval), ``gap`` (how far apart the two most distant intervals are, 0 when all
-        overlap), ``disagree`` (``gap > 0``: report the range, not the mixture's
-        interval), ``structures`` (``label mean [low, high]`` of each, ``; ``-joined)
-        and ``pilots`` (whether a pilot's rough interval is among them). Empty when
-        fewer than two structures are compared.
+        interval and the mixture's), ``gap`` (how far apart the two most distant
+        intervals are, 0 when all overlap), ``outside`` (the structures whose ROI
+        estimate lies outside the mixture's interval, ``; ``-joined), ``disagree``
+        (``gap > 0`` or any ``outside``: report the range, not the mixture's interval),
+        ``mixture_low`` and ``mixture_high`` (the mixture's interval), ``structures``
+        (``label mean [low, high]`` of each, ``; ``-joined) and ``pilots`` (whether a
+        pilot's rough interval is among them). Empty when fewer than two structures are
+        compared.
     """
     names = rivals(fit)
     lo, hi = f"hdi_{(1 - hdi_prob) / 2:.0%}", f"hdi_{(1 + hdi_prob) / 2:.0%}"
     pilots = _pilot_rivals(fit, names, hdi_prob, lo, hi)
-    columns = ["low", "high", "gap", "disagree", "structures", "pilots"]
+    columns = ["low", "high", "gap", "outside", "disagree", "mixture_low", "mixture_high",
+               "structures", "pilots"]
     if len(names) + len(pilots) < 2:
         return pd.DataFrame(columns=columns, index=pd.Index([], name="channel"))
     tables = {k: fit.fits[k].roi(hdi_prob=hdi_prob) for k in names} | pilots
+    mixture = fit.roi(hdi_prob=hdi_prob)
     rows = {}
     for channel in fit.spec.channel_columns:
         each = {k: t.loc[channel] for k, t in tables.items()}
         gap = max(float(each[a][lo]) - float(each[b][hi]) for a in each for b in each)
         gap = max(gap, 0.0) if math.isfinite(gap) else gap
+        m_lo, m_hi = float(mixture.loc[channel, lo]), float(mixture.loc[channel, hi])
+        outside = [k for k, r in each.items() if not m_lo <= float(r["roi"]) <= m_hi]
         rows[channel] = {
-            "low": min(float(r[lo]) for r in each.values()),
-            "high": max(float(r[hi]) for r in each.values()),
-            "gap": gap, "disagree": bool(gap > 0),
+            "low": min([m_lo] + [float(r[lo]) for r in each.values()]),
+            "high": max([m_hi] + [float(r[hi]) for r in each.values()]),
+            "gap": gap, "outside": "; ".join(outside),
+            "disagree": bool(gap > 0 or outside), "mixture_low": m_lo, "mixture_high": m_hi,
             "structures": "; ".join(f"{k} {_num(float(r['roi']))} [{_num(float(r[lo]))}, "
                                     f"{_num(float(r[hi]))}]" for k, r in each.items()),
             "pilots": bool(pilots)}
@@ -107,25 +119,32 @@ def roi_ranges(fit: AveragedFit, hdi_prob: float = 0.94) -> pd.DataFrame:
 
 def structure_checks(fit: AveragedFit, hdi_prob: float = 0.94) -> list[Finding]:
     """For each channel: do structures within LOO noise of each other give ROI intervals
-    that do not overlap? The members that carry weight are compared, and so are the
-    structures whose short pilot fits predicted as well but that carry none (their pilot
-    ROIs, kept by :func:`bayesmmm.analysis.fit_auto`). ``value`` is the gap between the
-    intervals (0 when they overlap, in ROI units); ``care`` when there is one, with the
+    that do not overlap, or an estimate outside the mixture's interval? The members that
+    carry weight are compared, and so are the structures whose short pilot fits predicted
+    as well but that carry none (their pilot ROIs, kept by
+    :func:`bayesmmm.analysis.fit_auto`). ``value`` is the gap between the intervals (0
+    when they overlap, in ROI units); ``care`` when they disagree either way, with the
     range that covers them all (:func:`roi_ranges`)."""
     ranges = roi_ranges(fit, hdi_prob)
     rule = (f"the {hdi_prob:.0%} ROI intervals of structures within {ELPD_NOISE:g} ELPD of "
-            "the best overlap")
+            "the best overlap, and the averaged interval holds their estimates")
     out = []
     for channel, r in ranges.iterrows():
+        rough = "; a pilot's interval is from a short fit, rough" if r["pilots"] else ""
+        if r["gap"] > 0:
+            what = (f"give {channel} ROIs whose intervals do not overlap "
+                    f"({r['structures']}{rough})")
+        else:
+            what = (f"give {channel} different ROIs ({r['structures']}{rough}): the "
+                    f"averaged interval [{_num(r['mixture_low'])}, "
+                    f"{_num(r['mixture_high'])}] leaves out the estimate of "
+                    f"{r['outside']}, so it understates how little the data say")
         out.append(_finding(
             "structures disagree", str(channel), r["gap"], rule,
             "care" if r["disagree"] else "ok",
             f"structures that predict equally well disagree on {channel}'s ROI",
-            f"Structures that predict the data about equally well give {channel} ROIs "
-            f"whose intervals do not overlap ({r['structures']}"
-            + ("; a pilot's interval is from a short fit, rough" if r["pilots"] else "")
-            + "). The data cannot tell which response "
-            f"shape is right: report {channel}'s ROI as the range {_num(r['low'])} to "
-            f"{_num(r['high'])}, not one number. Fix: a lift test (experiment) for {channel} "
-            "decides between them (lift_tests in the spec)."))
+            f"Structures that predict the data about equally well {what}. The data cannot "
+            f"tell which response shape is right: report {channel}'s ROI as the range "
+            f"{_num(r['low'])} to {_num(r['high'])}, not one number. Fix: a lift test "
+            f"(experiment) for {channel} decides between them (lift_tests in the spec)."))
     return out
