@@ -3,9 +3,7 @@ BAYESMMM_TEST_POSTGRES_URL is set (.ci/run sets it and BAYESMMM_REQUIRE_POSTGRES
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +14,7 @@ import bayesmmm as bm
 from bayesmmm.data import read_source, validate
 from bayesmmm.data._sql import _shown
 from bayesmmm.errors import DataLoadError, SpecError
+from tests._databases import example_schema
 
 sa = pytest.importorskip("sqlalchemy")
 
@@ -145,35 +144,9 @@ def test_an_uninstalled_dialect_names_its_package() -> None:
 @pytest.fixture
 def postgres() -> Iterator[tuple[str, str]]:
     """``(url, schema)``: the test database and a fresh schema holding the example data as
-    ``weekly`` (DATE and NUMERIC columns, as a warehouse would have them)."""
-    url = os.environ.get("BAYESMMM_TEST_POSTGRES_URL")
-    if not url:
-        reason = ("BAYESMMM_TEST_POSTGRES_URL is not set: set it to a PostgreSQL URL "
-                  "(postgresql://user:password@127.0.0.1:5432/db) to read from PostgreSQL "
-                  "too (.ci/run does)")
-        if os.environ.get("BAYESMMM_REQUIRE_POSTGRES"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    pytest.importorskip("psycopg")
-    schema = f"test_sources_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    df = bm.example_data()
-    rows = df.assign(date_week=pd.to_datetime(df["date_week"]).dt.date).to_dict("records")
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        conn.execute(sa.text(
-            f'CREATE TABLE "{schema}".weekly (date_week DATE, y NUMERIC(14, 6), '
-            "x1 DOUBLE PRECISION, x2 DOUBLE PRECISION, event_1 DOUBLE PRECISION, "
-            "event_2 DOUBLE PRECISION, dayofyear INTEGER, t INTEGER)"))
-        conn.execute(sa.text(
-            f'INSERT INTO "{schema}".weekly VALUES (:date_week, :y, :x1, :x2, :event_1, '
-            ":event_2, :dayofyear, :t)"), rows)
-    try:
-        yield url, schema
-    finally:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
+    ``weekly``."""
+    with example_schema("read from PostgreSQL too") as where:
+        yield where
 
 
 def test_postgres_query_and_table_read_and_validate(postgres: tuple[str, str],

@@ -5,7 +5,6 @@ SDK's own client against a real ``bayesmmm mcp`` and the local service it starts
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,8 +13,8 @@ import anyio
 import httpx
 import pytest
 
-import bayesmmm as bm
 from bayesmmm.mcp import ServiceClient, build_server
+from tests._databases import example_sources_file
 from tests.mcp._session import COLUMNS, Mcp, mcp_process, text_of
 
 
@@ -24,13 +23,7 @@ def mcp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mcp]:
     """``bayesmmm mcp`` whose local service has one named source: a SQLite file with the
     example as ``weekly``."""
     home = tmp_path_factory.mktemp("mcp-sources")
-    db = home / "sales.db"
-    with sqlite3.connect(db) as con:
-        bm.example_data().to_sql("weekly", con, index=False)
-    con.close()
-    sources = home / "sources.toml"
-    sources.write_text(f'[warehouse]\nurl = "sqlite:///{db}"\ndescription = "Weekly sales"\n'
-                       'tables = ["weekly"]\n')
+    sources = example_sources_file(home)
     with pytest.MonkeyPatch.context() as patch:  # the child's environment is built from ours
         patch.setenv("BAYESMMM_SOURCES_FILE", str(sources))
         with mcp_process(home / "state") as session:

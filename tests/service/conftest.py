@@ -3,7 +3,6 @@ local HTTP server for download links, and the example data."""
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import warnings
@@ -23,6 +22,7 @@ with warnings.catch_warnings():  # Starlette's note on httpx vs httpx2 in its te
 import bayesmmm as bm  # noqa: E402
 from bayesmmm.datasets import example_path  # noqa: E402
 from bayesmmm.service import InlineExecutor, Service, Settings, create_app  # noqa: E402
+from tests._databases import postgres_url  # noqa: E402
 
 #: Tiny sampler settings: service tests check plumbing, not statistics.
 QUICK = {"chains": 1, "warmup": 100, "draws": 100, "seed": 3}
@@ -184,14 +184,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
         yield job_store
         job_store.dispose()
         return
-    url = os.environ.get("BAYESMMM_TEST_POSTGRES_URL")
-    if not url:
-        reason = ("BAYESMMM_TEST_POSTGRES_URL is not set: set it to a PostgreSQL URL "
-                  "(postgresql://user:password@127.0.0.1:5432/db) to run the store tests on "
-                  "PostgreSQL too (.ci/run does)")
-        if os.environ.get("BAYESMMM_REQUIRE_POSTGRES"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    url = postgres_url("run the store tests on PostgreSQL too")
     schema = f"test_{uuid.uuid4().hex[:12]}"
     admin = _postgres_engine(url, "public")
     with admin.begin() as conn:

@@ -5,9 +5,7 @@ the very path of an uploaded CSV. No fits run here: accepted tasks stay pending.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from bayesmmm.datasets import example_path
 from bayesmmm.service import Service, create_app
 from bayesmmm.service._sources import parse_sources
 from bayesmmm.service.api._tables import read_table
+from tests._databases import example_schema
 from tests.service.conftest import BODY, FORM, ServiceFactory, example_bytes, upload
 
 sa = pytest.importorskip("sqlalchemy")
@@ -369,27 +368,9 @@ def test_sources_can_be_given_as_settings(make_service: ServiceFactory,
 @pytest.fixture
 def postgres() -> Iterator[tuple[str, str]]:
     """``(url, schema)``: the test database and a fresh schema with the example data as
-    ``weekly`` (as tests/data/test_sql_source.py makes it)."""
-    url = os.environ.get("BAYESMMM_TEST_POSTGRES_URL")
-    if not url:
-        reason = ("BAYESMMM_TEST_POSTGRES_URL is not set: set it to a PostgreSQL URL "
-                  "(postgresql://user:password@127.0.0.1:5432/db) to read a named source "
-                  "from PostgreSQL too (.ci/run does)")
-        if os.environ.get("BAYESMMM_REQUIRE_POSTGRES"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    pytest.importorskip("psycopg")
-    schema = f"test_named_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        bm.example_data().to_sql("weekly", conn, schema=schema, index=False)
-    try:
-        yield url, schema
-    finally:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
+    ``weekly``."""
+    with example_schema("read a named source from PostgreSQL too") as where:
+        yield where
 
 
 def test_postgres_source_reads_and_never_writes(make_service: ServiceFactory,

@@ -3,14 +3,13 @@ validated as an upload is; without sources the page offers the upload alone."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import bayesmmm as bm
+from tests._databases import example_sources_file
 from tests.service._server import Server
 
 
@@ -18,13 +17,7 @@ from tests.service._server import Server
 def sources_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server whose operator named a SQLite database with the example as ``weekly``."""
     home = tmp_path_factory.mktemp("web-sources")
-    db = home / "sales.db"
-    with sqlite3.connect(db) as con:
-        bm.example_data().to_sql("weekly", con, index=False)
-    con.close()
-    sources = home / "sources.toml"
-    sources.write_text(f'[warehouse]\nurl = "sqlite:///{db}"\ndescription = "Weekly sales"\n'
-                       'tables = ["weekly"]\nqueries = true\n')
+    sources = example_sources_file(home, queries=True)
     srv = Server(home, BAYESMMM_SOURCES_FILE=str(sources))
     srv.start()
     yield srv
