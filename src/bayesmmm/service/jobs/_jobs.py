@@ -51,10 +51,10 @@ def _progress(emit: Emit, sampler: dict[str, Any]) -> Callable[[str, int, int], 
     """A ``bm.fit`` progress callback sending at most two messages a second. A structure
     search reports its phases ``pilots`` (pilots done) and ``fits`` (the full fits' NUTS
     iterations done): the pilots fill the first :data:`_PILOT_SHARE` of the bar, the
-    full fits the rest."""
+    full fits the rest. The fraction never goes down."""
     warmup = int(sampler.get("warmup", 1000))
     draws = int(sampler.get("draws", 1000))
-    last: dict[str, Any] = {"time": 0.0, "phase": ""}
+    last: dict[str, Any] = {"time": 0.0, "phase": "", "fraction": 0.0}
 
     def fraction(phase: str, done: int, total: int) -> float:
         share = done / max(total, 1)
@@ -69,9 +69,10 @@ def _progress(emit: Emit, sampler: dict[str, Any]) -> Callable[[str, int, int], 
         if now - float(last["time"]) < _PROGRESS_EVERY and phase == last["phase"] \
                 and done < total:
             return
-        last.update(time=now, phase=phase)
-        emit("progress", phase=phase, done=done, total=total,
-             fraction=fraction(phase, done, total))
+        # a bar never moves back: a search's rerun adds iterations to the fits' total
+        share = max(float(last["fraction"]), fraction(phase, done, total))
+        last.update(time=now, phase=phase, fraction=share)
+        emit("progress", phase=phase, done=done, total=total, fraction=share)
 
     return callback
 
