@@ -119,6 +119,31 @@ def test_a_rival_estimate_outside_the_averaged_interval_asks_for_the_range(
     assert found["x2"].status == "ok"
 
 
+def test_a_rival_that_leaves_the_roi_far_more_open_asks_for_the_range(
+        averaged: AveragedFit) -> None:
+    """Same estimate, far wider interval (a flexible curve the data cannot pin): the
+    averaged interval of the confident structures understates the uncertainty."""
+    member = next(iter(averaged.fits))
+    alone = AveragedFit({member: averaged.fits[member]}, {member: 1.0})
+    mean, lo, hi = (float(v) for v in alone.roi().loc["x1", ["roi", "hdi_3%", "hdi_97%"]])
+    width = hi - lo
+    x2 = [float(v) for v in alone.roi().loc["x2", ["roi", "hdi_3%", "hdi_97%"]]]
+    wide = {"geometric+hill": {"x1": [mean, lo - width, hi + width], "x2": x2}}
+    rival = AveragedFit(alone.fits, alone.weights, None, {"pilot_roi": wide})
+    ranges = roi_ranges(rival)
+    assert ranges.loc["x1", "wider"] == pytest.approx(3.0)
+    assert ranges.loc["x1", "disagree"] and ranges.loc["x1", "outside"] == ""
+    assert not ranges.loc["x2", "disagree"]
+    found = {f.channel: f for f in structure_checks(rival)}
+    assert "leave x1's ROI far more open than the averaged interval" in found["x1"].advice
+    assert "their range is 3.0x as wide" in found["x1"].advice
+    # a little wider is the pilots' roughness, not a finding
+    slight = {"geometric+hill": {"x1": [mean, lo - 0.2 * width, hi + 0.2 * width],
+                                  "x2": x2}}
+    calm = AveragedFit(alone.fits, alone.weights, None, {"pilot_roi": slight})
+    assert not roi_ranges(calm)["disagree"].any()
+
+
 def test_the_verdict_holds_each_member_and_the_mixture(averaged: AveragedFit) -> None:
     v = verdict(averaged)
     names = [c.name for c in v.checks]

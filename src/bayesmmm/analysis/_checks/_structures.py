@@ -7,7 +7,10 @@ response shape is right, and the mixture's single interval hides that it is made
 different answers. The same holds when such a structure's ROI estimate lies outside the
 mixture's interval: stacking weighs structures by what their predictions add, so one
 that predicts as well but adds nothing gets no weight however different its ROI, and
-the mixture's interval then understates how little the data say. The honest report is
+the mixture's interval then understates how little the data say; and so it does when
+such a structure's interval reaches far beyond the mixture's (a flexible curve, such as
+Hill's, that leaves the ROI open while the confident structures carry the weight). The
+honest report is
 the range that covers them all, and the fix is evidence that separates them: a lift test
 for that channel.
 """
@@ -23,12 +26,15 @@ from bayesmmm.analysis._checks._common import Finding, _finding, _num
 from bayesmmm.model import AveragedFit
 from bayesmmm.model._averaged import MIN_WEIGHT
 
-__all__ = ["ELPD_NOISE", "STRUCTURE_WEIGHT", "roi_ranges", "structure_checks"]
+__all__ = ["ELPD_NOISE", "STRUCTURE_WEIGHT", "WIDER", "roi_ranges", "structure_checks"]
 
 #: Two structures whose PSIS-LOO ELPDs differ by less than this predict the data about
 #: equally well: differences below 4 are within the estimate's own noise (Sivula,
 #: Magnusson and Vehtari 2020 call such differences small).
 ELPD_NOISE = 4.0
+#: The structures' range counts as wider than the mixture's interval (report the range)
+#: beyond this factor: short of it, the difference is the pilots' own roughness.
+WIDER = 1.5
 #: Without a comparison table (an averaged fit built by hand), the members that carry at
 #: least this weight are the ones compared.
 STRUCTURE_WEIGHT = 0.05
@@ -82,8 +88,11 @@ def roi_ranges(fit: AveragedFit, hdi_prob: float = 0.94) -> pd.DataFrame:
         interval and the mixture's), ``gap`` (how far apart the two most distant
         intervals are, 0 when all overlap), ``outside`` (the structures whose ROI
         estimate lies outside the mixture's interval, ``; ``-joined), ``disagree``
-        (``gap > 0`` or any ``outside``: report the range, not the mixture's interval),
-        ``mixture_low`` and ``mixture_high`` (the mixture's interval), ``structures``
+        (``gap > 0``, any ``outside``, or ``wider`` above :data:`WIDER`: report the
+        range, not the mixture's interval),
+        ``mixture_low`` and ``mixture_high`` (the mixture's interval), ``wider`` (the
+        range's width over the mixture interval's; ``disagree`` also when above
+        :data:`WIDER`), ``structures``
         (``label mean [low, high]`` of each, ``; ``-joined) and ``pilots`` (whether a
         pilot's rough interval is among them). Empty when fewer than two structures are
         compared.
@@ -91,8 +100,8 @@ def roi_ranges(fit: AveragedFit, hdi_prob: float = 0.94) -> pd.DataFrame:
     names = rivals(fit)
     lo, hi = f"hdi_{(1 - hdi_prob) / 2:.0%}", f"hdi_{(1 + hdi_prob) / 2:.0%}"
     pilots = _pilot_rivals(fit, names, hdi_prob, lo, hi)
-    columns = ["low", "high", "gap", "outside", "disagree", "mixture_low", "mixture_high",
-               "structures", "pilots"]
+    columns = ["low", "high", "gap", "outside", "wider", "disagree", "mixture_low",
+               "mixture_high", "structures", "pilots"]
     if len(names) + len(pilots) < 2:
         return pd.DataFrame(columns=columns, index=pd.Index([], name="channel"))
     tables = {k: fit.fits[k].roi(hdi_prob=hdi_prob) for k in names} | pilots
@@ -104,11 +113,13 @@ def roi_ranges(fit: AveragedFit, hdi_prob: float = 0.94) -> pd.DataFrame:
         gap = max(gap, 0.0) if math.isfinite(gap) else gap
         m_lo, m_hi = float(mixture.loc[channel, lo]), float(mixture.loc[channel, hi])
         outside = [k for k, r in each.items() if not m_lo <= float(r["roi"]) <= m_hi]
+        low = min([m_lo] + [float(r[lo]) for r in each.values()])
+        high = max([m_hi] + [float(r[hi]) for r in each.values()])
+        wider = (high - low) / (m_hi - m_lo) if m_hi > m_lo else float("inf")
         rows[channel] = {
-            "low": min([m_lo] + [float(r[lo]) for r in each.values()]),
-            "high": max([m_hi] + [float(r[hi]) for r in each.values()]),
-            "gap": gap, "outside": "; ".join(outside),
-            "disagree": bool(gap > 0 or outside), "mixture_low": m_lo, "mixture_high": m_hi,
+            "low": low, "high": high, "gap": gap, "outside": "; ".join(outside),
+            "wider": wider, "disagree": bool(gap > 0 or outside or wider > WIDER),
+            "mixture_low": m_lo, "mixture_high": m_hi,
             "structures": "; ".join(f"{k} {_num(float(r['roi']))} [{_num(float(r[lo]))}, "
                                     f"{_num(float(r[hi]))}]" for k, r in each.items()),
             "pilots": bool(pilots)}
@@ -127,18 +138,24 @@ def structure_checks(fit: AveragedFit, hdi_prob: float = 0.94) -> list[Finding]:
     range that covers them all (:func:`roi_ranges`)."""
     ranges = roi_ranges(fit, hdi_prob)
     rule = (f"the {hdi_prob:.0%} ROI intervals of structures within {ELPD_NOISE:g} ELPD of "
-            "the best overlap, and the averaged interval holds their estimates")
+            "the best overlap, and the averaged interval holds their estimates and most of "
+            f"their range (their range at most {WIDER:g}x as wide)")
     out = []
     for channel, r in ranges.iterrows():
         rough = "; a pilot's interval is from a short fit, rough" if r["pilots"] else ""
+        averaged = f"[{_num(r['mixture_low'])}, {_num(r['mixture_high'])}]"
         if r["gap"] > 0:
             what = (f"give {channel} ROIs whose intervals do not overlap "
                     f"({r['structures']}{rough})")
-        else:
+        elif r["outside"]:
             what = (f"give {channel} different ROIs ({r['structures']}{rough}): the "
-                    f"averaged interval [{_num(r['mixture_low'])}, "
-                    f"{_num(r['mixture_high'])}] leaves out the estimate of "
+                    f"averaged interval {averaged} leaves out the estimate of "
                     f"{r['outside']}, so it understates how little the data say")
+        else:
+            what = (f"leave {channel}'s ROI far more open than the averaged interval "
+                    f"{averaged} says ({r['structures']}{rough}; their range is "
+                    f"{r['wider']:.1f}x as wide): the structures with the weight are "
+                    "confident where others, as plausible, are not")
         out.append(_finding(
             "structures disagree", str(channel), r["gap"], rule,
             "care" if r["disagree"] else "ok",
