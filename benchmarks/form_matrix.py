@@ -25,6 +25,7 @@ to ``benchmarks/results/form_matrix.json`` as they finish (a run can be resumed 
 
     .venv/bin/python benchmarks/form_matrix.py --quick --seeds 0
     .venv/bin/python benchmarks/form_matrix.py                      # 4 x 1000 x 1000, seeds 0,1,2
+    .venv/bin/python benchmarks/form_matrix.py --report             # the tables of a run
 """
 
 from __future__ import annotations
@@ -164,14 +165,51 @@ def summarise(rows: list[dict[str, Any]]) -> str:
             f"{max(r['max_r_hat'] for r in mine):.3f} | "
             f"{sum(r['divergences'] > 0 for r in mine)} | "
             f"{np.median([r['seconds'] for r in mine]):.0f} |")
-    miss = [r for r in rows if (r["adstock"], r["saturation"]) != ("geometric", "logistic")]
+    # misspecified cells that every variant finished, so that the means compare alike
+    done: dict[tuple[str, str, int], set[str]] = {}
+    for r in rows:
+        if "error" not in r:
+            done.setdefault((r["adstock"], r["saturation"], r["seed"]), set()).add(r["variant"])
+    whole = {k for k, v in done.items() if v >= {"classic", "true", "auto"}
+             and k[:2] != ("geometric", "logistic")}
+    miss = [r for r in rows if (r["adstock"], r["saturation"], r["seed"]) in whole]
     by = {v: [r["roi_error"] for r in miss if r["variant"] == v and "error" not in r]
           for v in ("classic", "true", "auto")}
     if all(by.values()):
-        lines.append(f"\nMisspecified cells: auto's ROI error {np.mean(by['auto']):.0%} = "
+        lines.append(f"\nMisspecified cells ({len(whole)}, every variant done): auto's ROI "
+                     f"error {np.mean(by['auto']):.0%} = "
                      f"{np.mean(by['auto']) / np.mean(by['true']):.2f}x the true forms' and "
                      f"{np.mean(by['auto']) / np.mean(by['classic']):.2f}x the classic "
                      "model's (targets: <= 1.2x and <= 0.5x).")
+    return "\n".join(lines)
+
+
+def cells_table(rows: list[dict[str, Any]]) -> str:
+    """One line per cell and seed: each variant's ROI coverage (auto: also as told),
+    ROI error, divergences, and auto's time over the classic fit's."""
+    by = {(r["adstock"], r["saturation"], r["seed"], r["variant"]): r for r in rows
+          if "error" not in r}
+    lines = ["| adstock + saturation | seed | classic: coverage / error | true forms: coverage "
+             "/ error / div | auto: coverage / as told / error / div | auto weights | "
+             "auto s / classic s |", "|---|---|---|---|---|---|---|"]
+    for a, s, seed in dict.fromkeys((r["adstock"], r["saturation"], r["seed"]) for r in rows):
+        c, t, x = (by.get((a, s, seed, v)) for v in ("classic", "true", "auto"))
+
+        def part(r: dict[str, Any] | None, *keys: str) -> str:
+            if r is None:
+                return "-"
+            out = []
+            for k in keys:
+                v = r.get(k, r["coverage"] if k == "reported_coverage" else None)
+                out.append(str(v) if k == "divergences" else f"{v:.0%}")
+            return " / ".join(out)
+
+        weights = ", ".join(f"{k} {v:.2f}" for k, v in (x or {}).get("weights", {}).items())
+        ratio = f"{x['seconds'] / c['seconds']:.1f}" if x and c else "-"
+        lines.append(f"| {a} + {s} | {seed} | {part(c, 'coverage', 'roi_error')} | "
+                     f"{part(t, 'coverage', 'roi_error', 'divergences')} | "
+                     f"{part(x, 'coverage', 'reported_coverage', 'roi_error', 'divergences')}"
+                     f" | {weights} | {ratio} |")
     return "\n".join(lines)
 
 
@@ -188,7 +226,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--draws", type=int)
     p.add_argument("--resume", action="store_true", help="skip rows already in --out")
     p.add_argument("--out", type=Path, default=RESULTS / "form_matrix.json")
+    p.add_argument("--report", action="store_true",
+                   help="print the tables of the rows in --out and fit nothing")
     args = p.parse_args(argv)
+    if args.report:
+        rows = json.loads(args.out.read_text())["rows"]
+        print(cells_table(rows) + "\n\n" + summarise(rows))
+        return 0
     base = (2, 500, 500) if args.quick else (4, 1000, 1000)
     args.chains, args.warmup, args.draws = (args.chains or base[0], args.warmup or base[1],
                                             args.draws or base[2])
