@@ -178,6 +178,49 @@ def test_a_weighted_member_not_fully_converged_is_refitted_and_the_better_fit_ke
     assert avg.weights == {"geometric+logistic": 1.0, "delayed+logistic": 0.0}
 
 
+def test_when_no_survivor_converges_the_next_candidates_are_fitted(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A survivor the sampler cannot explore (unusable even after its rerun) must not end
+    the search: the next candidate by pilot ELPD is fitted, and the table says why."""
+    import bayesmmm.analysis._auto as auto
+
+    calls: list[str] = []
+    real_fit, real_judge = auto.fit_model, auto._judge
+
+    def fit_model(data, spec, **options):  # type: ignore[no-untyped-def]
+        calls.append(f"{spec.adstock}+{spec.saturation}")
+        f = real_fit(data, spec, **options)
+        f.meta["label"] = calls[-1]
+        return f
+
+    def judge(f):  # type: ignore[no-untyped-def]
+        if f.meta["label"] == first[0]:
+            return 2, 1.2, 99, "99 divergent draws (5.0%)"
+        return real_judge(f)
+
+    monkeypatch.setattr(auto, "fit_model", fit_model)
+    monkeypatch.setattr(auto, "_judge", judge)
+    first: list[str] = []
+    real_survivors = auto._survivors  # keeps the pilot columns of the table
+
+    def survivors(table, idatas, keep):  # type: ignore[no-untyped-def]
+        real_survivors(table, idatas, keep)
+        first.append("delayed+logistic")  # one survivor only, and it fails
+        return first[:1]
+
+    monkeypatch.setattr(auto, "_survivors", survivors)
+    avg = bm.fit(bm.example_data(), bm.example_spec(),
+                 forms={"adstock": ["geometric", "delayed"], "saturation": ["logistic"]},
+                 chains=2, warmup=150, draws=100, progress=False)
+    other = "geometric+logistic"
+    # the survivor, its rerun, the next one (and its own rerun, should it fall short)
+    assert calls[:3] == [first[0], first[0], other] and set(calls[3:]) <= {other}
+    assert list(avg.fits) == [other] and avg.weights == {other: 1.0}
+    table = avg.comparison
+    assert table.loc[first[0], "why_left_out"] == "99 divergent draws (5.0%)"
+    assert table.loc[other, "rerun"].startswith("fitted because no survivor converged")
+
+
 def test_auto_options_are_checked() -> None:
     with pytest.raises(bm.SpecError, match="forms must be"):
         bm.fit(bm.example_data(), bm.example_spec(), forms="best")

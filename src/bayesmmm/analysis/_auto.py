@@ -289,7 +289,9 @@ def fit_auto(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
         """Once more, as a careful analyst would: twice the warm-up and the caller's
         draws (a light member's r_hat over fewer draws is noisier); the better fit."""
         rank, r_hat, _, why = judged[label]
-        table.loc[label, "rerun"] = f"{why}; rerun with warmup={2 * warmup}, draws={full_n}"
+        before = str(table.loc[label, "rerun"] or "")
+        table.loc[label, "rerun"] = "; ".join(filter(None, [
+            before, f"{why}; rerun with warmup={2 * warmup}, draws={full_n}"]))
         again = fit_model(search.data, candidates_spec[label],
                           progress=fits_progress.member(2 * warmup, full_n, rerun=True),
                           **{**options, "warmup": 2 * warmup, "draws": full_n})
@@ -313,15 +315,31 @@ def fit_auto(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
             table.loc[label, "why_left_out"] = why
 
     candidates_spec = {label: form_candidate(spec, rows[label]["adstock"],
-                                             rows[label]["saturation"]) for label in kept}
-    for i, label in enumerate(kept):
+                                             rows[label]["saturation"]) for label in table.index}
+
+    def first_fit(label: str, n: int, *, extra: bool = False) -> None:
         f = fit_model(search.data, candidates_spec[label],
-                      progress=fits_progress.member(warmup, draws[i]),
-                      **{**options, "draws": draws[i]})
+                      progress=fits_progress.member(warmup, n, rerun=extra),
+                      **{**options, "draws": n})
         judged[label] = _judge(f)
         if judged[label][0] == 2:  # not usable: it cannot even be weighed
             f = refit(label, f)
         record(label, f)
+
+    for i, label in enumerate(kept):
+        first_fit(label, draws[i])
+    # no survivor usable: the next candidates by pilot ELPD, as many more at most, until
+    # one is (a structure the sampler cannot explore must not end the search)
+    reserve = [k for k in table.sort_values("pilot_elpd", ascending=False).index
+               if k not in kept][:len(kept)]
+    for label in reserve:
+        if fits:
+            break
+        table.loc[label, "why_left_out"] = ""
+        table.loc[label, "rerun"] = "fitted because no survivor converged"
+        table.loc[label, "full_draws"] = full_n
+        first_fit(str(label), full_n, extra=True)
+        kept.append(str(label))
     if not fits:
         fits_progress.finish()
         raise SpecError("forms='auto': no candidate converged at these sampler settings ("
