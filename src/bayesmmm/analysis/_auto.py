@@ -328,10 +328,10 @@ def fit_auto(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
 
     for i, label in enumerate(kept):
         first_fit(label, draws[i])
-    # no survivor usable: the next candidates by pilot ELPD, as many more at most, until
-    # one is (a structure the sampler cannot explore must not end the search)
+    # no survivor usable: the next candidates by pilot ELPD, ``survivors`` more at most,
+    # until one is (a structure the sampler cannot explore must not end the search)
     reserve = [k for k in table.sort_values("pilot_elpd", ascending=False).index
-               if k not in kept][:len(kept)]
+               if k not in kept][:survivors]
     for label in reserve:
         if fits:
             break
