@@ -288,15 +288,15 @@ def fit_auto(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
     def refit(label: str, f: Fit) -> Fit:
         """Once more, as a careful analyst would: twice the warm-up and the caller's
         draws (a light member's r_hat over fewer draws is noisier); the better fit."""
-        rank, r_hat, _, why = judged[label]
+        rank, r_hat, div, why = judged[label]
         before = str(table.loc[label, "rerun"] or "")
         table.loc[label, "rerun"] = "; ".join(filter(None, [
             before, f"{why}; rerun with warmup={2 * warmup}, draws={full_n}"]))
         again = fit_model(search.data, candidates_spec[label],
                           progress=fits_progress.member(2 * warmup, full_n, rerun=True),
                           **{**options, "warmup": 2 * warmup, "draws": full_n})
-        verdict = _judge(again)
-        if (verdict[0], verdict[1]) > (rank, r_hat):
+        verdict = _judge(again)  # better: converged, then fewer divergences, lower r_hat
+        if (verdict[0], verdict[2], verdict[1]) > (rank, div, r_hat):
             return f
         judged[label] = verdict
         table.loc[label, "full_draws"] = full_n
