@@ -135,6 +135,7 @@ def test_auto_searches_prunes_and_stacks() -> None:
     assert table.loc[list(avg.fits), "full_draws"].max() == 100
 
 
+@pytest.mark.slow  # two structure searches: ~25 s each
 def test_a_weighted_member_not_fully_converged_is_refitted_and_the_better_fit_kept(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """r_hat just above 1.01 is "usable" but not converged. A member that carries weight
@@ -178,6 +179,7 @@ def test_a_weighted_member_not_fully_converged_is_refitted_and_the_better_fit_ke
     assert avg.weights == {"geometric+logistic": 1.0, "delayed+logistic": 0.0}
 
 
+@pytest.mark.slow  # two structure searches: ~25 s each
 def test_when_no_survivor_converges_the_next_candidates_are_fitted(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """A survivor the sampler cannot explore (unusable even after its rerun) must not end
