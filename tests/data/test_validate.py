@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -316,6 +317,18 @@ def test_target_in_absurd_units_gets_a_rescale_fix(example_df: pd.DataFrame) -> 
     assert p.fix.startswith("df['y'] = df['y'] / 1e")
     fixed = df.assign(y=eval(p.fix.split("=", 1)[1].split("#")[0], {"df": df}))
     assert check(fixed).ok and fixed["y"].abs().max() < 1e10
+
+
+def test_a_target_of_the_largest_floats_is_refused_not_overflowed(
+        example_df: pd.DataFrame) -> None:
+    """Every value 1e308 (found by the fuzz run): the median of two such values must not
+    overflow on its way to the fix."""
+    df = example_df.iloc[: len(example_df) // 2 * 2].copy()  # even: two middle values
+    df["y"] = 1e308
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow warning fails the test
+        p = only(check(df), "huge_values")
+    assert p.column == "y" and p.fix.startswith("df['y'] = df['y'] / 1e")
 
 
 def test_rescale_fix_names_the_unit(example_df: pd.DataFrame) -> None:

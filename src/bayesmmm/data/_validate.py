@@ -546,7 +546,9 @@ def _check_magnitude(c: _Checker, col: str, x: pd.Series, role: str) -> bool:
     huge = size > _MAX_MAGNITUDE
     if huge.any():
         ex = c.where(huge, x)
-        typical = float(np.median(size[nonzero]))
+        # the median relative to the largest: averaging two middle values near 1e308
+        # would overflow
+        typical = float(np.median(size[nonzero] / largest)) * largest
         if typical > _MAX_MAGNITUDE / 1e3:  # most values are huge: the unit is too small
             exponent = int(np.ceil(np.log10(largest))) - 9  # largest to <= 1e9
             exponent += -exponent % 3
