@@ -285,6 +285,9 @@ def fit_auto(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
     fits_progress = _IterationProgress(progress, sum(warmup + d for d in draws))
     judged: dict[str, tuple[int, float, int, str]] = {}
 
+    def candidate(label: str) -> ModelSpec:
+        return form_candidate(spec, rows[label]["adstock"], rows[label]["saturation"])
+
     def refit(label: str, f: Fit) -> Fit:
         """Once more, as a careful analyst would: twice the warm-up and the caller's
         draws (a light member's r_hat over fewer draws is noisier); the better fit."""
@@ -292,7 +295,7 @@ def fit_auto(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
         before = str(table.loc[label, "rerun"] or "")
         table.loc[label, "rerun"] = "; ".join(filter(None, [
             before, f"{why}; rerun with warmup={2 * warmup}, draws={full_n}"]))
-        again = fit_model(search.data, candidates_spec[label],
+        again = fit_model(search.data, candidate(label),
                           progress=fits_progress.member(2 * warmup, full_n, rerun=True),
                           **{**options, "warmup": 2 * warmup, "draws": full_n})
         verdict = _judge(again)  # better: converged, then fewer divergences, lower r_hat
@@ -307,18 +310,16 @@ def fit_auto(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
         elpd, bad_k, idata = _score(f)
         table.loc[label, ["elpd_loo", "pareto_k_bad", "max_r_hat", "divergences"]] = [
             elpd, bad_k, r_hat, div]
-        fits.pop(label, None), full.pop(label, None)
+        fits.pop(label, None)
+        full.pop(label, None)
         if rank < 2:
             fits[label], full[label] = f, idata
             table.loc[label, "why_left_out"] = ""
         else:
             table.loc[label, "why_left_out"] = why
 
-    candidates_spec = {label: form_candidate(spec, rows[label]["adstock"],
-                                             rows[label]["saturation"]) for label in table.index}
-
     def first_fit(label: str, n: int, *, extra: bool = False) -> None:
-        f = fit_model(search.data, candidates_spec[label],
+        f = fit_model(search.data, candidate(label),
                       progress=fits_progress.member(warmup, n, rerun=extra),
                       **{**options, "draws": n})
         judged[label] = _judge(f)

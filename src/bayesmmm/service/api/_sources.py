@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bayesmmm.data._sql import READ_ONLY_SESSION
 from bayesmmm.service._errors import RequestError
 from bayesmmm.service._sources import NamedSource, placeholders
 from bayesmmm.service.api._limits import SIZES
@@ -267,7 +268,7 @@ def _options(source: NamedSource, timeout: float) -> dict[str, Any]:
     if source.kind == "sql" and scheme.partition("+")[0] in ("postgresql", "postgres"):
         connect_args = dict(options.get("connect_args") or {})
         connect_args.setdefault("options", f"-c statement_timeout={int(timeout * 1000)} "
-                                           "-c default_transaction_read_only=on")
+                                           f"{READ_ONLY_SESSION}")
         options["connect_args"] = connect_args
     if scheme in ("sqlite", "sqlite+pysqlite") and "creator" not in options:
         path = _sqlite_file(source.url)
