@@ -26,6 +26,7 @@ to ``benchmarks/results/form_matrix.json`` as they finish (a run can be resumed 
     .venv/bin/python benchmarks/form_matrix.py --quick --seeds 0
     .venv/bin/python benchmarks/form_matrix.py                      # 4 x 1000 x 1000, seeds 0,1,2
     .venv/bin/python benchmarks/form_matrix.py --report             # the tables of a run
+    .venv/bin/python benchmarks/form_matrix.py --weighting          # other weightings, offline
 """
 
 from __future__ import annotations
@@ -118,6 +119,37 @@ def _convergence(fitted: Any) -> dict[str, float]:
     return out
 
 
+#: ROI quantiles kept per member (dense in the tails, where the 94% interval's ends lie)
+QUANTILES = (0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.075, *np.round(np.arange(0.1, 0.91, 0.05), 3),
+             0.925, 0.95, 0.96, 0.97, 0.98, 0.99, 0.995)
+
+
+def _members_detail(fitted: Any) -> dict[str, Any]:
+    """Each member's pointwise PSIS-LOO ELPD and ROI quantiles (:data:`QUANTILES`), so
+    that other weightings of the same members can be scored offline (``--weighting``)."""
+    import warnings
+
+    import arviz as az
+
+    from bayesmmm.analysis import channel_draws, log_likelihood
+
+    elpd, quantiles = {}, {}
+    for label, member in fitted.fits.items():
+        ll = log_likelihood(member)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            idata = az.from_dict(posterior={"y_sigma": member.posterior["y_sigma"]},
+                                 log_likelihood={"y": ll})
+            loo = az.loo(idata, pointwise=True)
+        elpd[label] = [round(float(v), 4) for v in np.asarray(loo.loo_i).reshape(-1)]
+        spend = member.roi()["spend"].to_numpy()
+        draws = channel_draws(member).sum(axis=1) / spend  # (S, C)
+        q = np.quantile(draws, QUANTILES, axis=0)  # (Q, C)
+        quantiles[label] = {c: [round(float(v), 5) for v in q[:, j]]
+                            for j, c in enumerate(member.spec.channel_columns)}
+    return {"members_elpd_i": elpd, "members_roi_q": quantiles}
+
+
 def run_cell(adstock: str, saturation: str, seed: int, variant: str,
              args: argparse.Namespace) -> dict[str, Any]:
     import bayesmmm as bm
@@ -147,6 +179,7 @@ def run_cell(adstock: str, saturation: str, seed: int, variant: str,
                                   for c in t.index}
                               for k, t in ((k, m.roi()) for k, m in fitted.fits.items())}
         row["pilot_roi"] = fitted.meta.get("pilot_roi", {})
+        row.update(_members_detail(fitted))
     return row
 
 
@@ -213,6 +246,90 @@ def cells_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _stacking(elpd_i: np.ndarray) -> np.ndarray:
+    """Stacking weights of members with pointwise ELPD ``(K, n)``: the weights that
+    maximise the summed log of the mixture's leave-one-out predictive density."""
+    from scipy.optimize import minimize
+    from scipy.special import logsumexp, softmax
+
+    def loss(z: np.ndarray) -> float:
+        w = softmax(np.append(z, 0.0))
+        return -float(logsumexp(elpd_i + np.log(w + 1e-300)[:, None], axis=0).sum())
+
+    z = minimize(loss, np.zeros(len(elpd_i) - 1), method="BFGS").x
+    return np.asarray(softmax(np.append(z, 0.0)))
+
+
+def _pseudo_bma_plus(elpd_i: np.ndarray, draws: int = 1000, seed: int = 0) -> np.ndarray:
+    """Pseudo-BMA+ weights (Yao et al. 2018): softmax of the members' ELPD, averaged over
+    Bayesian-bootstrap reweightings of the observations (so that members within noise
+    of each other share the weight)."""
+    from scipy.special import softmax
+
+    n = elpd_i.shape[1]
+    alpha = np.random.default_rng(seed).dirichlet(np.ones(n), size=draws)  # (B, n)
+    z = n * alpha @ elpd_i.T  # (B, K)
+    return np.asarray(softmax(z, axis=1).mean(axis=0))
+
+
+#: Weightings that ``--weighting`` compares on the members of each auto row
+WEIGHTINGS: dict[str, Any] = {
+    "stacking": _stacking,
+    "pseudo-BMA+": _pseudo_bma_plus,
+    "pseudo-BMA": lambda e: np.exp(e.sum(1) - e.sum(1).max()) / np.exp(
+        e.sum(1) - e.sum(1).max()).sum(),
+    "stacking + pseudo-BMA+ (half each)": lambda e: (_stacking(e) + _pseudo_bma_plus(e)) / 2,
+    "equal": lambda e: np.full(len(e), 1.0 / len(e)),
+}
+
+
+def _mixture_interval(quantiles: list[list[float]], weights: np.ndarray,
+                      prob: float = 0.94) -> tuple[float, float]:
+    """The equal-tailed ``prob`` interval of a mixture of members given by their
+    quantiles at :data:`QUANTILES`."""
+    grid = np.asarray(QUANTILES)
+    xs = np.unique(np.concatenate(quantiles))
+    cdf = sum(w * np.interp(xs, q, grid, left=0.0, right=1.0)
+              for q, w in zip(quantiles, weights, strict=True))
+    lo, hi = np.interp([(1 - prob) / 2, (1 + prob) / 2], cdf, xs)
+    return float(lo), float(hi)
+
+
+def weighting_table(rows: list[dict[str, Any]]) -> str:
+    """Each weighting of :data:`WEIGHTINGS` applied to the members of every auto row that
+    kept their pointwise ELPD: the mixture's ROI coverage (equal-tailed 94%), its mean
+    absolute relative ROI error, and the mean interval width relative to stacking's."""
+    auto = [r for r in rows if r["variant"] == "auto" and "members_elpd_i" in r]
+    if not auto:
+        return "no auto row has the members' pointwise ELPD (rows from before it was kept)"
+    out: dict[str, list[tuple[float, float, float]]] = {k: [] for k in WEIGHTINGS}
+    for r in auto:
+        labels = list(r["members_elpd_i"])
+        elpd_i = np.asarray([r["members_elpd_i"][k] for k in labels])
+        truth = {c: v[3] for c, v in r["roi"].items()}
+        for name, rule in WEIGHTINGS.items():
+            w = np.asarray(rule(elpd_i)) if len(labels) > 1 else np.ones(1)
+            inside, error, width = [], [], []
+            for c, true in truth.items():
+                lo, hi = _mixture_interval([r["members_roi_q"][k][c] for k in labels], w)
+                mean = sum(wk * r["members_roi"][k][c][0] for k, wk in zip(labels, w,
+                                                                            strict=True))
+                inside.append(lo <= true <= hi)
+                error.append(abs(mean - true) / true)
+                width.append(hi - lo)
+            out[name].append((float(np.mean(inside)), float(np.mean(error)),
+                              float(np.mean(width))))
+    base = np.asarray([w for _, _, w in out["stacking"]])
+    lines = [f"Weightings of the same members ({len(auto)} auto rows):", "",
+             "| weighting | ROI coverage (94%, equal-tailed) | ROI error | width / stacking's |",
+             "|---|---|---|---|"]
+    for name, v in out.items():
+        a = np.asarray(v)
+        lines.append(f"| {name} | {a[:, 0].mean():.0%} | {a[:, 1].mean():.0%} | "
+                     f"{np.median(a[:, 2] / base):.2f} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--adstocks", default=ADSTOCKS)
@@ -228,7 +345,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=RESULTS / "form_matrix.json")
     p.add_argument("--report", action="store_true",
                    help="print the tables of the rows in --out and fit nothing")
+    p.add_argument("--weighting", action="store_true",
+                   help="score other weightings of the auto rows' members and fit nothing")
     args = p.parse_args(argv)
+    if args.weighting:
+        print(weighting_table(json.loads(args.out.read_text())["rows"]))
+        return 0
     if args.report:
         rows = json.loads(args.out.read_text())["rows"]
         print(cells_table(rows) + "\n\n" + summarise(rows))

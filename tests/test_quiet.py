@@ -63,6 +63,7 @@ def test_a_fit_on_a_fresh_machine_says_no_warning(tmp_path: Path) -> None:
     assert "Warning" not in proc.stderr
 
 
+@pytest.mark.slow  # a fresh kernel fitting cold: ~30 s
 def test_jupyter_without_ipywidgets_shows_text_and_one_note(tmp_path: Path) -> None:
     """Every warning shown (``-W always``: tqdm raises its own inside a try, which
     ``-W error`` would hide)."""

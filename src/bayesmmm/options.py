@@ -24,9 +24,10 @@ __all__ = ["CENTRING", "METHODS", "OptionInfo", "SamplerOptions", "default_of", 
 #: approximation judged by importance sampling: :mod:`bayesmmm.model._approx`).
 METHODS = ("nuts", "advi")
 
-#: How geo models sample their geo values: ``none`` (default) samples every geo value
-#: non-centred; ``auto`` chooses a centring weight per geo value from warm-up draws and
-#: changes to that basis in the middle of the warm-up (:mod:`bayesmmm.model._centring`).
+#: How geo models sample their geo values: ``auto`` (default) chooses a centring weight
+#: per geo value from warm-up draws and changes to that basis in the middle of the
+#: warm-up (:mod:`bayesmmm.model._centring`); ``none`` samples every geo value
+#: non-centred. National models have no geo values: both are the same there.
 CENTRING = ("none", "auto")
 
 
@@ -96,16 +97,17 @@ class SamplerOptions:
         10, "Largest NUTS tree depth (2**depth leapfrog steps per draw at most).", limit=15,
         ge=1)
     centring: str = _option(
-        "none", "Geo models: 'auto' picks how centred each geo value is sampled from "
-        "warm-up draws (needs dense_mass false); 'none' samples every geo value "
-        "non-centred.", choices=CENTRING,
-        doc="Geo models only: ``\"auto\"`` samples the logistic channels' ``beta`` and "
-        "``lam`` as a rotated pair and, from the draws of one warm-up window (iterations "
-        "150-249 of 1,000), sets for each geo value how far it is sampled centred, moves "
-        "the chains to that basis and lets the rest of the warm-up adapt to it; "
-        "``\"none\"`` samples every geo value non-centred. The posterior is the same "
-        "either way; ``\"auto\"`` gives 2-3x the ESS per gradient on 8 and 20 geos. Needs "
-        "``dense_mass=False``; a warm-up under 400 keeps the non-centred values.")
+        "auto", "Geo models: 'auto' (default) picks how centred each geo value is sampled "
+        "from warm-up draws; 'none' samples every geo value non-centred.", choices=CENTRING,
+        doc="Geo models only: ``\"auto\"`` (the default) samples the logistic channels' "
+        "``beta`` and ``lam`` as a rotated pair and, from the draws of one warm-up window "
+        "(iterations 150-249 of 1,000), sets for each geo value how far it is sampled "
+        "centred, moves the chains to that basis and lets the rest of the warm-up adapt "
+        "to it; ``\"none\"`` samples every geo value non-centred. The posterior is the "
+        "same either way; ``\"auto\"`` gives 2-6x the ESS per second on 2 and 8 geos and "
+        "is the basis in which 50 geos converged (docs/benchmarks.md). A warm-up under "
+        "400, or ``dense_mass=True`` (whose matrix would not survive the change of "
+        "basis), keeps the non-centred values.")
     approx_steps: int = _option(
         8000, "Optimisation steps of method='advi'.", limit=200_000, ge=100)
     time_limit: float | None = _option(
@@ -118,10 +120,7 @@ class SamplerOptions:
     def __post_init__(self) -> None:
         if self.centring not in CENTRING:
             raise SpecError(f"centring must be one of {list(CENTRING)}, got "
-                            f"{self.centring!r}. Fix: use 'none' (default) or 'auto'")
-        if self.centring == "auto" and self.dense_mass:
-            raise SpecError("centring='auto' adapts a diagonal mass matrix, but dense_mass "
-                            "is True. Fix: pass dense_mass=False, or centring='none'")
+                            f"{self.centring!r}. Fix: use 'auto' (default) or 'none'")
         if self.method not in METHODS:
             raise SpecError(f"method must be one of {list(METHODS)}, got {self.method!r}. "
                             "Fix: 'nuts' (default) or 'advi' for a quick preview")

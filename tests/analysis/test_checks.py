@@ -247,6 +247,7 @@ def test_identification_checks_on_a_correct_fit_are_silent(correct_fit: bm.Fit) 
     assert all(f.problem == f.advice == "" for f in findings)
 
 
+@pytest.mark.slow  # a geo fit and every check on it: ~20-40 s
 def test_checks_run_on_a_geo_panel() -> None:
     """Three geos with an ROI prior (few draws: this checks shapes and wording, not
     statistics)."""

@@ -56,7 +56,7 @@ def test_form_fields_are_what_run_mmm_async_reads() -> None:
 def test_every_sampler_option_is_a_start_fit_parameter() -> None:
     params = {p.name: p for p in sampler_parameters()}
     assert list(params) == [f.name for f in option_fields()]
-    assert params["chains"].default == 4 and params["centring"].default == "none"
+    assert params["chains"].default == 4 and params["centring"].default == "auto"
 
 
 def test_answers_are_json_safe_and_short() -> None:

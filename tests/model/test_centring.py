@@ -15,6 +15,7 @@ import jax
 import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
+import pandas as pd
 import pytest
 from numpyro import handlers
 from numpyro.infer import NUTS, Predictive
@@ -201,8 +202,30 @@ def test_rebase_window_and_options() -> None:
     assert rebase_window(499) is None and rebase_window(100) is None
     with pytest.raises(SpecError, match="centring must be one of"):
         SamplerOptions(centring="partial")
-    with pytest.raises(SpecError, match="dense_mass=False"):
-        SamplerOptions(centring="auto", dense_mass=True)
+    assert SamplerOptions().centring == "auto"  # the default: panels only, see below
+
+
+def test_auto_centring_rebases_panels_only_and_never_under_a_dense_mass_matrix(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default ``centring="auto"`` changes basis in a panel's warm-up; national models
+    have no geo values, and a dense mass matrix (adapted in one basis) keeps the
+    non-centred one instead of failing."""
+    import bayesmmm.model._fit as fit_module
+
+    seen: list[object] = []
+    monkeypatch.setattr(fit_module, "run_nuts", lambda *a, **k: seen.append(k["rebase"]))
+    _, structure, design = _panel()
+    frame = pd.DataFrame({"date": pd.date_range("2024-01-07", periods=20, freq="W"),
+                          "y": np.linspace(1.0, 2.0, 20), "tv": np.linspace(0.0, 1.0, 20)})
+    one = bm.ModelSpec(date_column="date", y_column="y", channel_columns=["tv"])
+    national = ModelStructure.build(one, model_data(frame, one))
+    for struct, options in ((structure, SamplerOptions()),
+                            (structure, SamplerOptions(dense_mass=True)),
+                            (structure, SamplerOptions(centring="none")),
+                            (national, SamplerOptions())):
+        fit_module._run(struct, design, options, None)
+    assert seen[0] is not None and seen[1:] == [None, None, None]
+
 
 
 def test_moving_a_chain_to_new_weights_keeps_its_point_and_its_energy() -> None:

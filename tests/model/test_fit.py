@@ -86,6 +86,7 @@ def test_model_without_controls_or_seasonality() -> None:
                                        "saturation_beta[x1]", "saturation_beta[x2]", "y_sigma"]
 
 
+@pytest.mark.slow  # a fresh process compiling cold on 2 XLA devices: ~20-40 s
 def test_more_chains_than_devices(tmp_path: Path) -> None:
     """4 chains on 2 XLA devices: 2 per device, vmapped; draws stay per chain."""
     code = (
@@ -146,6 +147,7 @@ def test_fit_accepts_path_and_validates(tmp_path: Path) -> None:
         bm.fit(path, bm.example_spec(), **QUICK)
 
 
+@pytest.mark.slow  # two fresh processes, the first compiling cold: ~20-40 s
 def test_compilation_cache_is_written_and_reused(tmp_path: Path) -> None:
     """Compiled programs are cached; other data of the same shape, or another number of
     draws, compiles nothing new (data are arguments, not constants in the program)."""

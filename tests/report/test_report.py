@@ -239,6 +239,13 @@ def test_panel_fit_report(panel_fit: bm.Fit, tmp_path: Path) -> None:
     judged = verdict(panel_fit)
     assert judged.to_frame().loc["max r_hat", "status"] == "care"
     assert any(r.startswith("With one chain, r_hat cannot show") for r in judged.reasons)
+    # two geos with pooled curve shapes: the warnings say to share them, the report too
+    advice = [w for w in panel_fit.warnings() if "share the curves' shapes" in w]
+    assert len(advice) == 1 and "geo_shared=['adstock_alpha', 'saturation_lam']" in advice[0]
+    assert "share the curves&#x27; shapes" in text or "share the curves' shapes" in text
+    shared = dataclasses.replace(panel_fit, spec=panel_fit.spec.replace(
+        geo_shared=["adstock_alpha", "saturation_lam"]))
+    assert not [w for w in shared.warnings() if "share the curves' shapes" in w]
 
 
 def test_write_is_atomic(example_fit: bm.Fit, tmp_path: Path,

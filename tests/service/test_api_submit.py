@@ -28,7 +28,7 @@ def test_upload_is_accepted_and_queued(client: TestClient, service: Service) -> 
     assert status["spec"]["channel_columns"] == ["x1", "x2"]
     assert status["sampler"] == {"chains": 1, "warmup": 100, "draws": 100,
                                  "target_accept": 0.8, "seed": 3, "dense_mass": False,
-                                 "centring": "none", "time_limit": None}
+                                 "centring": "auto", "time_limit": None}
     job = service.store.get(body["task_id"])
     assert job is not None and service.artifacts.get(job.input_key) == example_bytes()
     timed = client.post("/v1/tasks", files=upload(example_bytes()),

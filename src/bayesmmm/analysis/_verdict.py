@@ -17,9 +17,11 @@ import pandas as pd
 from bayesmmm.analysis._answers import summary
 from bayesmmm.analysis._diagnostics import (
     ESS_BULK_MIN,
+    FEW_GEOS,
     PARETO_K_MAX,
     R_HAT_MAX,
     approximation_note,
+    few_geos_advice,
     fit_metrics,
 )
 from bayesmmm.model import AveragedFit, Fit
@@ -143,7 +145,13 @@ def _convergence(fit: Fit, table: pd.DataFrame) -> list[Check]:
                     f"{n_div} of {diverging.size} draws diverged: the sampler could not "
                     "explore part of the posterior, so intervals may be biased. Fix: raise "
                     "target_accept (e.g. --target-accept 0.95) or simplify the model.")
-    return [r_check, e_check, d_check]
+    checks = [r_check, e_check, d_check]
+    advice = few_geos_advice(fit)
+    if advice and any(c.status != "ok" for c in checks):
+        n = fit.structure.n_geos
+        checks.append(Check("geo pooling", float(n), f"curve shapes pooled over > {FEW_GEOS} "
+                            "geos", "care", f"curve shapes pooled over only {n} geos", advice))
+    return checks
 
 
 def _quality(fit: Fit | AveragedFit) -> list[Check]:
@@ -219,7 +227,9 @@ def verdict(fit: Fit | AveragedFit) -> Verdict:
 
     Convergence: the largest r_hat (> 1.01: care, > 1.1: bad; one chain: care), the
     smallest bulk ESS (< 400: care, < 100: bad) and divergences (any: care, over 1% of
-    draws: bad). Fit quality (all on the fitted data, see
+    draws: bad); where one of these is not ok on a panel of at most 3 geos whose curve
+    shapes are pooled, a "geo pooling" check (care) says to share them. Fit quality (all
+    on the fitted data, see
     :func:`bayesmmm.analysis.fit_metrics`): R² (< 0.5: care, <= 0: bad), MAPE
     (> 20%: care), the residuals' Durbin-Watson statistic (outside 1.5 to 2.5: care) and
     the share of observations inside the 94% predictive interval (< 80%: care).

@@ -167,9 +167,10 @@ def _run(structure: ModelStructure, inputs: Design, o: SamplerOptions,
         return run_advi(fn, (inputs,), paths=o.chains, steps=o.approx_steps, draws=o.draws,
                         seed=o.seed, progress=progress, deadline=deadline)
     rebase = None
-    if o.centring == "auto" and structure.panel:
+    if o.centring == "auto" and structure.panel and not o.dense_mass:
         # Warm-up starts non-centred (zero weights: the same compiled program, weights
-        # are data); the weights from one window's draws then set the basis.
+        # are data); the weights from one window's draws then set the basis. A dense
+        # mass matrix adapted in one basis would be wrong in the other: it stays.
         inputs = base = inputs._replace(centring=no_centring(structure))
         rebase = Rebase(
             new_args=lambda draws: (base._replace(

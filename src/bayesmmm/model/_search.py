@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -82,15 +83,15 @@ class StructureSearch:
         return self._programs[key]
 
     def fit(self, adstock: str, saturation: str, **options: Any) -> Fit:
-        """The candidate's fit with NUTS (``options`` as ``bm.fit``'s; the non-centred
-        geo basis: ``centring`` must be ``"none"``)."""
+        """The candidate's fit with NUTS (``options`` as ``bm.fit``'s). Geo values are
+        sampled non-centred whatever ``centring`` says (the program is shared by every
+        candidate; the fit's options record ``"none"``)."""
         if adstock not in self.adstocks or saturation not in self.saturations:
             raise SpecError(f"{adstock}+{saturation} is not a candidate of this search "
                             f"({list(self.adstocks)} x {list(self.saturations)})")
-        o = SamplerOptions.from_mapping(options)
-        if o.method != "nuts" or o.centring != "none":
-            raise SpecError("a structure search samples with NUTS in the non-centred "
-                            "basis: method='nuts', centring='none'")
+        o = replace(SamplerOptions.from_mapping(options), centring="none")
+        if o.method != "nuts":
+            raise SpecError("a structure search samples with NUTS: method='nuts'")
         started = time.perf_counter()
         deadline = None if o.time_limit is None else started + o.time_limit
         design = self.design._replace(select=self._select(adstock, saturation))
