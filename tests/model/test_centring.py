@@ -40,7 +40,8 @@ def _panel(n_weeks: int = 52, n_geos: int = 3):  # type: ignore[no-untyped-def]
         controls=(ControlConfig("promo", "promo", 1.0, rate=0.12),), n_weeks=n_weeks,
         n_geos=n_geos, name="t")
     sim = simulate(cfg, seed=0)
-    spec = bm.ModelSpec(**sim.spec_kwargs)
+    # every channel parameter and the control pooled (3 geos would share them by default)
+    spec = bm.ModelSpec(**sim.spec_kwargs, geo_shared=[])
     data = model_data(sim.data, spec)
     structure = ModelStructure.build(spec, data)
     return sim, structure, make_design(spec, data, make_scalers(data), structure=structure)

@@ -57,7 +57,7 @@ def test_one_form_for_all_channels_serialises_as_a_name() -> None:
         ({"cost_per_unit": {"tv": 0}}, r"cost_per_unit\['tv'\] must be a positive number"),
         ({"cost_per_unit": {"radio": 2.0}}, "cost_per_unit names 'radio'"),
         ({"events": {"sale": "2023-01-01"}}, "event 'sale': give a non-empty list"),
-        ({"geo_shared": ["intercept"]}, "geo_shared: 'intercept' is not a channel parameter"),
+        ({"geo_shared": ["intercept"]}, "geo_shared: 'intercept' is not a parameter that geos"),
         ({"trend_changepoints": 0}, "trend_changepoints must be an integer >= 1"),
         ({"saturation_first": "yes"}, "saturation_first must be true or false"),
         ({"priors": {"trend_slope": bm.Prior("Normal", {"loc": 0, "scale": 1})}},

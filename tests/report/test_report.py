@@ -239,14 +239,15 @@ def test_panel_fit_report(panel_fit: bm.Fit, tmp_path: Path) -> None:
     judged = verdict(panel_fit)
     assert judged.to_frame().loc["max r_hat", "status"] == "care"
     assert any(r.startswith("With one chain, r_hat cannot show") for r in judged.reasons)
-    # two geos with pooled curve shapes: the warnings say to share them, the report too
-    advice = [w for w in panel_fit.warnings() if "share the curves' shapes" in w]
-    assert len(advice) == 1 and "geo_shared=['adstock_alpha', 'saturation_lam']" in advice[0]
-    assert "share the curves&#x27; shapes" in text or "share the curves' shapes" in text
-    shared = dataclasses.replace(panel_fit, spec=panel_fit.spec.replace(
-        geo_shared=["adstock_alpha", "saturation_lam"]))
-    assert not [w for w in shared.warnings() if "share the curves' shapes" in w]
-
+    # two geos: shapes and controls are shared by default; pooled, a fit that has not
+    # converged is told to share them, in its warnings and its verdict
+    assert not [w for w in panel_fit.warnings() if "share the curves' shapes" in w]
+    assert "geo pooling" not in judged.to_frame().index
+    pooled = dataclasses.replace(panel_fit, spec=panel_fit.spec.replace(geo_shared=[]))
+    advice = [w for w in pooled.warnings() if "share the curves' shapes" in w]
+    assert len(advice) == 1
+    assert "geo_shared=['adstock_alpha', 'saturation_lam', 'gamma_control']" in advice[0]
+    assert verdict(pooled).to_frame().loc["geo pooling", "status"] == "care"
 
 def test_write_is_atomic(example_fit: bm.Fit, tmp_path: Path,
                          monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 
 from bayesmmm.analysis._answers import summary
 from bayesmmm.analysis._draws import mean_draws, noise_draws
-from bayesmmm.model import AveragedFit, Fit, Site
+from bayesmmm.model import FEW_GEOS, AveragedFit, Fit, Site
 
 if TYPE_CHECKING:
     from bayesmmm.analysis._checks import Finding
@@ -256,24 +256,19 @@ def convergence_warnings(fit: Fit | AveragedFit) -> list[str]:
     return out
 
 
-#: Panels with at most this many geos: a geo spread estimated from so few values is
-#: decided by its prior, and partial pooling of the curves' shapes buys a funnel
-FEW_GEOS = 3
-
-
 def few_geos_advice(fit: Fit) -> str:
-    """For a fit with trouble on a panel of :data:`FEW_GEOS` geos or fewer whose curve
-    shapes are pooled: share them (docs/benchmarks.md: on ``growing_business``, 2 geos,
-    divergences 560 -> 58, min ESS 23 -> 628)."""
+    """For a fit with trouble on a panel of :data:`FEW_GEOS` geos or fewer that pools
+    the curves' shapes or the controls (``geo_shared`` given explicitly: ``"auto"`` shares
+    them there): share them (docs/benchmarks.md, session 25: on ``growing_business``, 2
+    geos, 560 divergent draws -> 0)."""
     structure = fit.structure
     if not structure.panel or structure.n_geos > FEW_GEOS:
         return ""
-    shapes = [name for name, _ in structure.pooled
-              if name not in (Site.BETA, Site.GAMMA_CONTROL)]
-    if not shapes:
+    pooled = [name for name, _ in structure.pooled if name != Site.BETA]
+    if not pooled:
         return ""
     return (f"This panel has {structure.n_geos} geos, so each pooled parameter's spread across "
             f"geos rests on {structure.n_geos} values: its prior decides it, and the sampler "
-            "meets a funnel. Fix: share the curves' shapes across geos (geo_shared="
-            f"{shapes}; Meridian and PyMC-Marketing share them by default) and keep "
-            "centring='auto'; each geo keeps its own saturation_beta.")
+            "meets a funnel. Fix: share the curves' shapes and the controls across geos "
+            f"(geo_shared='auto', the default, does on {FEW_GEOS} geos or fewer; here "
+            f"geo_shared={pooled}); each geo keeps its own saturation_beta.")

@@ -17,14 +17,13 @@ import pandas as pd
 from bayesmmm.analysis._answers import summary
 from bayesmmm.analysis._diagnostics import (
     ESS_BULK_MIN,
-    FEW_GEOS,
     PARETO_K_MAX,
     R_HAT_MAX,
     approximation_note,
     few_geos_advice,
     fit_metrics,
 )
-from bayesmmm.model import AveragedFit, Fit
+from bayesmmm.model import FEW_GEOS, AveragedFit, Fit
 
 if TYPE_CHECKING:
     from bayesmmm.analysis._checks import Finding
@@ -149,8 +148,8 @@ def _convergence(fit: Fit, table: pd.DataFrame) -> list[Check]:
     advice = few_geos_advice(fit)
     if advice and any(c.status != "ok" for c in checks):
         n = fit.structure.n_geos
-        checks.append(Check("geo pooling", float(n), f"curve shapes pooled over > {FEW_GEOS} "
-                            "geos", "care", f"curve shapes pooled over only {n} geos", advice))
+        checks.append(Check("geo pooling", float(n), f"shapes and controls pooled over > "
+                            f"{FEW_GEOS} geos", "care", f"pooled over only {n} geos", advice))
     return checks
 
 
@@ -227,9 +226,9 @@ def verdict(fit: Fit | AveragedFit) -> Verdict:
 
     Convergence: the largest r_hat (> 1.01: care, > 1.1: bad; one chain: care), the
     smallest bulk ESS (< 400: care, < 100: bad) and divergences (any: care, over 1% of
-    draws: bad); where one of these is not ok on a panel of at most 3 geos whose curve
-    shapes are pooled, a "geo pooling" check (care) says to share them. Fit quality (all
-    on the fitted data, see
+    draws: bad); where one of these is not ok on a panel of at most 3 geos that pools
+    the curves' shapes or the controls, a "geo pooling" check (care) says to share them.
+    Fit quality (all on the fitted data, see
     :func:`bayesmmm.analysis.fit_metrics`): R² (< 0.5: care, <= 0: bad), MAPE
     (> 20%: care), the residuals' Durbin-Watson statistic (outside 1.5 to 2.5: care) and
     the share of observations inside the 94% predictive interval (< 80%: care).

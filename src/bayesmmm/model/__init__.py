@@ -22,12 +22,20 @@ from bayesmmm.model._presets import PRESETS, preset_spec, spec_from_options
 from bayesmmm.model._result import Fit
 from bayesmmm.model._search import StructureSearch
 from bayesmmm.model._seasonality import SEASONALITIES
-from bayesmmm.model._spec import MEDIA_PRIORS, PRIOR_DEFAULTS, TRENDS, ModelSpec, default_priors
+from bayesmmm.model._spec import (
+    FEW_GEOS,
+    MEDIA_PRIORS,
+    PRIOR_DEFAULTS,
+    TRENDS,
+    ModelSpec,
+    default_priors,
+)
 from bayesmmm.model._structure import MediaStructure, ModelStructure, Site
 from bayesmmm.options import OptionInfo, SamplerOptions, default_of, option_fields
 
-__all__ = ["MEDIA_KINDS", "MEDIA_PRIORS", "PRESETS", "PRIOR_DEFAULTS", "SEASONALITIES", "TRENDS",
-           "AveragedFit", "Design", "Fit", "LiftTest", "MediaKind", "MediaStructure", "ModelSpec",
+__all__ = ["FEW_GEOS", "MEDIA_KINDS", "MEDIA_PRIORS", "PRESETS", "PRIOR_DEFAULTS",
+           "SEASONALITIES", "TRENDS", "AveragedFit", "Design", "Fit", "LiftTest", "MediaKind",
+           "MediaStructure", "ModelSpec",
            "ModelStructure", "OptionInfo", "SamplerOptions", "Scalers", "Site", "StructureSearch",
            "TimeEstimate", "default_of", "default_priors", "estimate_time", "fit",
            "fourier_features", "fourier_names", "geo_param", "load", "load_averaged", "load_fit",

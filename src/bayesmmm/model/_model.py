@@ -19,7 +19,8 @@ Geo hierarchy. Each channel parameter ``p`` has a population value per channel (
 the national prior) and geo values ``T(T^-1(p) + p_sigma * z)``, ``z ~ Normal(0, 1)``
 (non-centred), where ``T`` maps the real line onto the prior's support (log for positive
 parameters, logit for (0, 1) ones). Controls are pooled the same way in their
-standardised basis; intercept, trend, seasonality and noise are per geo.
+standardised basis (or shared: ``geo_shared``); intercept, trend, seasonality and noise
+are per geo.
 """
 
 from __future__ import annotations
@@ -193,15 +194,17 @@ def _controls(structure: ModelStructure, design: Design) -> tuple[Array, Array]:
     # gamma_std = gamma * scale: a constant Jacobian, so the prior factor is exact
     numpyro.factor(Site.prior_factor(Site.GAMMA_CONTROL),
                    log_prior(structure.prior(Site.GAMMA_CONTROL).to_numpyro(), gamma))
-    if structure.panel:
+    if structure.is_pooled(Site.GAMMA_CONTROL):
         sigma = _sample(structure, Site.spread(Site.GAMMA_CONTROL), (len(structure.controls),))
         weight = (design.centring or {}).get(Site.GAMMA_CONTROL)
         gamma_std_geo = _geo_values(Site.GAMMA_CONTROL, gamma_std, sigma, structure.n_geos,
                                     weight)
         gamma_geo = numpyro.deterministic(Site.geo(Site.GAMMA_CONTROL),
                                           gamma_std_geo / design.control_scale)
-    else:
-        gamma_std_geo, gamma_geo = gamma_std[None], gamma[None]
+    else:  # national, or one effect every geo shares
+        shape = (structure.n_geos, len(structure.controls))
+        gamma_std_geo = jnp.broadcast_to(gamma_std, shape)
+        gamma_geo = jnp.broadcast_to(gamma, shape)
     return (jnp.einsum("gtk,gk->gt", design.controls, gamma_std_geo),
             (gamma_geo * design.control_mean).sum(-1))
 

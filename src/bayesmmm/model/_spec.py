@@ -12,7 +12,7 @@ from bayesmmm.model._trends import TRENDS as _TREND_FORMS
 from bayesmmm.priors import Prior
 from bayesmmm.transforms import ADSTOCKS, SATURATIONS, Registry
 
-__all__ = ["MEDIA_PRIORS", "PRIOR_DEFAULTS", "RESERVED_NAMES", "TRENDS", "ModelSpec",
+__all__ = ["FEW_GEOS", "MEDIA_PRIORS", "PRIOR_DEFAULTS", "RESERVED_NAMES", "TRENDS", "ModelSpec",
            "default_priors"]
 
 #: Names of model components; a column with one of these names would be ambiguous in
@@ -100,6 +100,17 @@ def default_priors(adstock: str | Mapping[str, str] = "geometric",
     return out
 
 
+#: Panels of at most this many cells share the curves' shapes and the controls by
+#: default (``geo_shared="auto"``): a spread estimated from so few values is decided by
+#: its prior. On ``growing_business`` (2 geos, 4 x 1000 x 1000) pooled shapes and
+#: controls gave 560 divergent draws and r_hat 1.12; shared, none and 1.003
+#: (docs/benchmarks.md, session 25).
+FEW_GEOS = 3
+
+#: The controls' effect site (geos may share it: ``geo_shared``)
+GAMMA_CONTROL = "gamma_control"
+
+
 def _names(value: Sequence[str] | str, what: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
@@ -165,9 +176,14 @@ class ModelSpec:
         Long-format panel key (``["geo"]`` or ``["brand", "region"]``): a geo-hierarchical
         model with one intercept, seasonality, trend and noise per panel cell and channel
         parameters partially pooled across cells. One cell gives the national model.
-    geo_shared : sequence of str
-        Channel parameters (e.g. ``["adstock_alpha"]``) shared by all panel cells
-        instead of partially pooled.
+    geo_shared : sequence of str or "auto"
+        Parameters shared by all panel cells instead of partially pooled: channel
+        parameters (e.g. ``["adstock_alpha"]``) and ``"gamma_control"`` (the controls'
+        effects); ``[]`` pools every one. ``"auto"`` (default): on a panel of at most
+        :data:`FEW_GEOS` cells the curves' shapes (every channel parameter but
+        ``saturation_beta``) and the controls are shared, since a spread across so few
+        cells is its prior's and pooling there gives the sampler a funnel; on more cells
+        everything is pooled.
     lift_tests : sequence of LiftTest (or dicts)
         Experiments that calibrate the model: an extra likelihood term each.
     priors : mapping of str to Prior
@@ -192,7 +208,7 @@ class ModelSpec:
     media_prior: str = "default"
     cost_per_unit: Mapping[str, float] = field(default_factory=dict)
     panel_columns: tuple[str, ...] = ()
-    geo_shared: tuple[str, ...] = ()
+    geo_shared: tuple[str, ...] | str = "auto"
     lift_tests: tuple[LiftTest, ...] = ()
     priors: Mapping[str, Prior] = field(default_factory=dict)
 
@@ -224,14 +240,16 @@ class ModelSpec:
                             "media_prior='default' or another saturation")
         set_(self, "cost_per_unit", self._check_costs())
         set_(self, "events", self._check_events())
-        shared = _names(self.geo_shared, "geo_shared")
+        shared = self.geo_shared if self.geo_shared == "auto" \
+            else _names(self.geo_shared, "geo_shared")
         set_(self, "geo_shared", shared)
         set_(self, "lift_tests", lift_tests_from(self.lift_tests, self.channel_columns))
         known = self.default_priors()
-        for name in shared:
-            if name not in self.channel_parameters():
-                raise SpecError(f"geo_shared: {name!r} is not a channel parameter of this "
-                                f"model; expected some of {self.channel_parameters()}")
+        allowed = [*self.channel_parameters(), GAMMA_CONTROL]
+        for name in () if shared == "auto" else shared:
+            if name not in allowed:
+                raise SpecError(f"geo_shared: {name!r} is not a parameter that geos can "
+                                f"share in this model; expected 'auto' or some of {allowed}")
         priors = {}
         for key, prior in dict(self.priors).items():
             if key not in known:
@@ -355,9 +373,20 @@ class ModelSpec:
         (a prior on ``saturation_lam`` means nothing to a Hill curve)."""
         bare = self.replace(adstock=adstock, saturation=saturation, priors={}, geo_shared=[])
         known = bare.default_priors()
-        shared = [p for p in self.geo_shared if p in bare.channel_parameters()]
+        shared = self.geo_shared if self.geo_shared == "auto" else [
+            p for p in self.geo_shared if p in (*bare.channel_parameters(), GAMMA_CONTROL)]
         return bare.replace(priors={k: v for k, v in self.priors.items() if k in known},
                             geo_shared=shared)
+
+    def shared_over(self, n_geos: int) -> tuple[str, ...]:
+        """The parameters all ``n_geos`` geos share (``geo_shared`` with ``"auto"``
+        resolved: see the class)."""
+        if self.geo_shared != "auto":
+            return tuple(self.geo_shared)
+        if n_geos > FEW_GEOS:
+            return ()
+        return (*(p for p in self.channel_parameters() if p != "saturation_beta"),
+                GAMMA_CONTROL)
 
     def replace(self, **changes: Any) -> ModelSpec:
         """A copy with some fields changed (validated again)."""

@@ -255,7 +255,8 @@ class ModelStructure:
 
     Built by :meth:`build`; hashable. ``geos`` are the panel labels (empty for national
     data), ``controls`` the control names the model sees (calendar columns included),
-    ``priors`` every prior in force by site name.
+    ``priors`` every prior in force by site name, ``geo_shared`` the parameters every
+    geo shares (the spec's, ``"auto"`` resolved for these geos).
     """
 
     media: MediaStructure
@@ -289,7 +290,7 @@ class ModelStructure:
                 priors.setdefault(name, one.priors.get(name) or prior)
         return cls(media, data.n_geos, tuple(data.panels), tuple(data.control_names),
                    "yearly", spec.yearly_seasonality, spec.trend, spec.media_prior,
-                   tuple(spec.geo_shared), _priors_key(priors),
+                   spec.shared_over(data.n_geos), _priors_key(priors),
                    _lift_sites(spec, media, tuple(data.panels), data.n_geos))
 
     # -- choices --------------------------------------------------------------------------
@@ -339,13 +340,14 @@ class ModelStructure:
     def pooled(self) -> tuple[tuple[str, int], ...]:
         """Parameters with geo values around a population value, and their sizes: the
         channel parameters not in ``geo_shared`` (``saturation_beta`` too, unless an ROI
-        prior derives it) and ``gamma_control``. Empty for national models."""
+        prior derives it) and ``gamma_control`` unless shared. Empty for national
+        models."""
         if not self.panel:
             return ()
         out = [(p.name, len(p.channels)) for p in self.media.params
                if p.name not in self.geo_shared
                and not (p.name == Site.BETA and not self.beta_sampled)]
-        if self.controls:
+        if self.controls and Site.GAMMA_CONTROL not in self.geo_shared:
             out.append((Site.GAMMA_CONTROL, len(self.controls)))
         return tuple(out)
 
