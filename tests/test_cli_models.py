@@ -54,7 +54,10 @@ def test_fit_a_panel_with_options(tmp_path: Path) -> None:
     by_panel = pd.read_csv(out / "roi_by_panel.csv")
     assert set(by_panel["panel"]) == {"geo_01", "geo_02"} and len(by_panel) == 4
     summary = pd.read_csv(out / "summary.csv", index_col=0)
-    assert "saturation_kappa_geo[geo_01, tv]" in summary.index
+    # two geos: each geo's beta pooled, the curves' shapes shared (geo_shared="auto")
+    assert "saturation_beta_geo[geo_01, tv]" in summary.index
+    assert "saturation_kappa[tv]" in summary.index
+    assert not any(i.startswith("saturation_kappa_geo") for i in summary.index)
     assert any(i.startswith("gamma_control[holiday_") for i in summary.index)
     diag = json.loads((out / "diagnostics.json").read_text())
     assert diag["fit_metrics"]["r2"] > 0.5

@@ -46,7 +46,8 @@ def test_prior_draws_follow_the_spec(tiny_fit: bm.Fit) -> None:
 
 def test_panel_prior_posterior_leaves_out_geo_values(panel_fit: bm.Fit) -> None:
     labels = set(plot_data_prior_posterior(panel_fit)["parameter"])
-    assert "intercept[north]" in labels and "adstock_alpha_sigma[tv]" in labels
+    # two geos: each geo's beta is pooled (its spread is a parameter), the shapes shared
+    assert "intercept[north]" in labels and "saturation_beta_sigma[tv]" in labels
     assert not any("_geo" in label for label in labels)
 
 
