@@ -106,8 +106,8 @@ class SamplerOptions:
         "to it; ``\"none\"`` samples every geo value non-centred. The posterior is the "
         "same either way; ``\"auto\"`` gives 2-6x the ESS per second on 2 and 8 geos and "
         "is the basis in which 50 geos converged (docs/benchmarks.md). A warm-up under "
-        "400, or ``dense_mass=True`` (whose matrix would not survive the change of "
-        "basis), keeps the non-centred values.")
+        "500, or ``dense_mass=True`` (whose matrix would not survive the change of "
+        "basis), keeps the plain non-centred basis.")
     approx_steps: int = _option(
         8000, "Optimisation steps of method='advi'.", limit=200_000, ge=100)
     time_limit: float | None = _option(

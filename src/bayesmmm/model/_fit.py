@@ -25,7 +25,7 @@ from bayesmmm.model._model import model
 from bayesmmm.model._progress import Progress, progress_display
 from bayesmmm.model._quiet import quiet_arviz
 from bayesmmm.model._result import Fit
-from bayesmmm.model._sampler import Rebase, run_nuts
+from bayesmmm.model._sampler import Rebase, rebase_window, run_nuts
 from bayesmmm.model._spec import ModelSpec
 from bayesmmm.model._structure import ModelStructure
 from bayesmmm.options import CENTRING, SamplerOptions, option_fields, options_doc
@@ -167,10 +167,12 @@ def _run(structure: ModelStructure, inputs: Design, o: SamplerOptions,
         return run_advi(fn, (inputs,), paths=o.chains, steps=o.approx_steps, draws=o.draws,
                         seed=o.seed, progress=progress, deadline=deadline)
     rebase = None
-    if o.centring == "auto" and structure.panel and not o.dense_mass:
+    if o.centring == "auto" and structure.panel and not o.dense_mass \
+            and rebase_window(o.warmup) is not None:
         # Warm-up starts non-centred (zero weights: the same compiled program, weights
         # are data); the weights from one window's draws then set the basis. A dense
-        # mass matrix adapted in one basis would be wrong in the other: it stays.
+        # mass matrix adapted in one basis would be wrong in the other, and a warm-up
+        # too short for the window has nothing to choose from: both stay plain.
         inputs = base = inputs._replace(centring=no_centring(structure))
         rebase = Rebase(
             new_args=lambda draws: (base._replace(
