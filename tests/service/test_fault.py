@@ -109,6 +109,26 @@ def _running(server: Server, tasks: list[str], more: Callable[[], str] | None = 
     raise AssertionError("no job started sampling")
 
 
+def _killed_mid_fit(server: Server, tasks: list[str], more: Callable[[], str],
+                    timeout: float = 300) -> dict[str, object]:
+    """SIGKILL the worker while a job of ``tasks`` samples; that job's status once its
+    retry has begun. A job that ended between the look and the kill was not hit (it
+    stays completed after one attempt): kill again, mid another."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        victim = _running(server, tasks, more)
+        for pid in server.worker_pids():
+            os.kill(pid, signal.SIGKILL)
+        while time.monotonic() < deadline:
+            status = server.status(str(victim["task_id"]))
+            if int(status["attempts"]) >= 2:  # type: ignore[call-overload]
+                return status
+            if status["status"] in ("completed", "failed"):
+                break  # it ended before the kill landed
+            time.sleep(0.2)
+    raise AssertionError("no job was killed mid-fit")
+
+
 @pytest.mark.slow  # ten jobs through kills and faults: over a minute
 def test_ten_jobs_survive_kills_and_store_faults(tmp_path: Path) -> None:
     import sqlite3
@@ -122,14 +142,12 @@ def test_ten_jobs_survive_kills_and_store_faults(tmp_path: Path) -> None:
         tasks = [server.submit(files={"file": ("example.csv", data)}, **QUICK_FORM,
                                **{**(SMALL if i < 8 else LONGER), "seed": str(i)})
                  for i in range(10)]
+        def longer() -> str:
+            return server.submit(files={"file": ("example.csv", data)}, **QUICK_FORM,
+                                 **{**LONGER, "seed": str(len(tasks))})
+
         # 1. SIGKILL of the worker mid-fit: its job is retried.
-        victim = _running(server, tasks)
-        for pid in server.worker_pids():
-            os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 120
-        while server.status(str(victim["task_id"]))["attempts"] < 2:
-            assert time.monotonic() < deadline, server.status(str(victim["task_id"]))
-            time.sleep(0.2)
+        victim = _killed_mid_fit(server, tasks, longer)
         # 2. Another writer locks the store: a submission answers 503 and keeps nothing,
         #    health says why; both recover when the lock goes.
         holder = sqlite3.connect(home / "service.db", isolation_level=None)
@@ -149,10 +167,6 @@ def test_ten_jobs_survive_kills_and_store_faults(tmp_path: Path) -> None:
             time.sleep(0.5)
         # 3. SIGTERM to the whole process group (as systemd sends it) mid-fit: a graceful
         #    stop; the interrupted run costs no attempt.
-        def longer() -> str:
-            return server.submit(files={"file": ("example.csv", data)}, **QUICK_FORM,
-                                 **{**LONGER, "seed": str(len(tasks))})
-
         running = _running(server, tasks, longer)
         before = int(running["attempts"])  # type: ignore[call-overload]
         server.stop(signal.SIGTERM)
