@@ -145,8 +145,8 @@ def _convergence(fit: Fit, table: pd.DataFrame) -> list[Check]:
                     "explore part of the posterior, so intervals may be biased. Fix: raise "
                     "target_accept (e.g. --target-accept 0.95) or simplify the model.")
     checks = [r_check, e_check, d_check]
-    advice = few_geos_advice(fit)
-    if advice and any(c.status != "ok" for c in checks):
+    advice = few_geos_advice(fit) if any(c.status != "ok" for c in checks) else ""
+    if advice:
         n = fit.structure.n_geos
         checks.append(Check("geo pooling", float(n), f"shapes and controls pooled over > "
                             f"{FEW_GEOS} geos", "care", f"pooled over only {n} geos", advice))
