@@ -72,8 +72,8 @@ out; when PyMC-Marketing or nutpie cannot be imported only BayesMMM is measured.
 diagnostics; the printed rows name the worst-ESS and worst-r_hat parameters).
 ``GEO_SPEED_PROGRESS=FILE`` appends each BayesMMM fit's progress to ``FILE`` (seconds since
 the clock started, phase, iterations done), one line per compiled chunk of 50 iterations.
-``GEO_SPEED_CENTRING=auto`` fits BayesMMM with ``bm.fit(..., centring="auto")`` (default
-``none``, the library's default); the rows record which.
+``GEO_SPEED_CENTRING=none`` fits BayesMMM with ``bm.fit(..., centring="none")`` (default
+``auto``, the library's default since session 25); the rows record which.
 
 Run it with an interpreter that has both libraries (``pip install 'bayesmmm[bench]'``)::
 
@@ -151,7 +151,7 @@ def fit_bayesmmm(t0: float, csv: Path, spec: dict[str, Any], s: Settings) -> dic
     data = pd.read_csv(csv)
     fit = bm.fit(data, bm.ModelSpec.from_dict(spec), chains=s.chains, warmup=s.warmup,
                  draws=s.draws, target_accept=s.target_accept, seed=s.seed,
-                 centring=os.environ.get("GEO_SPEED_CENTRING", "none"),
+                 centring=os.environ.get("GEO_SPEED_CENTRING", "auto"),
                  progress=_progress_log(t0))
     table = fit.summary()
     wall = time.perf_counter() - t0

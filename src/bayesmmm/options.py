@@ -17,8 +17,8 @@ from typing import Any
 
 from bayesmmm.errors import SpecError
 
-__all__ = ["CENTRING", "METHODS", "OptionInfo", "SamplerOptions", "default_of", "option_fields",
-           "options_doc"]
+__all__ = ["CENTRING", "INITS", "METHODS", "OptionInfo", "SamplerOptions", "default_of",
+           "option_fields", "options_doc"]
 
 #: How the posterior is computed: ``nuts`` (exact, default) or ``advi`` (a fast
 #: approximation judged by importance sampling: :mod:`bayesmmm.model._approx`).
@@ -29,6 +29,11 @@ METHODS = ("nuts", "advi")
 #: warm-up (:mod:`bayesmmm.model._centring`); ``none`` samples every geo value
 #: non-centred. National models have no geo values: both are the same there.
 CENTRING = ("none", "auto")
+
+#: Where NUTS starts: ``uniform`` (default: NumPyro's start, uniform in [-2, 2] in the
+#: unconstrained space, identity mass matrix) or ``advi`` (a short ADVI fit per chain
+#: gives its starting point and the initial diagonal mass matrix).
+INITS = ("uniform", "advi")
 
 
 @dataclass(frozen=True)
@@ -108,8 +113,19 @@ class SamplerOptions:
         "is the basis in which 50 geos converged (docs/benchmarks.md). A warm-up under "
         "500, or ``dense_mass=True`` (whose matrix would not survive the change of "
         "basis), keeps the plain non-centred basis.")
+    init: str = _option(
+        "uniform", "Where NUTS starts: 'uniform' (default) or 'advi' (start each chain from a "
+        "short ADVI fit, with its scales as the first mass matrix).", choices=INITS,
+        doc="Where NUTS starts. ``\"uniform\"`` (default): NumPyro's start, uniform in "
+        "[-2, 2] in the unconstrained space, with an identity mass matrix. ``\"advi\"``: "
+        "one ADVI optimisation per chain (``approx_steps`` steps) gives each chain a start "
+        "drawn from its approximation and the approximation's variances as the first "
+        "diagonal mass matrix (PyMC's ``advi+adapt_diag``); the warm-up then adapts as "
+        "usual. It spares large models the first warm-up iterations' deep trees. The "
+        "posterior is the same either way; ``method='advi'`` ignores it.")
     approx_steps: int = _option(
-        8000, "Optimisation steps of method='advi'.", limit=200_000, ge=100)
+        8000, "Optimisation steps of method='advi' and of init='advi'.", limit=200_000,
+        ge=100)
     time_limit: float | None = _option(
         None, "Seconds after which sampling stops early (the warm-up always completes); "
         "the warnings then say how many draws were taken.", limit=7 * 86400, gt=0,
@@ -121,6 +137,9 @@ class SamplerOptions:
         if self.centring not in CENTRING:
             raise SpecError(f"centring must be one of {list(CENTRING)}, got "
                             f"{self.centring!r}. Fix: use 'auto' (default) or 'none'")
+        if self.init not in INITS:
+            raise SpecError(f"init must be one of {list(INITS)}, got {self.init!r}. "
+                            "Fix: 'uniform' (default) or 'advi' to start NUTS from ADVI")
         if self.method not in METHODS:
             raise SpecError(f"method must be one of {list(METHODS)}, got {self.method!r}. "
                             "Fix: 'nuts' (default) or 'advi' for a quick preview")

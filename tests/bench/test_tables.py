@@ -221,3 +221,29 @@ def test_pymc_marketing_gets_target_accept_and_writes_the_band(
     assert raw["mu"].shape == raw["mu_low"].shape == raw["mu_high"].shape == (1, n)
     assert np.all(raw["mu_low"] <= raw["mu"]) and np.all(raw["mu"] <= raw["mu_high"])
     assert BAND == (0.03, 0.97)
+
+
+def test_meridians_sampler_keywords_pass_as_a_static_argument(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Meridian's JAX backend compiles its sampler with the dual-averaging keywords as a
+    static argument: a plain dict does not hash and the fit failed."""
+    import importlib
+
+    import jax
+
+    import bayesmmm.bench
+
+    # the peers' module runs as a child script, its folder first on the path
+    monkeypatch.syspath_prepend(str(Path(bayesmmm.bench.__file__).parent))
+    for name in ("_child", "_peers"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    _StaticKwargs = importlib.import_module("_peers")._StaticKwargs
+
+    run = jax.jit(lambda x, kw: x * kw["target_accept_prob"], static_argnames=["kw"])
+    kw = _StaticKwargs(target_accept_prob=0.9)
+    assert float(run(2.0, kw=kw)) == pytest.approx(1.8)
+    assert dict(kw) == {"target_accept_prob": 0.9}
+    with pytest.raises(ValueError, match="hash"):
+        run(2.0, kw={"target_accept_prob": 0.9})
+    for name in ("_child", "_peers"):
+        sys.modules.pop(name, None)

@@ -210,3 +210,26 @@ def test_a_missing_input_fails_clearly(store: JobStore, artifacts: ArtifactStore
     dispatcher.run_once()
     job = _status(store, task)
     assert job.status == "failed" and "submit the job again" in job.error_message
+
+
+def test_the_progress_fraction_covers_every_phase_and_never_goes_back() -> None:
+    """The approximate fit's optimisation fills the whole bar; NUTS's ADVI start a small
+    first share, then the warm-up and the draws the rest; the fraction stays in [0, 1]
+    and never moves back."""
+    from bayesmmm.service.jobs._jobs import _progress
+
+    def fractions(sampler: dict[str, object], events: list[tuple[str, int, int]]
+                  ) -> list[float]:
+        sent: list[float] = []
+        callback = _progress(lambda kind, **f: sent.append(f["fraction"]), sampler)
+        for event in events:
+            callback(*event)
+        return sent
+
+    approx = fractions({"method": "advi", "approx_steps": 8000, "warmup": 1000,
+                        "draws": 1000}, [("optimising", 4000, 8000), ("optimising", 8000, 8000)])
+    assert approx == [0.5, 1.0]
+    nuts = fractions({"init": "advi", "warmup": 500, "draws": 500},
+                     [("start", 1000, 2000), ("start", 2000, 2000), ("warmup", 50, 500),
+                      ("warmup", 500, 500), ("sampling", 500, 500)])
+    assert nuts == sorted(nuts) and nuts[-1] == 1.0 and 0 < nuts[0] < nuts[1] <= 0.1

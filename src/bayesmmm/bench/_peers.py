@@ -206,10 +206,11 @@ def fit_meridian(t0: float, a: argparse.Namespace, spec: dict[str, Any],
         mmm = model.Meridian(input_data=data, model_spec=model_spec)
         started = time.perf_counter()
         # TFP's windowed-adaptive NUTS reads the target from its dual-averaging step-size
-        # adaptation (its own default: 0.85)
+        # adaptation (its own default: 0.85); Meridian's JAX backend (its default since
+        # 2.x) compiles with the keywords as a static argument, which must hash
         mmm.sample_posterior(n_chains=a.chains, n_adapt=a.tune, n_burnin=0, n_keep=a.draws,
-                             seed=a.seed,
-                             dual_averaging_kwargs={"target_accept_prob": a.target_accept})
+                             seed=a.seed, dual_averaging_kwargs=_StaticKwargs(
+                                 target_accept_prob=a.target_accept))
         sampler_s = time.perf_counter() - started
     idata = mmm.inference_data
     post = idata.posterior
@@ -231,4 +232,18 @@ def fit_meridian(t0: float, a: argparse.Namespace, spec: dict[str, Any],
     return {**clock, "seconds_sampler": sampler_s, "target_accept": a.target_accept,
             "divergences": int(stats["diverging"].sum()) if "diverging" in stats else None,
             "steps_per_draw": float(stats["n_steps"].mean()) if "n_steps" in stats else None,
-            "artifact": "idata.nc", "versions": {"google-meridian": meridian.__version__}}
+            "artifact": "idata.nc", "versions": {"google-meridian": meridian.__version__,
+                                                 "meridian-backend": _meridian_backend()}}
+
+
+class _StaticKwargs(dict):  # type: ignore[type-arg]
+    """Keyword arguments that JAX accepts as a static (hashed) argument."""
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted(self.items())))
+
+
+def _meridian_backend() -> str:
+    import os
+
+    return os.environ.get("MERIDIAN_BACKEND") or "jax (default)"

@@ -31,9 +31,9 @@ from numpyro.infer.initialization import init_to_uniform
 from numpyro.infer.util import constrain_fn, potential_energy
 from scipy.special import logsumexp
 
-from bayesmmm.model._sampler import SamplerResult
+from bayesmmm.model._sampler import SamplerResult, Start
 
-__all__ = ["CANDIDATES_PER_DRAW", "FULL_RANK_MAX", "LOW_RANK", "run_advi"]
+__all__ = ["CANDIDATES_PER_DRAW", "FULL_RANK_MAX", "LOW_RANK", "advi_start", "run_advi"]
 
 #: Latent dimensions up to which the guide's covariance is full (its Cholesky factor has
 #: d(d+1)/2 entries: 45,000 at 300); above, rank LOW_RANK plus a diagonal.
@@ -82,20 +82,13 @@ def _guide(model: Callable[..., Any], args: tuple[Any, ...]) -> Any:
     return AutoLowRankMultivariateNormal(model, init_scale=0.1, rank=LOW_RANK)
 
 
-def run_advi(model: Callable[..., Any], model_args: tuple[Any, ...], *, paths: int,
-             steps: int, draws: int, seed: int, progress: ProgressFn | None = None,
-             deadline: float | None = None) -> SamplerResult:
-    """``paths`` ADVI fits of ``steps`` steps each, then PSIS resampling of ``draws``.
-
-    Returns the draws as a one-chain :class:`SamplerResult` (constrained values and
-    deterministic sites; sample stats: no divergences, zero steps) whose ``info`` holds
-    the diagnostics (``pareto_k``, ``importance_ess``, ``elbo`` of each path). ``deadline`` (a
-    ``time.perf_counter()`` reading) ends the optimisation early at a chunk's end.
-    """
-    import arviz as az
-
-    start = time.perf_counter()
+def _optimise(model: Callable[..., Any], model_args: tuple[Any, ...], *, paths: int,
+              steps: int, seed: int, progress: ProgressFn | None, deadline: float | None,
+              phase: str = "optimising") -> tuple[Any, Any, int, jax.Array]:
+    """``paths`` ADVI optimisations of ``steps`` steps: ``(guide, params, steps done,
+    keys)``; ``params`` has a leading path axis, ``keys[-1]`` is left for the caller."""
     guide = _guide(model, model_args)
+
     def rate(i: jax.Array) -> jax.Array:
         return LEARNING_RATE * LR_DECAY ** (i / steps)
 
@@ -123,11 +116,28 @@ def run_advi(model: Callable[..., Any], model_args: tuple[Any, ...], *, paths: i
         done += n
         jax.block_until_ready(loss)
         if progress is not None:
-            progress("optimising", done, steps)
+            progress(phase, done, steps)
         if deadline is not None and time.perf_counter() > deadline:
             break
+    return guide, jax.vmap(svi.get_params)(states), done, keys
+
+
+def run_advi(model: Callable[..., Any], model_args: tuple[Any, ...], *, paths: int,
+             steps: int, draws: int, seed: int, progress: ProgressFn | None = None,
+             deadline: float | None = None) -> SamplerResult:
+    """``paths`` ADVI fits of ``steps`` steps each, then PSIS resampling of ``draws``.
+
+    Returns the draws as a one-chain :class:`SamplerResult` (constrained values and
+    deterministic sites; sample stats: no divergences, zero steps) whose ``info`` holds
+    the diagnostics (``pareto_k``, ``importance_ess``, ``elbo`` of each path). ``deadline`` (a
+    ``time.perf_counter()`` reading) ends the optimisation early at a chunk's end.
+    """
+    import arviz as az
+
+    start = time.perf_counter()
+    guide, params, done, keys = _optimise(model, model_args, paths=paths, steps=steps,
+                                          seed=seed, progress=progress, deadline=deadline)
     seconds_fit = time.perf_counter() - start
-    params = jax.vmap(svi.get_params)(states)
     out = _importance(model, model_args, guide, params, paths, draws, keys[-1])
     log_w = np.asarray(out["log_w"], np.float64)
     smoothed, k_hat = az.psislw(log_w[None], reff=1.0)
@@ -145,6 +155,32 @@ def run_advi(model: Callable[..., Any], model_args: tuple[Any, ...], *, paths: i
             "guide": type(guide).__name__}
     return SamplerResult(samples, stats, seconds_fit, time.perf_counter() - start - seconds_fit,
                          info)
+
+
+def advi_start(model: Callable[..., Any], model_args: tuple[Any, ...], *, chains: int,
+               steps: int, seed: int, progress: ProgressFn | None = None) -> Start:
+    """Where NUTS starts when ``init="advi"``: one ADVI path per chain; each chain starts
+    at a draw from its own path's normal, and every chain's initial inverse mass matrix
+    is the paths' mean variance of each unconstrained latent (PyMC's
+    ``init="advi+adapt_diag"``, in NumPyro's sampling space)."""
+    start = time.perf_counter()
+    guide, params, done, keys = _optimise(model, model_args, paths=chains, steps=steps,
+                                          seed=seed, progress=progress, deadline=None,
+                                          phase="start")
+    unpack = guide._unpack_latent  # see _importance
+
+    @jax.jit
+    def propose(params: Any, key: jax.Array) -> tuple[Any, Any]:
+        z = jax.vmap(lambda p, k: guide.get_posterior(p).sample(k))(
+            params, jax.random.split(key, chains))
+        variance = jnp.mean(jax.vmap(lambda p: guide.get_posterior(p).variance)(params),
+                            axis=0)
+        return jax.vmap(unpack)(z), unpack(variance)
+
+    z, variance = propose(params, keys[-1])
+    info = {"method": "advi", "steps": done, "seconds": time.perf_counter() - start,
+            "guide": type(guide).__name__}
+    return Start(jax.tree.map(np.asarray, z), jax.tree.map(np.asarray, variance), info)
 
 
 def _importance(model: Callable[..., Any], args: tuple[Any, ...], guide: Any, params: Any,

@@ -17,7 +17,7 @@ from bayesmmm._runtime import configure as configure_runtime
 from bayesmmm._runtime import release_compiled
 from bayesmmm.data import MMMData, prepare
 from bayesmmm.errors import SpecError
-from bayesmmm.model._approx import run_advi
+from bayesmmm.model._approx import advi_start, run_advi
 from bayesmmm.model._centring import centring_weights, no_centring, rebased_sites
 from bayesmmm.model._design import Design, calendar_controls, make_design, make_scalers
 from bayesmmm.model._identify import check_identified
@@ -96,6 +96,7 @@ def fit(data: MMMData | pd.DataFrame | str, spec: ModelSpec, *,
         "seconds_sampling": raw.seconds_sampling,
         "stopped_early": raw.stats["diverging"].shape[1] < sampler.draws,
         **({"approximation": raw.info} if raw.info else {}),
+        **({"start": raw.start} if raw.start else {}),
     }
     posterior = {k: v.astype(np.float32) for k, v in raw.samples.items()}
     stats = {"diverging": raw.stats["diverging"].astype(bool),
@@ -178,7 +179,15 @@ def _run(structure: ModelStructure, inputs: Design, o: SamplerOptions,
             new_args=lambda draws: (base._replace(
                 centring=centring_weights(structure, base, draws)),),
             sites=rebased_sites(structure))
-    return run_nuts(fn, (inputs,), chains=o.chains, warmup=o.warmup, draws=o.draws,
-                    target_accept=o.target_accept, seed=o.seed, dense_mass=o.dense_mass,
-                    max_tree_depth=o.max_tree_depth, progress=progress, rebase=rebase,
-                    deadline=deadline)
+    start = None
+    if o.init == "advi":
+        start = advi_start(fn, (inputs,), chains=o.chains, steps=o.approx_steps,
+                           seed=o.seed, progress=progress)
+    raw = run_nuts(fn, (inputs,), chains=o.chains, warmup=o.warmup, draws=o.draws,
+                   target_accept=o.target_accept, seed=o.seed, dense_mass=o.dense_mass,
+                   max_tree_depth=o.max_tree_depth, progress=progress, rebase=rebase,
+                   deadline=deadline, start=start)
+    if start is not None:
+        raw.seconds_warmup += start.info["seconds"]  # the start is part of the warm-up
+        raw.start = start.info
+    return raw

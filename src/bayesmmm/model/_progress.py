@@ -2,7 +2,8 @@
 Jupyter (when ipywidgets is installed), a few plain text lines otherwise.
 
 The sampler reports ``callback(phase, done, total)`` after each chunk of iterations
-(phases ``warmup`` and ``sampling`` for NUTS, ``optimising`` for the approximate fit);
+(phases ``warmup`` and ``sampling`` for NUTS, after ``start`` when it starts from ADVI;
+``optimising`` for the approximate fit);
 :func:`progress_display` turns the ``progress`` argument of ``bm.fit`` into such a
 callback for the duration of the fit.
 """
@@ -69,6 +70,8 @@ def progress_mode(progress: Progress) -> str | None:
 def _label(phase: str, chains: int) -> str:
     """``NUTS warmup (4 chains)``; other phases (the approximate fit's ``optimising``,
     the structure search's ``pilots`` and ``fits``) by their name."""
+    if phase == "start":
+        return "ADVI start"
     if phase not in ("warmup", "sampling"):
         return phase
     return f"NUTS {phase} ({chains} chain{'' if chains == 1 else 's'})"

@@ -84,12 +84,13 @@ class StructureSearch:
 
     def fit(self, adstock: str, saturation: str, **options: Any) -> Fit:
         """The candidate's fit with NUTS (``options`` as ``bm.fit``'s). Geo values are
-        sampled non-centred whatever ``centring`` says (the program is shared by every
-        candidate; the fit's options record ``"none"``)."""
+        sampled non-centred whatever ``centring`` says, and chains start uniformly
+        whatever ``init`` says (the program is shared by every candidate; the fit's
+        options record ``"none"`` and ``"uniform"``)."""
         if adstock not in self.adstocks or saturation not in self.saturations:
             raise SpecError(f"{adstock}+{saturation} is not a candidate of this search "
                             f"({list(self.adstocks)} x {list(self.saturations)})")
-        o = replace(SamplerOptions.from_mapping(options), centring="none")
+        o = replace(SamplerOptions.from_mapping(options), centring="none", init="uniform")
         if o.method != "nuts":
             raise SpecError("a structure search samples with NUTS: method='nuts'")
         started = time.perf_counter()

@@ -42,6 +42,12 @@ class ChainLayout:
         keys = jax.random.split(jax.random.PRNGKey(seed), self.chains)
         return keys.reshape((self.n_devices, self.per_device, -1)) if self.batched else keys
 
+    def split(self, a: np.ndarray) -> np.ndarray:
+        """``(chains, ...)`` laid out ``(n_devices[, per_device], ...)`` as the states."""
+        a = np.asarray(a)
+        shape = (self.n_devices, self.per_device) if self.batched else (self.n_devices,)
+        return a.reshape(shape + a.shape[1:])
+
     def per_chain(self, fn: Callable[..., Any], in_axes: tuple[Any, ...]) -> Callable[..., Any]:
         """``fn`` of one chain's state (first argument) over every chain's."""
         if self.batched:

@@ -15,6 +15,7 @@ from numpyro.infer import NUTS
 from bayesmmm.model._sampler._chunks import Chunks, chunk_sizes
 from bayesmmm.model._sampler._layout import ChainLayout
 from bayesmmm.model._sampler._rebase import Rebase, move_states, rebase_window
+from bayesmmm.model._sampler._start import Start, start_states
 
 __all__ = ["NutsProgram", "Pace", "SamplerResult", "run_nuts"]
 
@@ -30,6 +31,7 @@ class SamplerResult:
     seconds_warmup: float
     seconds_sampling: float
     info: dict[str, Any] = field(default_factory=dict)  # a method's own diagnostics
+    start: dict[str, Any] = field(default_factory=dict)  # how NUTS's start was found
 
 
 @dataclass
@@ -109,22 +111,24 @@ class NutsProgram:
 
     def run(self, model_args: tuple[Any, ...], *, seed: int, draws: int,
             progress: ProgressFn | None = None, rebase: Rebase | None = None,
-            deadline: float | None = None) -> SamplerResult:
+            deadline: float | None = None, start: Start | None = None) -> SamplerResult:
         """Warm-up and ``draws`` draws per chain on ``model_args`` (as :func:`run_nuts`)."""
         if rebase is not None and self.dense_mass:
             raise ValueError("a rebase needs a diagonal mass matrix (dense_mass=False)")
         layout, chunks = self.layout, self.chunks
         state = self._init(layout.keys(seed), model_args)
+        if start is not None:
+            state = start_states(self.model, layout, state, model_args, start)
         pace = Pace(progress, deadline)
 
-        start = time.perf_counter()
+        clock = time.perf_counter()
         state, model_args = _warmup(chunks, self.kernel, self.model, layout, state,
                                     model_args, self.warmup, rebase, pace)
         jax.block_until_ready(state)
-        seconds_warmup = time.perf_counter() - start
-        start = time.perf_counter()
+        seconds_warmup = time.perf_counter() - clock
+        clock = time.perf_counter()
         out = _sampling(chunks, state, model_args, draws, pace)
-        seconds_sampling = time.perf_counter() - start
+        seconds_sampling = time.perf_counter() - clock
 
         collected = layout.stitch(out)
         samples = {k: v for k, v in collected["z"].items() if not k.startswith("_")}
@@ -146,6 +150,7 @@ def run_nuts(
     progress: ProgressFn | None = None,
     rebase: Rebase | None = None,
     deadline: float | None = None,
+    start: Start | None = None,
 ) -> SamplerResult:
     """Run NUTS and return constrained draws (deterministic sites included).
 
@@ -170,10 +175,13 @@ def run_nuts(
         A ``time.perf_counter()`` reading after which sampling stops at the end of the
         current chunk (the warm-up always completes): fewer than ``draws`` draws, at
         least one chunk's.
+    start : Start, optional
+        Each chain's starting point and the initial diagonal inverse mass matrix
+        (default: NumPyro's uniform start and an identity matrix).
     """
     if rebase is not None and dense_mass:
         raise ValueError("a rebase needs a diagonal mass matrix (dense_mass=False)")
     program = NutsProgram(model, chains=chains, warmup=warmup, target_accept=target_accept,
                           dense_mass=dense_mass, max_tree_depth=max_tree_depth)
     return program.run(model_args, seed=seed, draws=draws, progress=progress, rebase=rebase,
-                       deadline=deadline)
+                       deadline=deadline, start=start)
