@@ -11,6 +11,7 @@ import pytest
 import bayesmmm as bm
 from bayesmmm.analysis import verdict
 from bayesmmm.model._sampler import Start, run_nuts
+from tests.model.test_centring import _panel
 
 LOC, SCALE, DIM = 100.0, 0.01, 20
 
@@ -41,6 +42,56 @@ def test_chains_start_at_the_given_points_with_the_given_scales(chains: int) -> 
     assert np.abs(plain[:, 0] - LOC).min() > 50
 
 
+def test_init_advi_starts_nuts_from_the_optimisation_of_the_fits_own_basis(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``_run`` hands NUTS the start ADVI found, on the same model arguments NUTS starts
+    in (a panel's non-centred basis when centring is "auto"), and counts its seconds in
+    the warm-up; the default starts NumPyro's way and an approximate fit ignores init."""
+    import bayesmmm.model._fit as fit_module
+    from bayesmmm.model import make_design, make_scalers, model_data
+    from bayesmmm.model._sampler import SamplerResult
+    from bayesmmm.model._structure import ModelStructure
+
+    spec = bm.example_spec()
+    data = model_data(bm.example_data(), spec)
+    structure = ModelStructure.build(spec, data)
+    design = make_design(spec, data, make_scalers(data), structure=structure)
+    found = Start({"x": np.zeros((4, 1))}, {"x": np.ones(1)}, {"method": "advi",
+                                                              "seconds": 2.5})
+    asked: list[dict[str, object]] = []
+
+    def fake_start(fn, args, **kw):  # type: ignore[no-untyped-def]
+        asked.append({"args": args, **kw})
+        return found
+
+    def fake_nuts(fn, args, **kw):  # type: ignore[no-untyped-def]
+        asked.append({"args": args, **kw})
+        return SamplerResult({}, {}, 1.0, 1.0)
+
+    monkeypatch.setattr(fit_module, "advi_start", fake_start)
+    monkeypatch.setattr(fit_module, "run_nuts", fake_nuts)
+    monkeypatch.setattr(fit_module, "run_advi", lambda *a, **k: "approximate")
+    o = bm.SamplerOptions(init="advi", approx_steps=700, chains=4, seed=3)
+    raw = fit_module._run(structure, design, o, None)
+    start, nuts = asked
+    assert start["steps"] == 700 and start["chains"] == 4 and start["seed"] == 3
+    assert start["args"][0] is nuts["args"][0] and nuts["start"] is found
+    assert raw.seconds_warmup == 3.5 and raw.start == found.info
+    asked.clear()
+    raw = fit_module._run(structure, design, bm.SamplerOptions(), None)
+    assert len(asked) == 1 and asked[0]["start"] is None and raw.start == {}
+    assert fit_module._run(structure, design, bm.SamplerOptions(method="advi", init="advi"),
+                           None) == "approximate" and not asked[1:]
+    # a panel at the default centring: ADVI runs in the basis the warm-up starts in
+    asked.clear()
+    _, panel, panel_design = _panel()
+    fit_module._run(panel, panel_design, bm.SamplerOptions(init="advi"), None)
+    start, nuts = asked
+    assert nuts["rebase"] is not None and start["args"][0] is nuts["args"][0]
+    assert nuts["args"][0] is not panel_design  # moved to the non-centred start
+
+
+@pytest.mark.slow
 def test_a_fit_started_from_advi_records_its_start_and_agrees(example_fit: bm.Fit) -> None:
     started = bm.fit(bm.example_data(), bm.example_spec(), init="advi", approx_steps=500,
                      chains=2, warmup=300, draws=300, seed=1, progress=False)

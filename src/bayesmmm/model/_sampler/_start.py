@@ -2,11 +2,12 @@
 identity mass matrix), or given points and an initial diagonal inverse mass matrix, for
 instance from an approximation of the posterior.
 
-A chain that starts in the posterior's bulk with a mass matrix already near the
-posterior's scales skips the first warm-up iterations' deep trees (up to
-``2**max_tree_depth`` leapfrog steps while the step size and the scales are still wrong).
-NumPyro's warm-up adapter is started again at the given point with the given matrix, so
-its step-size search and its adaptation windows run exactly as after its own start.
+A chain that starts in the posterior's bulk with a mass matrix near the posterior's
+scales should be spared the first warm-up iterations' deep trees where those come from a
+start outside the bulk; where they come from the posterior's shape they stay (measured
+on medium_business: docs/benchmarks.md, session 26). NumPyro's warm-up adapter is
+started again at the given point with the given matrix, so its step-size search and its
+adaptation windows run exactly as after its own start.
 """
 
 from __future__ import annotations
