@@ -100,7 +100,10 @@ class SamplerOptions:
         False, "Adapt a dense mass matrix (helps strongly correlated posteriors).")
     max_tree_depth: int = _option(
         10, "Largest NUTS tree depth (2**depth leapfrog steps per draw at most).", limit=15,
-        ge=1)
+        ge=1, doc="Largest NUTS tree depth: at most 2**depth - 1 leapfrog steps per draw. A "
+        "national model's warm-up stops its trees at depth 8 (or this, if smaller): its "
+        "first iterations, before a mass matrix is estimated, would otherwise run to the "
+        "limit; the draws use the full depth.")
     centring: str = _option(
         "auto", "Geo models: 'auto' (default) picks how centred each geo value is sampled "
         "from warm-up draws; 'none' samples every geo value non-centred.", choices=CENTRING,

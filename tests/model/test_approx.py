@@ -17,6 +17,7 @@ def pair(example_fit: bm.Fit) -> tuple[bm.Fit, bm.Fit]:
     return approx, example_fit
 
 
+@pytest.mark.slow  # with NUTS's example fit, ~35 s; the CLI's --quick test covers ADVI
 def test_advi_draws_agree_with_nuts_and_carry_their_diagnostics(pair) -> None:  # type: ignore[no-untyped-def]
     approx, exact = pair
     assert approx.meta["sampler"] == "advi" and approx.n_chains == 1
@@ -31,6 +32,7 @@ def test_advi_draws_agree_with_nuts_and_carry_their_diagnostics(pair) -> None:  
     assert set(approx.posterior) == set(exact.posterior)
 
 
+@pytest.mark.slow
 def test_an_approximate_fit_says_so_on_every_surface(pair) -> None:  # type: ignore[no-untyped-def]
     approx, _ = pair
     note = approx.warnings()[0]
@@ -77,3 +79,22 @@ def test_the_guide_map_we_rely_on_exists() -> None:
 def test_method_is_checked() -> None:
     with pytest.raises(bm.SpecError, match="method must be one of"):
         bm.SamplerOptions(method="vi")
+
+
+def test_candidates_where_the_density_is_zero_weigh_nothing() -> None:
+    """A candidate the posterior gives no density weighs nothing, even where the
+    proposal's density underflowed too (-inf - -inf); the k-hat stays finite."""
+    import arviz as az
+    import numpy as np
+
+    from bayesmmm.model._approx import _log_weights
+
+    inf = np.inf
+    log_p = np.array([-1.0, -inf, -inf, 0.0, 2.0])
+    log_q = np.array([-2.0, -3.0, -inf, np.nan, 1.0])
+    assert np.array_equal(_log_weights(log_p, log_q), [1.0, -inf, -inf, -inf, 1.0])
+    rng = np.random.default_rng(0)
+    log_p, log_q = rng.normal(size=4000), rng.normal(size=4000)
+    log_p[:40], log_q[:40] = -inf, -inf
+    _, k_hat = az.psislw(_log_weights(log_p, log_q)[None], reff=1.0)
+    assert np.isfinite(k_hat).all()

@@ -96,7 +96,9 @@ def _optimise(model: Callable[..., Any], model_args: tuple[Any, ...], *, paths: 
     keys = jax.random.split(jax.random.PRNGKey(seed), paths + 1)
     # one compiled program each for the start, the steps and the importance sampling:
     # run eagerly, JAX would compile the model's hundreds of operations one by one
-    # (about 10 s of the example's first approximate fit)
+    # (about 10 s of the example's first approximate fit). The paths stay on one device,
+    # vmapped: XLA spreads their operations over the cores, and pmapping them over two
+    # host devices was 1.2-3.7x slower (docs/benchmarks.md, session 27)
     states = jax.jit(lambda ks, args: jax.vmap(lambda k: svi.init(k, *args))(ks))(
         keys[:paths], model_args)
 
@@ -217,16 +219,27 @@ def _importance(model: Callable[..., Any], args: tuple[Any, ...], guide: Any, pa
                            z, batch_size=256)
 
     z, log_p, log_q = (np.asarray(a) for a in propose(params, key, args))
-    own = (log_p - log_q[np.arange(len(z)), np.arange(len(z)) // per_path]).reshape(
-        paths, per_path)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"):  # -inf - -inf where a path's draw is invalid
+        own = (log_p - log_q[np.arange(len(z)), np.arange(len(z)) // per_path]).reshape(
+            paths, per_path)
         elbo = np.where(np.isfinite(own), own, np.nan).mean(axis=1)
     elbo = np.where(np.isfinite(elbo), elbo, -np.inf)
     kept = np.flatnonzero(elbo >= elbo.max() - PATH_GAP)
     rows = (kept[:, None] * per_path + np.arange(per_path)[None]).reshape(-1)
     mix = logsumexp(log_q[rows][:, kept], axis=1) - np.log(len(kept))
-    return {"log_w": log_p[rows] - mix, "values": values(jnp.asarray(z[rows]), args),
+    return {"log_w": _log_weights(log_p[rows], mix),
+            "values": values(jnp.asarray(z[rows]), args),
             "path_elbo": elbo, "kept_paths": kept}
+
+
+def _log_weights(log_p: np.ndarray, log_q: np.ndarray) -> np.ndarray:
+    """``log p - log q`` of each candidate, ``-inf`` (no weight) where the posterior's
+    density is zero or the difference is undefined: on large_business a low-rank normal's
+    density underflowed at some of its own draws where the posterior's was zero too, and
+    the NaN weights made the k-hat infinite (docs/benchmarks.md, session 27)."""
+    with np.errstate(invalid="ignore"):
+        log_w = log_p - log_q
+    return np.where(np.isnan(log_w) | np.isneginf(log_p), -np.inf, log_w)
 
 
 def _systematic(w: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:

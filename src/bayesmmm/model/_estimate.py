@@ -25,7 +25,7 @@ from bayesmmm._runtime import configure as configure_runtime
 from bayesmmm.data import MMMData
 from bayesmmm.model._approx import PARTICLES
 from bayesmmm.model._design import make_design, make_scalers
-from bayesmmm.model._fit import model_data
+from bayesmmm.model._fit import model_data, warmup_tree_depth
 from bayesmmm.model._model import model
 from bayesmmm.model._sampler import run_nuts
 from bayesmmm.model._spec import ModelSpec
@@ -98,7 +98,8 @@ def estimate_time(data: MMMData | pd.DataFrame | str, spec: ModelSpec,
     t0 = time.perf_counter()
     pilot = run_nuts(fn, (design,), chains=1, warmup=PILOT_WARMUP, draws=PILOT_DRAWS,
                      target_accept=o.target_accept, seed=o.seed, dense_mass=o.dense_mass,
-                     max_tree_depth=o.max_tree_depth)
+                     max_tree_depth=o.max_tree_depth,
+                     warmup_tree_depth=warmup_tree_depth(structure, o))
     total = time.perf_counter() - t0
     steps = float(np.mean(pilot.stats["num_steps"]))
     per_step = pilot.seconds_sampling / max(PILOT_DRAWS * steps, 1.0)

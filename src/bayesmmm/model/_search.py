@@ -27,7 +27,7 @@ from bayesmmm._runtime import release_compiled
 from bayesmmm.data import MMMData
 from bayesmmm.errors import SpecError
 from bayesmmm.model._design import make_design, make_scalers
-from bayesmmm.model._fit import model_data
+from bayesmmm.model._fit import model_data, warmup_tree_depth
 from bayesmmm.model._identify import check_identified
 from bayesmmm.model._model import model
 from bayesmmm.model._result import Fit
@@ -79,7 +79,8 @@ class StructureSearch:
             self._programs[key] = NutsProgram(
                 partial(model, self.structure), chains=o.chains, warmup=o.warmup,
                 target_accept=o.target_accept, dense_mass=o.dense_mass,
-                max_tree_depth=o.max_tree_depth)
+                max_tree_depth=o.max_tree_depth,
+                warmup_tree_depth=warmup_tree_depth(self.structure, o))
         return self._programs[key]
 
     def fit(self, adstock: str, saturation: str, **options: Any) -> Fit:

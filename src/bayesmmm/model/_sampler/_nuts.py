@@ -98,10 +98,13 @@ class NutsProgram:
 
     def __init__(self, model: Callable[..., Any], *, chains: int, warmup: int,
                  target_accept: float, dense_mass: bool = False,
-                 max_tree_depth: int = 10) -> None:
+                 max_tree_depth: int = 10, warmup_tree_depth: int | None = None) -> None:
         self.model, self.warmup = model, warmup
+        # NumPyro takes (warm-up depth, sampling depth): one kernel, one program
+        depth = max_tree_depth if warmup_tree_depth is None else (
+            min(warmup_tree_depth, max_tree_depth), max_tree_depth)
         self.kernel = NUTS(model, target_accept_prob=target_accept, dense_mass=dense_mass,
-                           max_tree_depth=max_tree_depth)
+                           max_tree_depth=depth)
         self.dense_mass = dense_mass
         self.layout = ChainLayout.for_chains(chains)
         kernel = self.kernel
@@ -147,6 +150,7 @@ def run_nuts(
     seed: int,
     dense_mass: bool = False,
     max_tree_depth: int = 10,
+    warmup_tree_depth: int | None = None,
     progress: ProgressFn | None = None,
     rebase: Rebase | None = None,
     deadline: float | None = None,
@@ -167,6 +171,8 @@ def run_nuts(
     dense_mass : bool
         Adapt a dense mass matrix instead of a diagonal one.
     max_tree_depth : int
+    warmup_tree_depth : int, optional
+        The deepest tree in the warm-up (at most ``max_tree_depth``; default the same).
     progress : callable(phase, done, total), optional
         Called after each chunk with phase ``"warmup"`` or ``"sampling"``.
     rebase : Rebase, optional
@@ -182,6 +188,7 @@ def run_nuts(
     if rebase is not None and dense_mass:
         raise ValueError("a rebase needs a diagonal mass matrix (dense_mass=False)")
     program = NutsProgram(model, chains=chains, warmup=warmup, target_accept=target_accept,
-                          dense_mass=dense_mass, max_tree_depth=max_tree_depth)
+                          dense_mass=dense_mass, max_tree_depth=max_tree_depth,
+                          warmup_tree_depth=warmup_tree_depth)
     return program.run(model_args, seed=seed, draws=draws, progress=progress, rebase=rebase,
                        deadline=deadline, start=start)
