@@ -101,7 +101,8 @@ class SamplerOptions:
     max_tree_depth: int = _option(
         10, "Largest NUTS tree depth (2**depth leapfrog steps per draw at most).", limit=15,
         ge=1, doc="Largest NUTS tree depth: at most 2**depth - 1 leapfrog steps per draw. A "
-        "national model's warm-up stops its trees at depth 8 (or this, if smaller): its "
+        "national model's warm-up of 500 iterations or more stops its trees at depth 8 (or "
+        "this, if smaller): its "
         "first iterations, before a mass matrix is estimated, would otherwise run to the "
         "limit; the draws use the full depth.")
     centring: str = _option(

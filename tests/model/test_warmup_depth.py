@@ -1,5 +1,6 @@
-"""A national model's warm-up stops its trees at NATIONAL_WARMUP_DEPTH; its draws, and a
-panel's whole fit, keep max_tree_depth."""
+"""A national model's warm-up (of SHALLOW_WARMUP_MIN iterations or more) stops its trees
+at NATIONAL_WARMUP_DEPTH; its draws, a shorter warm-up and a panel's whole fit keep
+max_tree_depth."""
 
 from __future__ import annotations
 
@@ -57,6 +58,8 @@ def test_national_fits_cap_the_warmup_and_panels_do_not(
     _, panel, panel_design = _panel()
     fit_module._run(national, design, bm.SamplerOptions(), None)
     fit_module._run(national, design, bm.SamplerOptions(max_tree_depth=5), None)
+    fit_module._run(national, design, bm.SamplerOptions(warmup=499), None)
+    fit_module._run(national, design, bm.SamplerOptions(warmup=500), None)
     fit_module._run(panel, panel_design, bm.SamplerOptions(), None)
-    assert seen == [fit_module.NATIONAL_WARMUP_DEPTH, 5, None]
+    assert seen == [fit_module.NATIONAL_WARMUP_DEPTH, 5, None, 8, None]
     assert fit_module.NATIONAL_WARMUP_DEPTH == 8

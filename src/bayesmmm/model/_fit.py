@@ -162,20 +162,26 @@ def _quiet_import(load: Callable[[], None]) -> None:
         load()
 
 
-#: The deepest tree of a national model's warm-up (255 leapfrog steps; its draws keep
-#: ``max_tree_depth``). Until the first mass matrix is estimated the chains move with
-#: the identity matrix and nearly every tree ran to depth 10: on small_business the
-#: first 100 iterations were 58% of the warm-up's steps. Capped, the fit took 0.79x the
-#: time with the same ESS and r_hat over three seeds, and the example's was unchanged.
-#: A panel keeps the full depth: there the window whose draws choose the centring
-#: needs the long trees (medium_business: ESS 731 against 901). docs/benchmarks.md,
+#: The deepest tree of a national model's warm-up of at least SHALLOW_WARMUP_MIN
+#: iterations (255 leapfrog steps; its draws keep ``max_tree_depth``). Until the first
+#: mass matrix is estimated the chains move with the identity matrix and nearly every
+#: tree ran to depth 10: on small_business the first 100 iterations were 58% of the
+#: warm-up's steps. Capped, the fit took 0.79x the time with the same ESS and r_hat over
+#: three seeds, and the example's was unchanged. A panel keeps the full depth: there
+#: the window whose draws choose the centring needs the long trees (medium_business: ESS
+#: 731 against 901). So does a shorter warm-up, which has few iterations to travel in:
+#: on the example at 2 x 150 x 300 the cap gave r_hat 1.045 against 1.025 (median of four
+#: seeds), at 300 about the same, at 500 better (1.018 against 1.025). docs/benchmarks.md,
 #: session 27.
 NATIONAL_WARMUP_DEPTH = 8
+SHALLOW_WARMUP_MIN = 500
 
 
 def warmup_tree_depth(structure: ModelStructure, o: SamplerOptions) -> int | None:
     """The deepest tree in the warm-up of this model's NUTS (None: ``max_tree_depth``)."""
-    return None if structure.panel else min(NATIONAL_WARMUP_DEPTH, o.max_tree_depth)
+    if structure.panel or o.warmup < SHALLOW_WARMUP_MIN:
+        return None
+    return min(NATIONAL_WARMUP_DEPTH, o.max_tree_depth)
 
 
 def _run(structure: ModelStructure, inputs: Design, o: SamplerOptions,
