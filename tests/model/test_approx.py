@@ -17,7 +17,6 @@ def pair(example_fit: bm.Fit) -> tuple[bm.Fit, bm.Fit]:
     return approx, example_fit
 
 
-@pytest.mark.slow  # with NUTS's example fit, ~35 s; the CLI's --quick test covers ADVI
 def test_advi_draws_agree_with_nuts_and_carry_their_diagnostics(pair) -> None:  # type: ignore[no-untyped-def]
     approx, exact = pair
     assert approx.meta["sampler"] == "advi" and approx.n_chains == 1
@@ -32,7 +31,6 @@ def test_advi_draws_agree_with_nuts_and_carry_their_diagnostics(pair) -> None:  
     assert set(approx.posterior) == set(exact.posterior)
 
 
-@pytest.mark.slow
 def test_an_approximate_fit_says_so_on_every_surface(pair) -> None:  # type: ignore[no-untyped-def]
     approx, _ = pair
     note = approx.warnings()[0]

@@ -78,7 +78,7 @@ def test_the_panel_has_a_logistic_pair_and_a_hill_channel() -> None:
     assert w["saturation_beta"].shape == (3, 2) and w["logistic_pair"].shape == (3, 1)
 
 
-@pytest.mark.parametrize("seed", [pytest.param(0, marks=pytest.mark.slow), 1])  # ~25 s each
+@pytest.mark.parametrize("seed", [0, 1])
 def test_weights_and_pair_leave_the_prior_of_geo_values_unchanged(seed: int) -> None:
     """Prior draws with random weights (and the rotated pair): every geo deviation is
     still standard normal, independent of its spread and of the other parameter's."""
