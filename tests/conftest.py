@@ -17,6 +17,16 @@ from bayesmmm.synth import ChannelTruth, simulate_classic
 QUICK = {"chains": 2, "warmup": 300, "draws": 300, "progress": False}
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Set JAX up as a user's first fit does (host devices for the chains, the compilation
+    cache) before any test module is imported. A fit does it only while JAX's backend has
+    not started; a module that built a ``jnp`` array at import once started it during
+    collection, and every fit in that test process then ran its chains on one device
+    instead of eight: other draws than a user's, so a statistical test's outcome depended
+    on which modules were collected with it."""
+    bm.configure()
+
+
 @pytest.fixture
 def example_df() -> pd.DataFrame:
     return bm.example_data()

@@ -172,3 +172,14 @@ def test_cache_can_be_disabled(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True,
                          text=True)
     assert out.stdout.strip() in {"None", ""}
+
+
+def test_tests_run_their_chains_on_a_users_devices() -> None:
+    """The test process is set up as a user's first fit sets a fresh one up (tests/conftest.py),
+    whatever its test modules did at import: one XLA device per chain, up to eight."""
+    import jax
+
+    if "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", ""):
+        pytest.skip("XLA_FLAGS chooses the host devices")
+    expected = int(os.environ.get("BAYESMMM_HOST_DEVICES", max(8, os.cpu_count() or 1)))
+    assert jax.local_device_count() == expected

@@ -16,12 +16,13 @@ import bayesmmm as bm
 from bayesmmm.model._sampler import NutsProgram
 from tests.model.test_centring import _panel
 
-# a ridge no diagonal mass matrix straightens: long trees in every draw
-RIDGE = jnp.array([[1.0, 0.999], [0.999, 1.0]])
+# a ridge no diagonal mass matrix straightens: long trees in every draw (numpy: a jnp
+# array built at import would start JAX before the first fit sets it up; tests/conftest.py)
+RIDGE = np.array([[1.0, 0.999], [0.999, 1.0]], np.float32)
 
 
 def _ridge() -> None:
-    numpyro.sample("x", dist.MultivariateNormal(jnp.zeros(2), RIDGE))
+    numpyro.sample("x", dist.MultivariateNormal(jnp.zeros(2), jnp.asarray(RIDGE)))
 
 
 def test_the_warmup_depth_caps_the_warmups_trees_and_not_the_draws() -> None:
