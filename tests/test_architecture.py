@@ -145,6 +145,35 @@ def test_import_has_no_side_effects() -> None:
     assert result == {"env": [], "devices": -1, "cache": None, "configured": [3, True]}
 
 
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: nothing to spread over")
+def test_jax_started_before_the_set_up_is_said() -> None:
+    """JAX work before the first fit leaves the chains on one CPU device (about twice as
+    slow on two cores): configure() says so and how to avoid it, and only then."""
+    code = (
+        "import json, sys, warnings\n"
+        "import bayesmmm as bm\n"
+        "if sys.argv[1] == 'late':\n"
+        "    import jax.numpy as jnp; jnp.zeros(1).block_until_ready()\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    bm.configure(cache='off')\n"
+        "import jax\n"
+        "print(json.dumps([jax.local_device_count(), [str(w.message) for w in caught]]))\n")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("XLA_FLAGS", "JAX_NUM_CPU_DEVICES", "BAYESMMM_HOST_DEVICES")}
+    said = {}
+    for when in ("late", "first"):
+        proc = subprocess.run([sys.executable, "-c", code, when], capture_output=True,
+                              text=True, env=env, check=True)
+        said[when] = json.loads(proc.stdout.strip().splitlines()[-1])
+    wanted = max(8, os.cpu_count() or 1)
+    assert said["first"] == [wanted, []]
+    devices, messages = said["late"]
+    assert devices == 1 and len(messages) == 1
+    assert f"share 1 CPU device(s) instead of spreading over {wanted}" in messages[0]
+    assert "bayesmmm.configure() before any other JAX work" in messages[0]
+
+
 def _site_names() -> set[str]:
     from bayesmmm.transforms import ADSTOCKS, SATURATIONS
 

@@ -7,8 +7,9 @@ setting. The first fit (or simulation, or fit file loaded) calls :func:`configur
   run one per XLA device with ``pmap``; XLA's CPU backend shows one device unless told
   otherwise (virtual devices share the real cores, one thread each). JAX reads this when
   its backend starts, so it only takes effect if no JAX computation ran before: call
-  ``bm.configure()`` first in a session that uses JAX before fitting. A user's own
-  ``XLA_FLAGS=--xla_force_host_platform_device_count`` or ``jax_num_cpu_devices`` wins.
+  ``bm.configure()`` first in a session that uses JAX before fitting (too late, it
+  warns). A user's own ``XLA_FLAGS=--xla_force_host_platform_device_count`` or
+  ``jax_num_cpu_devices`` wins.
 * turns on JAX's persistent compilation cache, so a second fit of the same shapes skips
   XLA compilation. ``BAYESMMM_CACHE_DIR`` moves it; ``BAYESMMM_CACHE_DIR=off`` disables it.
 """
@@ -16,6 +17,7 @@ setting. The first fit (or simulation, or fit file loaded) calls :func:`configur
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 __all__ = ["cache_dir", "configure", "is_configured", "release_compiled"]
@@ -43,12 +45,32 @@ def _set_host_devices(n: int | None) -> None:
         return  # the user chose
     if int(getattr(jax.config, "jax_num_cpu_devices", -1)) > 0 and n is None:
         return  # the user chose through JAX
-    if xla_bridge.backends_are_initialized():
-        return  # too late: JAX already runs with what it has (chains then share devices)
     if n is None:
         n = int(os.environ.get("BAYESMMM_HOST_DEVICES",
                                max(_DEFAULT_HOST_DEVICES, os.cpu_count() or 1)))
+    if xla_bridge.backends_are_initialized():
+        _warn_late(n)  # too late: JAX already runs with what it has
+        return
     jax.config.update("jax_num_cpu_devices", n)
+
+
+def _warn_late(wanted: int) -> None:
+    """Say so when JAX started on the CPU before BayesMMM could ask for host devices and
+    has fewer: the chains then share them. The example's default fit (4 chains, 2 cores)
+    took 6.3-9.5 s on one device against 3.2-3.6 s on eight (docs/benchmarks.md,
+    session 28)."""
+    import jax
+
+    have = jax.local_device_count()
+    if jax.default_backend() != "cpu" or have >= wanted or (os.cpu_count() or 1) < 2:
+        return
+    warnings.warn(
+        f"JAX was already running when BayesMMM set it up, so a fit's chains share "
+        f"{have} CPU device(s) instead of spreading over {wanted}, which is slower (the "
+        "example's fit took twice as long on two cores). Call bayesmmm.configure() before "
+        "any other JAX work in this process, or start Python "
+        f"with XLA_FLAGS=--xla_force_host_platform_device_count={wanted}.",
+        RuntimeWarning, stacklevel=4)
 
 
 def _enable_compilation_cache(path: Path | None) -> None:

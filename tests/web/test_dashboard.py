@@ -454,7 +454,11 @@ def test_automatic_structure_from_the_model_page_to_its_structures(
     page.wait_for_selector("#structures-table")
 
     page.click("#open-results")
-    page.wait_for_selector("#structures-table table")
+    # the results page's own table: until it renders, the task page's table may still be
+    # there and then go (rows read in between came back empty)
+    page.wait_for_function(
+        "() => document.querySelector('h1')?.textContent.startsWith('Results:') &&"
+        " document.querySelectorAll('#structures-table tbody tr').length >= 2")
     rows = page.eval_on_selector_all("#structures-table tbody tr",
                                      "els => els.map(e => e.cells[0].textContent)")
     assert set(rows) == {"geometric+logistic", "delayed+logistic"}
