@@ -20,7 +20,8 @@ import os
 import warnings
 from pathlib import Path
 
-__all__ = ["cache_dir", "configure", "is_configured", "release_compiled"]
+__all__ = ["cache_dir", "configure", "default_host_devices", "is_configured",
+           "release_compiled"]
 
 _DEFAULT_HOST_DEVICES = 8
 _state: dict[str, bool] = {"done": False}
@@ -37,6 +38,13 @@ def cache_dir() -> Path | None:
     return Path(base) / "bayesmmm" / "jax"
 
 
+def default_host_devices() -> int:
+    """Host CPU devices the first fit asks for: ``BAYESMMM_HOST_DEVICES``, else
+    ``max(8, cores)``."""
+    return int(os.environ.get("BAYESMMM_HOST_DEVICES",
+                              max(_DEFAULT_HOST_DEVICES, os.cpu_count() or 1)))
+
+
 def _set_host_devices(n: int | None) -> None:
     import jax
     from jax._src import xla_bridge
@@ -46,8 +54,7 @@ def _set_host_devices(n: int | None) -> None:
     if int(getattr(jax.config, "jax_num_cpu_devices", -1)) > 0 and n is None:
         return  # the user chose through JAX
     if n is None:
-        n = int(os.environ.get("BAYESMMM_HOST_DEVICES",
-                               max(_DEFAULT_HOST_DEVICES, os.cpu_count() or 1)))
+        n = default_host_devices()
     if xla_bridge.backends_are_initialized():
         _warn_late(n)  # too late: JAX already runs with what it has
         return

@@ -179,7 +179,8 @@ def test_tests_run_their_chains_on_a_users_devices() -> None:
     whatever its test modules did at import: one XLA device per chain, up to eight."""
     import jax
 
+    from bayesmmm._runtime import default_host_devices
+
     if "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", ""):
         pytest.skip("XLA_FLAGS chooses the host devices")
-    expected = int(os.environ.get("BAYESMMM_HOST_DEVICES", max(8, os.cpu_count() or 1)))
-    assert jax.local_device_count() == expected
+    assert jax.local_device_count() == default_host_devices()
